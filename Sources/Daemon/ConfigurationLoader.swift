@@ -1,0 +1,587 @@
+public import Foundation
+internal import TOMLKit
+
+/// Reads a configuration file, with the environment it refers to, into a validated ``Configuration``.
+///
+/// This is the one place that reads the file, the `${…}` variables and the credential files a
+/// configuration names; everything past it works on plain values. Every mistake in a file is
+/// reported at once, each with its line.
+public struct ConfigurationLoader: Sendable {
+    /// The configuration file used when neither `--config` nor ``pathVariable`` names one.
+    public static let defaultPath = "/etc/exportwatch/exportwatch.toml"
+    /// The environment variable that names the configuration file.
+    public static let pathVariable = "EXPORTWATCH_CONFIG"
+
+    /// The environment `${NAME}` references and `url_env` are read from.
+    public var environment: [String: String]
+
+    /// Creates a loader reading the given environment.
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    /// The configuration file to read: `explicit` (from `--config`), else `$EXPORTWATCH_CONFIG`,
+    /// else ``defaultPath``.
+    public func configurationPath(explicit: String?) -> String {
+        if let explicit, !explicit.isEmpty { return explicit }
+        if let fromEnvironment = environment[Self.pathVariable], !fromEnvironment.isEmpty { return fromEnvironment }
+        return Self.defaultPath
+    }
+
+    /// Reads and validates the configuration file at `path`.
+    ///
+    /// Relative paths inside the file are taken relative to the file's folder.
+    /// - Throws: ``ConfigurationError`` with every mistake found, each as `path:line: …`.
+    public func load(path: String) throws(ConfigurationError) -> Configuration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            let reason = (error as NSError).localizedFailureReason ?? "the file cannot be read as UTF-8 text"
+            throw ConfigurationError(issues: [.init(file: path, line: nil, message: "cannot read: \(reason)")])
+        }
+        let folder = URL(filePath: path).deletingLastPathComponent()
+        return try parse(text, fileName: path, folder: folder)
+    }
+
+    /// Validates a configuration given as text.
+    ///
+    /// - Parameters:
+    ///   - text: the TOML document.
+    ///   - fileName: the name used in messages.
+    ///   - folder: the folder relative paths are resolved against.
+    /// - Throws: ``ConfigurationError`` with every mistake found.
+    public func parse(_ text: String, fileName: String, folder: URL) throws(ConfigurationError) -> Configuration {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(issues: [
+                .init(file: fileName, line: error.source.begin.line, message: "syntax error: \(error.description)")
+            ])
+        } catch {
+            throw ConfigurationError(issues: [.init(file: fileName, line: nil, message: "syntax error: \(error)")])
+        }
+        let log = IssueLog(file: fileName, locator: TOMLKeyLocator(text: text))
+        let reader = ConfigurationReader(log: log, environment: environment, folder: folder)
+        let configuration = reader.read(root)
+        guard log.issues.isEmpty else {
+            throw ConfigurationError(issues: log.issues.sorted { ($0.line ?? 0) < ($1.line ?? 0) })
+        }
+        return configuration
+    }
+}
+
+/// Collects the issues of one file while it is read.
+private final class IssueLog {
+    let file: String
+    let locator: TOMLKeyLocator
+    var issues: [ConfigurationIssue] = []
+
+    init(file: String, locator: TOMLKeyLocator) {
+        self.file = file
+        self.locator = locator
+    }
+
+    func add(path: String, fallbackPath: String, _ message: String) {
+        let line = locator.line(of: path) ?? locator.line(of: fallbackPath)
+        issues.append(ConfigurationIssue(file: file, line: line, message: message))
+    }
+}
+
+/// Reads the values of one TOML table, reporting each mistake with the line of its key.
+private struct TableReader {
+    let table: TOMLTable
+    /// The table's key path for ``TOMLKeyLocator``: `daemon`, `source[2]`, `source[2].html`.
+    let path: String
+    /// How messages name the table: `daemon: `, `source "fr-bis": `.
+    let label: String
+    let log: IssueLog
+
+    func report(_ key: String?, _ message: String) {
+        log.add(path: keyPath(key), fallbackPath: path, label + (key.map { "\($0): " } ?? "") + message)
+    }
+
+    func keyPath(_ key: String?) -> String {
+        guard let key else { return path }
+        return path.isEmpty ? key : "\(path).\(key)"
+    }
+
+    func has(_ key: String) -> Bool { table.contains(key: key) }
+
+    /// Reports every key not in `known`, with the closest known key when it looks like a typo.
+    func rejectUnknownKeys(known: [String]) {
+        for key in table.keys where !known.contains(key) {
+            let hint = ConfigValues.suggestion(for: key, among: known).map { " (did you mean \"\($0)\"?)" } ?? ""
+            log.add(path: keyPath(key), fallbackPath: path, "\(label)unknown key \"\(key)\"\(hint)")
+        }
+    }
+
+    func string(_ key: String, secret: Bool = false) -> String? {
+        guard let value = table[key] else { return nil }
+        guard let string = value.string else {
+            report(key, "expected a string, found \(Self.describe(value, secret: secret))")
+            return nil
+        }
+        return string
+    }
+
+    func bool(_ key: String) -> Bool? {
+        guard let value = table[key] else { return nil }
+        guard value.type == .bool, let bool = value.bool else {
+            report(key, "expected true or false, found \(Self.describe(value))")
+            return nil
+        }
+        return bool
+    }
+
+    func int(_ key: String, in range: ClosedRange<Int>) -> Int? {
+        guard let value = table[key] else { return nil }
+        guard value.type == .int, let int = value.int, range.contains(int) else {
+            report(key, "expected a whole number from \(range.lowerBound) to \(range.upperBound), found \(Self.describe(value))")
+            return nil
+        }
+        return int
+    }
+
+    func number(_ key: String, in range: ClosedRange<Double>) -> Double? {
+        guard let value = table[key] else { return nil }
+        let number = value.type == .int ? value.int.map(Double.init) : value.double
+        guard let number, range.contains(number) else {
+            report(key, "expected a number from \(range.lowerBound) to \(range.upperBound), found \(Self.describe(value))")
+            return nil
+        }
+        return number
+    }
+
+    func duration(_ key: String) -> Duration? {
+        guard let value = table[key] else { return nil }
+        guard let text = value.string, let duration = ConfigValues.duration(text), duration > .zero else {
+            report(key, "expected a duration like \"15m\", found \(Self.describe(value))")
+            return nil
+        }
+        return duration
+    }
+
+    func byteSize(_ key: String) -> Int? {
+        guard let value = table[key] else { return nil }
+        let size = value.type == .int ? value.int : value.string.flatMap(ConfigValues.byteSize)
+        guard let size, size > 0 else {
+            report(key, "expected a size like \"10MiB\" or a number of bytes, found \(Self.describe(value))")
+            return nil
+        }
+        return size
+    }
+
+    func strings(_ key: String) -> [String]? {
+        guard let value = table[key] else { return nil }
+        guard let array = value.array, let strings = Optional(array.compactMap(\.string)),
+            strings.count == array.count
+        else {
+            report(key, "expected an array of strings, found \(Self.describe(value))")
+            return nil
+        }
+        return strings
+    }
+
+    /// A choice among the raw values of `T`.
+    func choice<T: RawRepresentable & CaseIterable>(_ key: String, of type: T.Type) -> T? where T.RawValue == String {
+        guard let text = string(key) else { return nil }
+        guard let choice = T(rawValue: text) else {
+            let options = T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+            report(key, "expected one of \(options), found \"\(text)\"")
+            return nil
+        }
+        return choice
+    }
+
+    /// An `http` or `https` URL with a host.
+    func httpURL(_ key: String) -> URL? {
+        guard let text = string(key) else { return nil }
+        guard let url = Self.httpURL(from: text) else {
+            report(key, "expected an http or https URL, found \"\(text)\"")
+            return nil
+        }
+        return url
+    }
+
+    static func httpURL(from text: String) -> URL? {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            ["http", "https"].contains(scheme), let host = components.host, !host.isEmpty
+        else { return nil }
+        return components.url
+    }
+
+    func subtable(_ key: String, label: String) -> TableReader? {
+        guard let value = table[key] else { return nil }
+        guard let subtable = value.table else {
+            report(key, "expected a table, found \(Self.describe(value))")
+            return nil
+        }
+        return TableReader(table: subtable, path: keyPath(key), label: self.label + label, log: log)
+    }
+
+    static func describe(_ value: any TOMLValueConvertible, secret: Bool = false) -> String {
+        switch value.type {
+        case .string: secret ? "a string" : "\"\(value.string ?? "")\""
+        case .int: value.int.map(String.init) ?? "a whole number"
+        case .double: value.double.map { "\($0)" } ?? "a number"
+        case .bool: value.bool.map { "\($0)" } ?? "a boolean"
+        case .table: "a table"
+        case .array: "an array"
+        default: "a date or time"
+        }
+    }
+}
+
+/// Turns the document's tables into a ``Configuration``, collecting every mistake.
+private struct ConfigurationReader {
+    let log: IssueLog
+    let environment: [String: String]
+    let folder: URL
+
+    func read(_ root: TOMLTable) -> Configuration {
+        var configuration = Configuration()
+        let top = TableReader(table: root, path: "", label: "", log: log)
+        for key in root.keys where !["daemon", "digest", "source", "webhook"].contains(key) {
+            let hint =
+                ConfigValues.suggestion(for: key, among: ["daemon", "digest", "source", "webhook"])
+                .map { " (did you mean \"\($0)\"?)" } ?? ""
+            log.add(path: key, fallbackPath: key, "unknown table \"\(key)\"\(hint)")
+        }
+        if let daemon = top.subtable("daemon", label: "daemon: ") {
+            configuration.daemon = readDaemon(daemon)
+        }
+        if let digest = top.subtable("digest", label: "digest: ") {
+            configuration.digest = readDigest(digest)
+        }
+        configuration.sources = readArray(root, key: "source", label: "source") { readSource($0) }
+        configuration.webhooks = readArray(root, key: "webhook", label: "webhook") { readWebhook($0) }
+        rejectDuplicateIDs(in: root, key: "source")
+        rejectDuplicateIDs(in: root, key: "webhook")
+        return configuration
+    }
+
+    private func readArray<T>(
+        _ root: TOMLTable, key: String, label: String, _ element: (TableReader) -> T?
+    ) -> [T] {
+        guard let value = root[key] else { return [] }
+        guard let array = value.array else {
+            log.add(path: key, fallbackPath: key, "\(key): expected [[\(key)]] tables, found \(TableReader.describe(value))")
+            return []
+        }
+        var result: [T] = []
+        for (index, entry) in array.enumerated() {
+            let path = "\(key)[\(index)]"
+            guard let table = entry.table else {
+                log.add(path: path, fallbackPath: key, "\(key) #\(index + 1): expected a table")
+                continue
+            }
+            let id = table["id"]?.string
+            let name = id.map { "\(label) \"\($0)\": " } ?? "\(label) #\(index + 1): "
+            if let value = element(TableReader(table: table, path: path, label: name, log: log)) {
+                result.append(value)
+            }
+        }
+        return result
+    }
+
+    /// Reports every entry whose id an earlier entry already has, whether or not either is otherwise valid.
+    private func rejectDuplicateIDs(in root: TOMLTable, key: String) {
+        let ids = root[key]?.array?.map { $0.table?["id"]?.string } ?? []
+        var seen: Set<String> = []
+        for (index, id) in ids.enumerated() {
+            guard let id, !seen.insert(id).inserted else { continue }
+            let first = ids.firstIndex(of: id)!
+            let firstLine = log.locator.line(of: "\(key)[\(first)].id").map { " on line \($0)" } ?? ""
+            log.add(
+                path: "\(key)[\(index)].id", fallbackPath: "\(key)[\(index)]",
+                "\(key) \"\(id)\": id: already used by the \(key)\(firstLine); ids must be unique")
+        }
+    }
+
+    private func readDaemon(_ table: TableReader) -> DaemonSettings {
+        table.rejectUnknownKeys(known: [
+            "state_dir", "digest_dir", "time_zone", "poll_interval", "topics_file", "max_concurrent", "max_per_host",
+            "failure_threshold", "allow_private_networks", "baseline_new_sources", "user_agent", "connect_timeout",
+            "request_timeout", "max_body_size", "max_redirects", "max_items_per_feed",
+        ])
+        var settings = DaemonSettings()
+        if let path = table.string("state_dir") { settings.stateDirectory = resolve(path, directory: true) }
+        if let path = table.string("digest_dir") { settings.digestDirectory = resolve(path, directory: true) }
+        if let zone = table.string("time_zone") {
+            if let timeZone = TimeZone(identifier: zone), zone.contains("/") || zone == "UTC" {
+                settings.timeZone = timeZone
+            } else {
+                table.report("time_zone", "expected an IANA time zone like \"Asia/Shanghai\" or \"UTC\", found \"\(zone)\"")
+            }
+        }
+        if let interval = table.duration("poll_interval") { settings.pollInterval = interval }
+        if let path = table.string("topics_file") { settings.topicsFile = expandFile(table, "topics_file", path) }
+        if let value = table.int("max_concurrent", in: 1...1000) { settings.maxConcurrent = value }
+        if let value = table.int("max_per_host", in: 1...100) { settings.maxPerHost = value }
+        if settings.maxPerHost > settings.maxConcurrent {
+            table.report("max_per_host", "must not exceed max_concurrent (\(settings.maxConcurrent)), found \(settings.maxPerHost)")
+        }
+        if let value = table.int("failure_threshold", in: 1...100) { settings.failureThreshold = value }
+        if let value = table.bool("allow_private_networks") { settings.allowPrivateNetworks = value }
+        if let value = table.bool("baseline_new_sources") { settings.baselineNewSources = value }
+        if let agent = table.string("user_agent") {
+            if agent.isEmpty || agent.contains(where: \.isNewline) {
+                table.report("user_agent", "expected a non-empty single line")
+            } else {
+                settings.userAgent = agent
+            }
+        }
+        if let value = table.duration("connect_timeout") { settings.connectTimeout = value }
+        if let value = table.duration("request_timeout") { settings.requestTimeout = value }
+        if let value = table.byteSize("max_body_size") { settings.maxBodyBytes = value }
+        if let value = table.int("max_redirects", in: 0...20) { settings.maxRedirects = value }
+        if let value = table.int("max_items_per_feed", in: 1...100_000) { settings.maxItemsPerFeed = value }
+        return settings
+    }
+
+    private func readDigest(_ table: TableReader) -> DigestSettings {
+        table.rejectUnknownKeys(known: ["at", "formats", "atom_feed"])
+        var settings = DigestSettings()
+        if let at = table.string("at") {
+            if let time = ConfigValues.timeOfDay(at) {
+                (settings.hour, settings.minute) = time
+            } else {
+                table.report("at", "expected a 24-hour time like \"08:00\", found \"\(at)\"")
+            }
+        }
+        if let formats = table.strings("formats") {
+            var chosen: [DigestSettings.Format] = []
+            for name in formats {
+                if let format = DigestSettings.Format(rawValue: name) {
+                    if !chosen.contains(format) { chosen.append(format) }
+                } else {
+                    table.report("formats", "expected \"md\", \"html\" or \"json\", found \"\(name)\"")
+                }
+            }
+            settings.formats = chosen
+        }
+        if let value = table.bool("atom_feed") { settings.atomFeed = value }
+        return settings
+    }
+
+    private func readSource(_ table: TableReader) -> SourceSettings? {
+        table.rejectUnknownKeys(known: ["id", "url", "kind", "interval", "headers", "html"])
+        let id = readID(table)
+        let url = table.httpURL("url")
+        if !table.has("url") { table.report(nil, "url: missing; every source needs the URL to poll") }
+        let kind = table.choice("kind", of: SourceSettings.Kind.self) ?? .feed
+        let interval = table.duration("interval")
+        var headers: [String: String] = [:]
+        if let headerTable = table.subtable("headers", label: "headers: ") {
+            for name in headerTable.table.keys {
+                guard let value = headerTable.string(name) else { continue }
+                if !Self.isHeaderName(name) {
+                    headerTable.report(name, "not a valid HTTP header name")
+                } else if value.contains(where: { $0 == "\r" || $0 == "\n" }) {
+                    headerTable.report(name, "a header value must be a single line")
+                } else {
+                    headers[name] = value
+                }
+            }
+        }
+        var html: HTMLRules?
+        if let rules = table.subtable("html", label: "html: ") {
+            html = readHTMLRules(rules)
+            if kind != .html { table.report("html", "rules are only for kind = \"html\" sources") }
+        } else if kind == .html, !table.has("html") {
+            table.report("kind", "an html source needs html = { item = …, title = …, link = … } rules")
+        }
+        guard let id, let url else { return nil }
+        if kind == .html, html == nil { return nil }
+        return SourceSettings(id: id, url: url, kind: kind, interval: interval, headers: headers, html: html)
+    }
+
+    private func readHTMLRules(_ table: TableReader) -> HTMLRules? {
+        table.rejectUnknownKeys(known: ["item", "title", "link", "date", "summary"])
+        var missing = false
+        func rule(_ key: String, required: Bool) -> String? {
+            guard let text = table.string(key) else {
+                if required, !table.has(key) {
+                    table.report(nil, "\(key): missing; html rules need item, title and link")
+                    missing = true
+                }
+                return nil
+            }
+            if text.trimmingCharacters(in: .whitespaces).isEmpty {
+                table.report(key, "a rule must not be empty")
+                missing = true
+                return nil
+            }
+            return text
+        }
+        let item = rule("item", required: true)
+        let title = rule("title", required: true)
+        let link = rule("link", required: true)
+        let date = rule("date", required: false)
+        let summary = rule("summary", required: false)
+        guard !missing, let item, let title, let link else { return nil }
+        return HTMLRules(item: item, title: title, link: link, date: date, summary: summary)
+    }
+
+    private func readWebhook(_ table: TableReader) -> WebhookSettings? {
+        table.rejectUnknownKeys(known: [
+            "id", "url", "url_env", "url_file", "format", "topics", "min_score", "signing_secret",
+            "signing_secret_file", "signature", "events", "every_source", "max_per_minute", "template_file",
+            "content_type",
+        ])
+        let id = readID(table)
+        let url = readWebhookURL(table)
+        let format = table.choice("format", of: WebhookSettings.Format.self) ?? .json
+        let topics = table.strings("topics") ?? []
+        for topic in topics where !Self.isIdentifier(topic) {
+            table.report("topics", "expected topic ids like \"chip-controls\", found \"\(topic)\"")
+        }
+        let minScore = table.number("min_score", in: 0...1) ?? 0
+        let signature = table.choice("signature", of: WebhookSettings.SignatureScheme.self) ?? .standard
+        let secrets = readSigningSecrets(table, scheme: signature)
+        var events = ["policy_item.created", "policy_item.updated"]
+        if let chosen = table.strings("events") {
+            for event in chosen where !WebhookSettings.eventTypes.contains(event) {
+                let hint = ConfigValues.suggestion(for: event, among: WebhookSettings.eventTypes)
+                    .map { " (did you mean \"\($0)\"?)" } ?? ""
+                table.report("events", "unknown event type \"\(event)\"\(hint)")
+            }
+            if chosen.isEmpty { table.report("events", "expected at least one event type") }
+            events = chosen
+        }
+        let everySource = table.bool("every_source") ?? false
+        let maxPerMinute = table.int("max_per_minute", in: 1...10_000) ?? 20
+        var templateFile: URL?
+        if let path = table.string("template_file") {
+            templateFile = expandFile(table, "template_file", path)
+            if format != .template { table.report("template_file", "only for format = \"template\"") }
+        } else if format == .template {
+            table.report("format", "format = \"template\" needs template_file (a Mustache template)")
+        }
+        let contentType = table.string("content_type")
+        guard let id, let url else { return nil }
+        return WebhookSettings(
+            id: id, url: url, format: format, topics: topics, minScore: minScore, signingSecrets: secrets,
+            signature: signature, events: events, everySource: everySource, maxPerMinute: maxPerMinute,
+            templateFile: templateFile, contentType: contentType)
+    }
+
+    /// The webhook URL from exactly one of `url`, `url_env`, `url_file`; never echoed in messages.
+    private func readWebhookURL(_ table: TableReader) -> Secret? {
+        let given = ["url", "url_env", "url_file"].filter(table.has)
+        guard given.count == 1, let key = given.first else {
+            if given.isEmpty {
+                table.report(nil, "needs one of url, url_env or url_file")
+            } else {
+                table.report(given[1], "give only one of url, url_env or url_file, found \(given.joined(separator: " and "))")
+            }
+            return nil
+        }
+        let value: String?
+        switch key {
+        case "url":
+            value = table.string("url", secret: true)
+        case "url_env":
+            guard let name = table.string("url_env") else { return nil }
+            value = environment[name]
+            if value == nil { table.report("url_env", "the environment variable \(name) is not set") }
+        default:
+            guard let path = table.string("url_file"), let file = expandFile(table, "url_file", path) else { return nil }
+            value = readCredential(table, "url_file", file)
+        }
+        guard let value else { return nil }
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard TableReader.httpURL(from: trimmed) != nil else {
+            table.report(key, "the webhook URL it gives is not an http or https URL (the value is not shown: it may hold a token)")
+            return nil
+        }
+        return Secret(trimmed)
+    }
+
+    private func readSigningSecrets(_ table: TableReader, scheme: WebhookSettings.SignatureScheme) -> [Secret] {
+        var secrets: [String] = []
+        var key = "signing_secret"
+        if table.has("signing_secret"), table.has("signing_secret_file") {
+            table.report("signing_secret_file", "give only one of signing_secret or signing_secret_file")
+            return []
+        }
+        if let value = table.table["signing_secret"] {
+            if value.type == .array, let list = table.strings("signing_secret") {
+                secrets = list
+            } else if let single = table.string("signing_secret", secret: true) {
+                secrets = [single]
+            }
+        } else if let path = table.string("signing_secret_file") {
+            key = "signing_secret_file"
+            guard let file = expandFile(table, key, path), let text = readCredential(table, key, file) else { return [] }
+            // One secret per line: during a rotation the old and the new secret both sign.
+            secrets = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+            if secrets.isEmpty { table.report(key, "the file \(file.path) holds no secret") }
+        }
+        if scheme == .standard {
+            for secret in secrets where !Self.isStandardWebhooksSecret(secret) {
+                table.report(key, "expected a secret of the form whsec_<base64> (the value is not shown)")
+            }
+        }
+        return secrets.map(Secret.init)
+    }
+
+    private func readID(_ table: TableReader) -> String? {
+        guard let id = table.string("id") else {
+            if !table.has("id") { table.report(nil, "id: missing; every entry needs a stable id") }
+            return nil
+        }
+        guard Self.isIdentifier(id) else {
+            table.report("id", "expected letters, digits, '-', '_' or '.', starting with a letter or digit, found \"\(id)\"")
+            return nil
+        }
+        return id
+    }
+
+    /// Expands `${NAME}` in a `*_file` value and resolves it against the configuration's folder.
+    private func expandFile(_ table: TableReader, _ key: String, _ path: String) -> URL? {
+        let (expanded, missing) = ConfigValues.expandVariables(path, environment: environment)
+        for name in missing {
+            let hint = name == "CREDENTIALS_DIRECTORY" ? " (systemd sets it for LoadCredential=; set it yourself outside systemd)" : ""
+            table.report(key, "${\(name)} is not set\(hint)")
+        }
+        guard missing.isEmpty else { return nil }
+        return resolve(expanded, directory: false)
+    }
+
+    private func readCredential(_ table: TableReader, _ key: String, _ file: URL) -> String? {
+        do {
+            return try String(contentsOf: file, encoding: .utf8)
+        } catch {
+            let reason = (error as NSError).localizedFailureReason ?? "unreadable"
+            table.report(key, "cannot read \(file.path): \(reason)")
+            return nil
+        }
+    }
+
+    private func resolve(_ path: String, directory: Bool) -> URL {
+        let hint: URL.DirectoryHint = directory ? .isDirectory : .notDirectory
+        if path.hasPrefix("/") { return URL(filePath: path, directoryHint: hint).standardizedFileURL }
+        return URL(filePath: path, directoryHint: hint, relativeTo: folder).standardizedFileURL.absoluteURL
+    }
+
+    static func isIdentifier(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic || ("0"..."9").contains(first)
+        else { return false }
+        return text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) }
+    }
+
+    static func isHeaderName(_ text: String) -> Bool {
+        !text.isEmpty && text.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "!#$%&'*+-.^_`|~".unicodeScalars.contains($0))
+        }
+    }
+
+    static func isStandardWebhooksSecret(_ text: String) -> Bool {
+        guard text.hasPrefix("whsec_"), let key = Data(base64Encoded: String(text.dropFirst(6))) else { return false }
+        return !key.isEmpty
+    }
+}

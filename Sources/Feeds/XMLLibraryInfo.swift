@@ -1,0 +1,16 @@
+internal import CLibXML2
+
+/// The libxml2 this process loaded, as `exportwatch --version` reports it.
+public enum XMLLibraryInfo {
+    /// libxml2's version as the library spells it, e.g. `20914` for 2.9.14.
+    public static var parserVersion: String {
+        ew_xml_check_version()
+        return String(cString: ew_xml_parser_version())
+    }
+
+    /// The version in dotted form, e.g. `2.9.14`.
+    public static var version: String {
+        guard let number = Int(parserVersion) else { return parserVersion }
+        return "\(number / 10000).\(number / 100 % 100).\(number % 100)"
+    }
+}

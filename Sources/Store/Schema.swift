@@ -1,0 +1,157 @@
+internal import GRDB
+
+/// The database schema, as a list of migrations applied in order.
+///
+/// A migration, once released, is never edited: a later change to the schema is a new migration
+/// appended here. Opening a database runs the ones it has not seen; a database that has seen a
+/// migration missing from this list was written by a newer exportwatch and is refused.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-sources-and-items", migrate: createSourcesAndItems)
+        migrator.registerMigration("v2-outbox-and-digests", migrate: createOutboxAndDigests)
+        return migrator
+    }
+
+    /// The identifier of the newest migration; a database at this point is current.
+    static var latestMigration: String { migrator.migrations.last! }
+
+    /// Sources with their fetch state, the items they gave, the stories those items form, and
+    /// what the classifier said about each item.
+    private static func createSourcesAndItems(_ db: Database) throws {
+        try db.create(table: "source") { table in
+            table.primaryKey("id", .text)
+            table.column("configured_url", .text).notNull()
+            // The URL polled now: the configured one, or where it moved to for good (301/308).
+            table.column("current_url", .text).notNull()
+            table.column("kind", .text).notNull()
+            table.column("etag", .text)
+            table.column("last_modified", .text)
+            table.column("body_sha256", .text)
+            table.column("health", .text).notNull().defaults(to: "ok")
+                .check { ["ok", "failing", "retired"].contains($0) }
+            table.column("health_reason", .text)
+            table.column("failure_streak", .integer).notNull().defaults(to: 0)
+            table.column("next_due_at", .datetime)
+            table.column("last_attempt_at", .datetime)
+            table.column("last_success_at", .datetime)
+            table.column("last_status", .integer)
+            table.column("last_error", .text)
+            table.column("redirect_target", .text)
+            table.column("redirect_streak", .integer).notNull().defaults(to: 0)
+            table.column("baseline_done", .boolean).notNull().defaults(to: false)
+            table.column("created_at", .datetime).notNull()
+        }
+
+        // Health transitions (source.down, source.recovered, …), kept with the source so that
+        // none is lost before, or without, a webhook that wants them.
+        try db.create(table: "source_event") { table in
+            table.autoIncrementedPrimaryKey("id")
+            table.belongsTo("source", onDelete: .cascade).notNull()
+            table.column("type", .text).notNull()
+            table.column("reason", .text)
+            table.column("occurred_at", .datetime).notNull()
+        }
+
+        try db.create(table: "story") { table in
+            table.autoIncrementedPrimaryKey("id")
+            table.column("title", .text).notNull()
+            table.column("simhash", .integer)
+            table.column("created_at", .datetime).notNull()
+            table.column("last_item_at", .datetime).notNull()
+            table.column("announced_at", .datetime)
+        }
+        try db.create(index: "story_on_created_at", on: "story", columns: ["created_at"])
+
+        try db.create(table: "item") { table in
+            table.autoIncrementedPrimaryKey("id")
+            table.belongsTo("source", onDelete: .restrict).notNull()
+            // How this item is told apart from the source's other items, and which rule chose it.
+            table.column("identity_key", .text).notNull()
+            table.column("identity_kind", .text).notNull()
+                .check { ["guid", "link", "content"].contains($0) }
+            table.column("guid", .text)
+            table.column("link", .text)
+            table.column("canonical_link", .text)
+            table.column("title", .text).notNull()
+            table.column("summary", .text)
+            table.column("content", .text)
+            table.column("language", .text)
+            table.column("published_at", .datetime)
+            table.column("updated_at", .datetime)
+            table.column("content_fingerprint", .text)
+            table.column("simhash", .integer)
+            table.belongsTo("story", onDelete: .setNull)
+            table.column("relevant", .boolean).notNull().defaults(to: false)
+            table.column("first_seen_at", .datetime).notNull()
+            table.column("last_changed_at", .datetime).notNull()
+            // Provenance: where and when the bytes this item came from were fetched.
+            table.column("final_url", .text)
+            table.column("fetched_at", .datetime)
+            table.column("body_sha256", .text)
+            table.column("etag", .text)
+            table.column("last_modified", .text)
+            table.uniqueKey(["source_id", "identity_key"])
+        }
+        try db.create(index: "item_on_canonical_link", on: "item", columns: ["canonical_link"])
+        try db.create(index: "item_on_first_seen_at", on: "item", columns: ["first_seen_at"])
+
+        try db.create(table: "item_topic") { table in
+            table.belongsTo("item", onDelete: .cascade).notNull()
+            table.column("topic_id", .text).notNull()
+            table.column("score", .double).notNull()
+            // The terms that matched, as a JSON array: the explanation shown to users.
+            table.column("matched", .jsonText).notNull()
+            table.primaryKey(["item_id", "topic_id"])
+        }
+        try db.create(index: "item_topic_on_topic_id", on: "item_topic", columns: ["topic_id"])
+
+        // Regulatory identifiers an item cites (FR document numbers, ECCNs, MOFCOM announcements):
+        // they tie reports of one event together across sources and languages.
+        try db.create(table: "item_identifier") { table in
+            table.belongsTo("item", onDelete: .cascade).notNull()
+            table.column("kind", .text).notNull()
+            table.column("value", .text).notNull()
+            table.primaryKey(["item_id", "kind", "value"])
+        }
+        try db.create(index: "item_identifier_on_value", on: "item_identifier", columns: ["kind", "value"])
+    }
+
+    /// The transactional outbox of webhook events, every delivery attempt, and built digests.
+    private static func createOutboxAndDigests(_ db: Database) throws {
+        try db.create(table: "outbox") { table in
+            table.column("event_id", .text).notNull()
+            table.column("webhook_id", .text).notNull()
+            table.column("event_type", .text).notNull()
+            table.column("payload", .blob).notNull()
+            table.column("state", .text).notNull().defaults(to: "pending")
+                .check { ["pending", "sent", "dead"].contains($0) }
+            table.column("attempts", .integer).notNull().defaults(to: 0)
+            table.column("next_attempt_at", .datetime).notNull()
+            table.column("created_at", .datetime).notNull()
+            table.column("sent_at", .datetime)
+            table.column("last_error", .text)
+            table.primaryKey(["event_id", "webhook_id"])
+        }
+        try db.create(index: "outbox_on_due", on: "outbox", columns: ["state", "next_attempt_at"])
+
+        try db.create(table: "delivery_attempt") { table in
+            table.autoIncrementedPrimaryKey("id")
+            table.column("event_id", .text).notNull()
+            table.column("webhook_id", .text).notNull()
+            table.column("attempted_at", .datetime).notNull()
+            table.column("status", .integer)
+            table.column("duration_ms", .integer).notNull()
+            table.column("error", .text)
+            table.foreignKey(["event_id", "webhook_id"], references: "outbox", onDelete: .cascade)
+        }
+
+        try db.create(table: "digest") { table in
+            table.primaryKey("day", .text)
+            table.column("time_zone", .text).notNull()
+            table.column("built_at", .datetime).notNull()
+            table.column("files", .jsonText).notNull()
+            table.column("counts", .jsonText).notNull()
+        }
+    }
+}
