@@ -57,8 +57,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Daemon", .product(name: "Logging", package: "swift-log")],
-            resources: [.copy("Fixtures")]
+            dependencies: ["Daemon", "Store", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

@@ -138,7 +138,10 @@ private struct TableReader {
     func int(_ key: String, in range: ClosedRange<Int>) -> Int? {
         guard let value = table[key] else { return nil }
         guard value.type == .int, let int = value.int, range.contains(int) else {
-            report(key, "expected a whole number from \(range.lowerBound) to \(range.upperBound), found \(Self.describe(value))")
+            report(
+                key,
+                "expected a whole number from \(range.lowerBound) to \(range.upperBound), found \(Self.describe(value))"
+            )
             return nil
         }
         return int
@@ -148,7 +151,8 @@ private struct TableReader {
         guard let value = table[key] else { return nil }
         let number = value.type == .int ? value.int.map(Double.init) : value.double
         guard let number, range.contains(number) else {
-            report(key, "expected a number from \(range.lowerBound) to \(range.upperBound), found \(Self.describe(value))")
+            report(
+                key, "expected a number from \(range.lowerBound) to \(range.upperBound), found \(Self.describe(value))")
             return nil
         }
         return number
@@ -267,7 +271,9 @@ private struct ConfigurationReader {
     ) -> [T] {
         guard let value = root[key] else { return [] }
         guard let array = value.array else {
-            log.add(path: key, fallbackPath: key, "\(key): expected [[\(key)]] tables, found \(TableReader.describe(value))")
+            log.add(
+                path: key, fallbackPath: key, "\(key): expected [[\(key)]] tables, found \(TableReader.describe(value))"
+            )
             return []
         }
         var result: [T] = []
@@ -313,7 +319,8 @@ private struct ConfigurationReader {
             if let timeZone = TimeZone(identifier: zone), zone.contains("/") || zone == "UTC" {
                 settings.timeZone = timeZone
             } else {
-                table.report("time_zone", "expected an IANA time zone like \"Asia/Shanghai\" or \"UTC\", found \"\(zone)\"")
+                table.report(
+                    "time_zone", "expected an IANA time zone like \"Asia/Shanghai\" or \"UTC\", found \"\(zone)\"")
             }
         }
         if let interval = table.duration("poll_interval") { settings.pollInterval = interval }
@@ -321,7 +328,9 @@ private struct ConfigurationReader {
         if let value = table.int("max_concurrent", in: 1...1000) { settings.maxConcurrent = value }
         if let value = table.int("max_per_host", in: 1...100) { settings.maxPerHost = value }
         if settings.maxPerHost > settings.maxConcurrent {
-            table.report("max_per_host", "must not exceed max_concurrent (\(settings.maxConcurrent)), found \(settings.maxPerHost)")
+            table.report(
+                "max_per_host",
+                "must not exceed max_concurrent (\(settings.maxConcurrent)), found \(settings.maxPerHost)")
         }
         if let value = table.int("failure_threshold", in: 1...100) { settings.failureThreshold = value }
         if let value = table.bool("allow_private_networks") { settings.allowPrivateNetworks = value }
@@ -444,7 +453,8 @@ private struct ConfigurationReader {
         var events = ["policy_item.created", "policy_item.updated"]
         if let chosen = table.strings("events") {
             for event in chosen where !WebhookSettings.eventTypes.contains(event) {
-                let hint = ConfigValues.suggestion(for: event, among: WebhookSettings.eventTypes)
+                let hint =
+                    ConfigValues.suggestion(for: event, among: WebhookSettings.eventTypes)
                     .map { " (did you mean \"\($0)\"?)" } ?? ""
                 table.report("events", "unknown event type \"\(event)\"\(hint)")
             }
@@ -475,7 +485,8 @@ private struct ConfigurationReader {
             if given.isEmpty {
                 table.report(nil, "needs one of url, url_env or url_file")
             } else {
-                table.report(given[1], "give only one of url, url_env or url_file, found \(given.joined(separator: " and "))")
+                table.report(
+                    given[1], "give only one of url, url_env or url_file, found \(given.joined(separator: " and "))")
             }
             return nil
         }
@@ -488,13 +499,17 @@ private struct ConfigurationReader {
             value = environment[name]
             if value == nil { table.report("url_env", "the environment variable \(name) is not set") }
         default:
-            guard let path = table.string("url_file"), let file = expandFile(table, "url_file", path) else { return nil }
+            guard let path = table.string("url_file"), let file = expandFile(table, "url_file", path) else {
+                return nil
+            }
             value = readCredential(table, "url_file", file)
         }
         guard let value else { return nil }
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         guard TableReader.httpURL(from: trimmed) != nil else {
-            table.report(key, "the webhook URL it gives is not an http or https URL (the value is not shown: it may hold a token)")
+            table.report(
+                key,
+                "the webhook URL it gives is not an http or https URL (the value is not shown: it may hold a token)")
             return nil
         }
         return Secret(trimmed)
@@ -515,7 +530,9 @@ private struct ConfigurationReader {
             }
         } else if let path = table.string("signing_secret_file") {
             key = "signing_secret_file"
-            guard let file = expandFile(table, key, path), let text = readCredential(table, key, file) else { return [] }
+            guard let file = expandFile(table, key, path), let text = readCredential(table, key, file) else {
+                return []
+            }
             // One secret per line: during a rotation the old and the new secret both sign.
             secrets = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }
@@ -535,7 +552,8 @@ private struct ConfigurationReader {
             return nil
         }
         guard Self.isIdentifier(id) else {
-            table.report("id", "expected letters, digits, '-', '_' or '.', starting with a letter or digit, found \"\(id)\"")
+            table.report(
+                "id", "expected letters, digits, '-', '_' or '.', starting with a letter or digit, found \"\(id)\"")
             return nil
         }
         return id
@@ -545,7 +563,9 @@ private struct ConfigurationReader {
     private func expandFile(_ table: TableReader, _ key: String, _ path: String) -> URL? {
         let (expanded, missing) = ConfigValues.expandVariables(path, environment: environment)
         for name in missing {
-            let hint = name == "CREDENTIALS_DIRECTORY" ? " (systemd sets it for LoadCredential=; set it yourself outside systemd)" : ""
+            let hint =
+                name == "CREDENTIALS_DIRECTORY"
+                ? " (systemd sets it for LoadCredential=; set it yourself outside systemd)" : ""
             table.report(key, "${\(name)} is not set\(hint)")
         }
         guard missing.isEmpty else { return nil }
@@ -569,15 +589,21 @@ private struct ConfigurationReader {
     }
 
     static func isIdentifier(_ text: String) -> Bool {
-        guard let first = text.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic || ("0"..."9").contains(first)
+        guard let first = text.unicodeScalars.first, first.isASCII,
+            first.properties.isAlphabetic || ("0"..."9").contains(first)
         else { return false }
-        return text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) }
+        return text.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0))
+        }
     }
 
     static func isHeaderName(_ text: String) -> Bool {
-        !text.isEmpty && text.unicodeScalars.allSatisfy {
-            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "!#$%&'*+-.^_`|~".unicodeScalars.contains($0))
-        }
+        !text.isEmpty
+            && text.unicodeScalars.allSatisfy {
+                $0.isASCII
+                    && ($0.properties.isAlphabetic || ("0"..."9").contains($0)
+                        || "!#$%&'*+-.^_`|~".unicodeScalars.contains($0))
+            }
     }
 
     static func isStandardWebhooksSecret(_ text: String) -> Bool {

@@ -1,6 +1,5 @@
-public import Logging
-
 public import Foundation
+public import Logging
 
 /// A swift-log handler that writes one line per event to standard error:
 /// `2026-05-10T06:30:00Z info exportwatch: fetched source=fr-bis status=200 items=20`.
@@ -22,14 +21,18 @@ public struct LogLineHandler: LogHandler {
     ///   - label: the logger's label, printed before the message.
     ///   - journal: whether to prefix syslog priorities for journald (see ``bootstrap(level:environment:)``).
     ///   - write: where finished lines go; standard error by default.
-    public init(label: String, journal: Bool, write: @escaping @Sendable (String) -> Void = LogLineHandler.standardError) {
+    public init(
+        label: String, journal: Bool, write: @escaping @Sendable (String) -> Void = LogLineHandler.standardError
+    ) {
         self.label = label
         self.journal = journal
         self.write = write
     }
 
     /// Installs this handler for the whole process. Call once, from the executable, before logging.
-    public static func bootstrap(level: Logger.Level, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public static func bootstrap(
+        level: Logger.Level, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         let journal = environment["JOURNAL_STREAM"].map { !$0.isEmpty } ?? false
         LoggingSystem.bootstrap { label in
             var handler = LogLineHandler(label: label, journal: journal)
@@ -74,7 +77,11 @@ public struct LogLineHandler: LogHandler {
 
     /// A value as it appears after `key=`: bare when plain, quoted with escapes otherwise.
     static func quoted(_ value: String) -> String {
-        let plain = !value.isEmpty && value.unicodeScalars.allSatisfy { !$0.properties.isWhitespace && $0 != "\"" && $0 != "=" && $0.value >= 0x20 }
+        let plain =
+            !value.isEmpty
+            && value.unicodeScalars.allSatisfy {
+                !$0.properties.isWhitespace && $0 != "\"" && $0 != "=" && $0.value >= 0x20
+            }
         guard !plain else { return value }
         var escaped = "\""
         for scalar in value.unicodeScalars {

@@ -47,7 +47,7 @@ enum Schema {
         // none is lost before, or without, a webhook that wants them.
         try db.create(table: "source_event") { table in
             table.autoIncrementedPrimaryKey("id")
-            table.belongsTo("source", onDelete: .cascade).notNull()
+            table.column("source_id", .text).notNull().indexed().references("source", onDelete: .cascade)
             table.column("type", .text).notNull()
             table.column("reason", .text)
             table.column("occurred_at", .datetime).notNull()
@@ -65,7 +65,7 @@ enum Schema {
 
         try db.create(table: "item") { table in
             table.autoIncrementedPrimaryKey("id")
-            table.belongsTo("source", onDelete: .restrict).notNull()
+            table.column("source_id", .text).notNull().references("source", onDelete: .restrict)
             // How this item is told apart from the source's other items, and which rule chose it.
             table.column("identity_key", .text).notNull()
             table.column("identity_kind", .text).notNull()
@@ -81,7 +81,7 @@ enum Schema {
             table.column("updated_at", .datetime)
             table.column("content_fingerprint", .text)
             table.column("simhash", .integer)
-            table.belongsTo("story", onDelete: .setNull)
+            table.column("story_id", .integer).indexed().references("story", onDelete: .setNull)
             table.column("relevant", .boolean).notNull().defaults(to: false)
             table.column("first_seen_at", .datetime).notNull()
             table.column("last_changed_at", .datetime).notNull()
@@ -97,7 +97,7 @@ enum Schema {
         try db.create(index: "item_on_first_seen_at", on: "item", columns: ["first_seen_at"])
 
         try db.create(table: "item_topic") { table in
-            table.belongsTo("item", onDelete: .cascade).notNull()
+            table.column("item_id", .integer).notNull().references("item", onDelete: .cascade)
             table.column("topic_id", .text).notNull()
             table.column("score", .double).notNull()
             // The terms that matched, as a JSON array: the explanation shown to users.
@@ -109,7 +109,7 @@ enum Schema {
         // Regulatory identifiers an item cites (FR document numbers, ECCNs, MOFCOM announcements):
         // they tie reports of one event together across sources and languages.
         try db.create(table: "item_identifier") { table in
-            table.belongsTo("item", onDelete: .cascade).notNull()
+            table.column("item_id", .integer).notNull().references("item", onDelete: .cascade)
             table.column("kind", .text).notNull()
             table.column("value", .text).notNull()
             table.primaryKey(["item_id", "kind", "value"])

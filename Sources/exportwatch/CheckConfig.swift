@@ -14,6 +14,8 @@ struct CheckConfig: AsyncParsableCommand {
         let (path, configuration) = try options.load()
         let sources = configuration.sources.count
         let webhooks = configuration.webhooks.count
-        print("\(path): valid (\(sources) source\(sources == 1 ? "" : "s"), \(webhooks) webhook\(webhooks == 1 ? "" : "s"))")
+        print(
+            "\(path): valid (\(sources) source\(sources == 1 ? "" : "s"), \(webhooks) webhook\(webhooks == 1 ? "" : "s"))"
+        )
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Daemon
-import Fetching
 import Feeds
+import Fetching
 import Foundation
 import Logging
 
@@ -21,7 +21,8 @@ struct Exportwatch: AsyncParsableCommand {
     static var versionText: String {
         let curl = LibcurlInfo.current
         let tls = curl.tlsBackend.map { " \($0)" } ?? ""
-        return "exportwatch \(ExportwatchVersion.current) (libcurl \(curl.version)\(tls), libxml2 \(XMLLibraryInfo.version))"
+        return
+            "exportwatch \(ExportwatchVersion.current) (libcurl \(curl.version)\(tls), libxml2 \(XMLLibraryInfo.version))"
     }
 }
 

@@ -1,0 +1,302 @@
+import Foundation
+import Testing
+
+@testable import Daemon
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    let loader = ConfigurationLoader(environment: ["CREDENTIALS_DIRECTORY": "/run/credentials/exportwatch.service"])
+
+    func load(_ text: String, environment: [String: String]? = nil) throws(ConfigurationError) -> Configuration {
+        var loader = self.loader
+        if let environment { loader.environment = environment }
+        return try loader.parse(text, fileName: "exportwatch.toml", folder: URL(filePath: "/etc/exportwatch/"))
+    }
+
+    /// The messages of a configuration that must fail, each as `file:line: …`.
+    func errors(_ text: String, environment: [String: String]? = nil, sourceLocation: SourceLocation = #_sourceLocation)
+        -> [String]
+    {
+        do {
+            _ = try load(text, environment: environment)
+            Issue.record("expected the configuration to be rejected", sourceLocation: sourceLocation)
+            return []
+        } catch {
+            return error.issues.map(\.description)
+        }
+    }
+
+    @Test("the example configuration in feeds/ is valid")
+    func exampleIsValid() throws {
+        let example = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../feeds/example.toml")
+        let configuration = try ConfigurationLoader(environment: [:]).load(path: example.standardizedFileURL.path)
+        #expect(configuration.sources.map(\.id) == ["fr-bis", "congress-export-control-bills", "mfa-spokesperson"])
+        #expect(configuration.sources[2].kind == .html)
+        #expect(configuration.sources[2].html?.item == "//ul[@class='list1']/li")
+        #expect(configuration.daemon.timeZone.identifier == "Asia/Shanghai")
+        #expect(configuration.daemon.stateDirectory.path.hasSuffix("/state"))
+        #expect(configuration.webhooks.first?.signingSecrets.count == 1)
+    }
+
+    @Test("an empty file gives the documented defaults")
+    func defaults() throws {
+        let configuration = try load("")
+        #expect(configuration.daemon.allowPrivateNetworks == false)
+        #expect(configuration.daemon.baselineNewSources == true)
+        #expect(configuration.daemon.pollInterval == .seconds(900))
+        #expect(configuration.daemon.maxConcurrent == 16)
+        #expect(configuration.daemon.maxPerHost == 2)
+        #expect(configuration.daemon.failureThreshold == 3)
+        #expect(configuration.daemon.maxBodyBytes == 10 * 1024 * 1024)
+        #expect(configuration.daemon.maxRedirects == 5)
+        #expect(configuration.digest.hour == 8 && configuration.digest.minute == 0)
+        #expect(configuration.sources.isEmpty && configuration.webhooks.isEmpty)
+    }
+
+    @Test("a source's values are read and relative paths follow the file")
+    func sourceValues() throws {
+        let configuration = try load(
+            """
+            [daemon]
+            state_dir = "state"
+            poll_interval = "1h30m"
+            max_body_size = "512KiB"
+
+            [[source]]
+            id = "mofcom"
+            url = "https://www.mofcom.gov.cn/list.html"
+            kind = "html"
+            interval = "90s"
+            headers = { "Accept-Language" = "zh-CN" }
+            [source.html]
+            item = "//li"
+            title = "a"
+            link = "a/@href"
+            """)
+        #expect(configuration.daemon.stateDirectory.path == "/etc/exportwatch/state")
+        #expect(configuration.daemon.pollInterval == .seconds(5400))
+        #expect(configuration.daemon.maxBodyBytes == 512 * 1024)
+        let source = try #require(configuration.sources.first)
+        #expect(source.interval == .seconds(90))
+        #expect(source.headers == ["Accept-Language": "zh-CN"])
+        #expect(source.html == HTMLRules(item: "//li", title: "a", link: "a/@href"))
+    }
+
+    @Test("a bad duration is named with its line, key and value")
+    func badDuration() {
+        let text = """
+            [[source]]
+            id = "fr-bis"
+            url = "https://www.federalregister.gov/documents.rss"
+            interval = "fast"
+            """
+        #expect(
+            errors(text) == [
+                #"exportwatch.toml:4: source "fr-bis": interval: expected a duration like "15m", found "fast""#
+            ])
+        #expect(
+            errors("[daemon]\npoll_interval = 15") == [
+                #"exportwatch.toml:2: daemon: poll_interval: expected a duration like "15m", found 15"#
+            ])
+        #expect(errors("[daemon]\npoll_interval = \"0s\"").count == 1)
+    }
+
+    @Test("an unknown time zone is an error at load, never a crash later")
+    func unknownTimeZone() {
+        #expect(
+            errors("\n[daemon]\ntime_zone = \"Asia/Shanghia\"") == [
+                #"exportwatch.toml:3: daemon: time_zone: expected an IANA time zone like "Asia/Shanghai" or "UTC", found "Asia/Shanghia""#
+            ])
+    }
+
+    @Test(
+        "only http and https URLs are sources",
+        arguments: ["file:///etc/passwd", "ftp://example.org/feed", "gopher://x", "not a url", "https://"])
+    func nonHTTPURL(url: String) {
+        let messages = errors("[[source]]\nid = \"s\"\nurl = \"\(url)\"")
+        #expect(messages.count == 1)
+        #expect(
+            messages.first?.hasPrefix("exportwatch.toml:3: source \"s\": url: expected an http or https URL") == true)
+    }
+
+    @Test("a source without a URL is reported at its table")
+    func missingURL() {
+        #expect(
+            errors("[daemon]\n\n[[source]]\nid = \"s\"") == [
+                #"exportwatch.toml:3: source "s": url: missing; every source needs the URL to poll"#
+            ])
+    }
+
+    @Test("source ids and webhook ids must be unique")
+    func duplicateIDs() {
+        let text = """
+            [[source]]
+            id = "a"
+            url = "https://example.org/1"
+            [[source]]
+            id = "a"
+            url = "https://example.org/2"
+            [[webhook]]
+            id = "h"
+            url = "https://hooks.example.org/1"
+            [[webhook]]
+            id = "h"
+            url = "https://hooks.example.org/2"
+            """
+        #expect(
+            errors(text) == [
+                #"exportwatch.toml:5: source "a": id: already used by the source on line 2; ids must be unique"#,
+                #"exportwatch.toml:11: webhook "h": id: already used by the webhook on line 8; ids must be unique"#,
+            ])
+    }
+
+    @Test("an html source must carry its rules, and a feed must not")
+    func htmlRules() {
+        #expect(
+            errors("[[source]]\nid = \"p\"\nurl = \"https://example.org/\"\nkind = \"html\"") == [
+                #"exportwatch.toml:4: source "p": kind: an html source needs html = { item = …, title = …, link = … } rules"#
+            ])
+        #expect(
+            errors(
+                "[[source]]\nid = \"p\"\nurl = \"https://example.org/\"\nkind = \"html\"\nhtml = { item = \"//li\", title = \"a\" }"
+            )
+                == [#"exportwatch.toml:5: source "p": html: link: missing; html rules need item, title and link"#])
+        #expect(
+            errors(
+                "[[source]]\nid = \"p\"\nurl = \"https://example.org/\"\nhtml = { item = \"//li\", title = \"a\", link = \"a/@href\" }"
+            )
+                == [#"exportwatch.toml:4: source "p": html: rules are only for kind = "html" sources"#])
+        #expect(
+            errors("[[source]]\nid = \"p\"\nurl = \"https://example.org/\"\nkind = \"rss\"").first?.contains(
+                #"kind: expected one of "feed", "html", found "rss""#) == true)
+    }
+
+    @Test("a webhook takes its URL from exactly one of url, url_env and url_file")
+    func webhookURLSources() throws {
+        #expect(
+            errors("[[webhook]]\nid = \"h\"") == [
+                #"exportwatch.toml:1: webhook "h": needs one of url, url_env or url_file"#
+            ])
+        #expect(
+            errors("[[webhook]]\nid = \"h\"\nurl = \"https://a.example/x\"\nurl_file = \"/x\"") == [
+                #"exportwatch.toml:4: webhook "h": url_file: give only one of url, url_env or url_file, found url and url_file"#
+            ])
+        let fromEnvironment = try load(
+            "[[webhook]]\nid = \"h\"\nurl_env = \"SLACK_URL\"",
+            environment: ["SLACK_URL": "https://hooks.slack.com/services/T0/B0/secret"])
+        #expect(fromEnvironment.webhooks.first?.url.revealed == "https://hooks.slack.com/services/T0/B0/secret")
+        #expect(
+            errors("[[webhook]]\nid = \"h\"\nurl_env = \"SLACK_URL\"", environment: [:]) == [
+                #"exportwatch.toml:3: webhook "h": url_env: the environment variable SLACK_URL is not set"#
+            ])
+    }
+
+    @Test("${CREDENTIALS_DIRECTORY} is expanded in *_file values and the credential is read")
+    func credentialsDirectory() throws {
+        let credentials = FileManager.default.temporaryDirectory.appending(path: "ew-credentials-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: credentials, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: credentials) }
+        try "https://hooks.example.org/T123/token\n".write(
+            to: credentials.appending(path: "slack-url"), atomically: true, encoding: .utf8)
+        try "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\nwhsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24=\n".write(
+            to: credentials.appending(path: "hook-secret"), atomically: true, encoding: .utf8)
+        let text = """
+            [[webhook]]
+            id = "slack"
+            format = "slack"
+            url_file = "${CREDENTIALS_DIRECTORY}/slack-url"
+            signing_secret_file = "${CREDENTIALS_DIRECTORY}/hook-secret"
+            """
+        let configuration = try load(text, environment: ["CREDENTIALS_DIRECTORY": credentials.path])
+        let webhook = try #require(configuration.webhooks.first)
+        #expect(webhook.url.revealed == "https://hooks.example.org/T123/token")
+        #expect(webhook.signingSecrets.count == 2)
+
+        let unset = errors(text, environment: [:])
+        #expect(unset.count == 2)
+        #expect(
+            unset.first?.hasPrefix(
+                #"exportwatch.toml:4: webhook "slack": url_file: ${CREDENTIALS_DIRECTORY} is not set"#) == true)
+        let missingFile = errors(
+            text, environment: ["CREDENTIALS_DIRECTORY": credentials.appending(path: "nowhere").path])
+        #expect(missingFile.first?.contains("url_file: cannot read \(credentials.path)/nowhere/slack-url") == true)
+    }
+
+    @Test("secrets never appear in messages or descriptions")
+    func secretsStayHidden() throws {
+        let messages = errors(
+            """
+            [[webhook]]
+            id = "h"
+            url = "ftp://user:hunter2@hooks.example.org/"
+            signing_secret = "hunter2-not-whsec"
+            """)
+        #expect(messages.count == 2)
+        #expect(!messages.joined().contains("hunter2"))
+        let configuration = try load("[[webhook]]\nid = \"h\"\nurl = \"https://hooks.example.org/T/hunter2\"")
+        #expect(!"\(configuration)".contains("hunter2"))
+        #expect(!String(reflecting: configuration).contains("hunter2"))
+    }
+
+    @Test("allow_private_networks and baseline_new_sources are booleans")
+    func booleans() throws {
+        let configuration = try load("[daemon]\nallow_private_networks = true\nbaseline_new_sources = false")
+        #expect(configuration.daemon.allowPrivateNetworks && !configuration.daemon.baselineNewSources)
+        #expect(
+            errors("[daemon]\nallow_private_networks = \"yes\"") == [
+                #"exportwatch.toml:2: daemon: allow_private_networks: expected true or false, found "yes""#
+            ])
+    }
+
+    @Test("unknown keys and tables are reported, with a suggestion for typos")
+    func unknownKeys() {
+        #expect(
+            errors("[daemon]\nmax_concurent = 4") == [
+                #"exportwatch.toml:2: daemon: unknown key "max_concurent" (did you mean "max_concurrent"?)"#
+            ])
+        #expect(
+            errors("[sources]\nx = 1") == [#"exportwatch.toml:1: unknown table "sources" (did you mean "source"?)"#])
+    }
+
+    @Test("a syntax error is reported with its line")
+    func syntaxError() {
+        let messages = errors("[daemon]\nstate_dir = \"/var/lib\"\npoll_interval = \"15m\nmax_concurrent = 4")
+        #expect(messages.count == 1)
+        #expect(messages.first?.hasPrefix("exportwatch.toml:3: syntax error") == true)
+    }
+
+    @Test("every mistake in a file is reported at once, in line order")
+    func allErrorsAtOnce() {
+        let messages = errors(
+            """
+            [daemon]
+            time_zone = "Nowhere/Special"
+            max_per_host = 0
+
+            [digest]
+            at = "8am"
+
+            [[source]]
+            id = "fr bis"
+            url = "https://example.org/"
+            """)
+        #expect(messages.map { $0.split(separator: ":").dropFirst().first.map(String.init) } == ["2", "3", "6", "9"])
+    }
+
+    @Test("the file is --config, else $EXPORTWATCH_CONFIG, else /etc/exportwatch/exportwatch.toml")
+    func configurationPath() {
+        let withVariable = ConfigurationLoader(environment: ["EXPORTWATCH_CONFIG": "/srv/ew.toml"])
+        #expect(withVariable.configurationPath(explicit: "local.toml") == "local.toml")
+        #expect(withVariable.configurationPath(explicit: nil) == "/srv/ew.toml")
+        #expect(
+            ConfigurationLoader(environment: [:]).configurationPath(explicit: nil)
+                == "/etc/exportwatch/exportwatch.toml")
+    }
+
+    @Test("a missing file is one clear error")
+    func missingFile() {
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader(environment: [:]).load(path: "/nonexistent/ew.toml")
+        }
+    }
+}

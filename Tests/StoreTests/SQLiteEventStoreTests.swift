@@ -1,0 +1,109 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import Store
+
+@Suite("SQLite store")
+struct SQLiteEventStoreTests {
+    /// A fresh folder for one test's state, removed afterwards.
+    struct StateFolder: ~Copyable {
+        let url = FileManager.default.temporaryDirectory.appending(path: "ew-store-\(UUID().uuidString)/state")
+        var database: URL { url.appending(path: SQLiteEventStore.fileName) }
+        deinit { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+    }
+
+    func mode(_ url: URL) throws -> Int {
+        try (FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
+    }
+
+    @Test("a new store creates a 0700 folder and a 0600 database in WAL mode with every migration")
+    func createsFromEmpty() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        #expect(try mode(folder.url) == 0o700)
+        #expect(try mode(folder.database) == 0o600)
+        #expect(try await store.appliedMigrations() == Schema.migrator.migrations)
+        #expect(try await store.sourceStates().isEmpty)
+
+        let journal = try await DatabaseQueue(path: folder.database.path).read { db in
+            try String.fetchOne(db, sql: "PRAGMA journal_mode")
+        }
+        #expect(journal == "wal")
+    }
+
+    @Test("a database of the previous schema is migrated and keeps its rows")
+    func migratesPreviousSchema() async throws {
+        let folder = StateFolder()
+        try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
+        let previous = try DatabaseQueue(path: folder.database.path)
+        try Schema.migrator.migrate(previous, upTo: Schema.migrator.migrations.dropLast().last!)
+        try await previous.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO source (id, configured_url, current_url, kind, health, failure_streak, created_at)
+                    VALUES ('fr-bis', 'https://example.org/a', 'https://example.org/b', 'feed', 'failing', 4, ?)
+                    """, arguments: [Date()])
+        }
+        try previous.close()
+
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        #expect(try await store.appliedMigrations() == Schema.migrator.migrations)
+        let state = try #require(try await store.sourceStates().first)
+        #expect(state.id == "fr-bis" && state.currentURL == "https://example.org/b")
+        #expect(state.health == .failing && state.failureStreak == 4)
+    }
+
+    @Test("a database written by a newer exportwatch is refused, untouched, with a clear message")
+    func refusesNewerSchema() throws {
+        let folder = StateFolder()
+        _ = try SQLiteEventStore(stateDirectory: folder.url)
+        let queue = try DatabaseQueue(path: folder.database.path)
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')")
+        }
+        try queue.close()
+
+        let error = #expect(throws: StoreError.self) { try SQLiteEventStore(stateDirectory: folder.url) }
+        #expect(error?.code == .newerSchema)
+        #expect(error?.description.contains(folder.database.path) == true)
+        #expect(error?.description.contains("v99-from-the-future") == true)
+    }
+
+    @Test("opening the same database twice is a no-op the second time")
+    func reopens() async throws {
+        let folder = StateFolder()
+        _ = try SQLiteEventStore(stateDirectory: folder.url)
+        let again = try SQLiteEventStore(stateDirectory: folder.url)
+        #expect(try await again.appliedMigrations().count == Schema.migrator.migrations.count)
+    }
+
+    @Test("a state folder that is a file is reported as such")
+    func stateFolderIsAFile() throws {
+        let folder = StateFolder()
+        try FileManager.default.createDirectory(
+            at: folder.url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: folder.url.path, contents: Data())
+        let error = #expect(throws: StoreError.self) { try SQLiteEventStore(stateDirectory: folder.url) }
+        #expect(error?.code == .stateDirectory)
+    }
+
+    @Test("an item can be stored only once per source and identity key")
+    func itemIdentityIsUnique() throws {
+        let folder = StateFolder()
+        _ = try SQLiteEventStore(stateDirectory: folder.url)
+        let queue = try DatabaseQueue(path: folder.database.path)
+        try queue.write { db in
+            try db.execute(
+                sql:
+                    "INSERT INTO source (id, configured_url, current_url, kind, created_at) VALUES ('s', 'u', 'u', 'feed', ?)",
+                arguments: [Date()])
+            let insert = """
+                INSERT INTO item (source_id, identity_key, identity_kind, title, first_seen_at, last_changed_at)
+                VALUES ('s', 'guid:1', 'guid', 'Entity List additions', ?, ?)
+                """
+            try db.execute(sql: insert, arguments: [Date(), Date()])
+            #expect(throws: DatabaseError.self) { try db.execute(sql: insert, arguments: [Date(), Date()]) }
+        }
+    }
+}
