@@ -34,7 +34,7 @@ let package = Package(
 
         .target(name: "Fetching", dependencies: ["CCurl", "COpenSSL"]),
         .target(name: "Feeds", dependencies: ["CLibXML2"]),
-        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Store", dependencies: ["Fetching", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Daemon",
             dependencies: [
@@ -52,12 +52,14 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "FetchingTests", dependencies: ["Fetching"]),
+        // Real loopback servers for the tests of every module that talks HTTP.
+        .target(name: "TestSupport", path: "Tests/TestSupport", resources: [.copy("scripted_http_server.py")]),
+        .testTarget(name: "FetchingTests", dependencies: ["Fetching", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FeedsTests", dependencies: ["Feeds"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Daemon", "Store", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Daemon", "Store", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

@@ -2,6 +2,9 @@
 #define EXPORTWATCH_CCURL_SHIM_H
 
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
 
 // curl_easy_setopt / curl_easy_getinfo / curl_multi_setopt are variadic, which Swift cannot call:
 // each wrapper below fixes one argument type.
@@ -82,7 +85,24 @@ static inline curl_socket_t ew_socket_bad(void) {
     return CURL_SOCKET_BAD;
 }
 
-/// `CURLINFO_DATA_OUT`-style feature bits are macros; these expose the ones the daemon relies on.
+/// `struct curl_sockaddr` ends in a `struct sockaddr` that is really a sockaddr_in or sockaddr_in6;
+/// Swift cannot reinterpret it safely, so this copies the IP address out: 4 or 16 bytes into `out`.
+/// Returns 4 or 6 for the address family, 0 for any other family.
+static inline int ew_sockaddr_ip(const struct curl_sockaddr *address, unsigned char out[16]) {
+    if (address->family == AF_INET && address->addrlen >= sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *v4 = (const struct sockaddr_in *)&address->addr;
+        memcpy(out, &v4->sin_addr, 4);
+        return 4;
+    }
+    if (address->family == AF_INET6 && address->addrlen >= sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&address->addr;
+        memcpy(out, &v6->sin6_addr, 16);
+        return 6;
+    }
+    return 0;
+}
+
+/// Feature bits of curl_version_info are macros; these expose the ones the daemon relies on.
 static inline int ew_feature_libz(void) { return CURL_VERSION_LIBZ; }
 static inline int ew_feature_brotli(void) { return CURL_VERSION_BROTLI; }
 static inline int ew_feature_zstd(void) { return CURL_VERSION_ZSTD; }

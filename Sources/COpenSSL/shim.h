@@ -11,6 +11,13 @@ static inline const char *ew_openssl_version(void) {
     return OpenSSL_version(OPENSSL_VERSION);
 }
 
+/// SHA-256 of `length` bytes into `out` (32 bytes) through the EVP interface (the SHA256() shortcut is
+/// deprecated in OpenSSL 3). Returns 1 on success.
+static inline int ew_sha256(const void *data, size_t length, unsigned char out[32]) {
+    unsigned int size = 0;
+    return EVP_Digest(data, length, out, &size, EVP_sha256(), NULL) == 1 && size == 32;
+}
+
 /// `SHA256_DIGEST_LENGTH` is a macro.
 static inline int ew_sha256_length(void) {
     return SHA256_DIGEST_LENGTH;

@@ -1,3 +1,4 @@
+public import Fetching
 public import Foundation
 
 /// The whole configuration of one exportwatch daemon, as read from its TOML file (DESIGN.md §4).
@@ -46,8 +47,9 @@ public struct DaemonSettings: Sendable, Equatable {
     public var maxPerHost = 2
     /// Consecutive failures before a source is reported down (`failure_threshold`).
     public var failureThreshold = 3
-    /// Whether sources may resolve to private, loopback or link-local addresses (`allow_private_networks`).
-    public var allowPrivateNetworks = false
+    /// Which private, loopback or link-local addresses sources may reach (`allow_private_networks`:
+    /// `false`, `true`, or a list of networks such as `["10.1.0.0/16"]`).
+    public var privateNetworks: PrivateNetworkPolicy = .refuse
     /// Whether a new source's first fetch only records a baseline and announces nothing (`baseline_new_sources`).
     public var baselineNewSources = true
     /// The `User-Agent` header sent with every request (`user_agent`).
@@ -65,6 +67,20 @@ public struct DaemonSettings: Sendable, Equatable {
 
     /// Creates the default settings.
     public init() {}
+
+    /// The fetcher's limits and manners under these settings.
+    public var fetcherConfiguration: FetcherConfiguration {
+        var configuration = FetcherConfiguration()
+        configuration.maxConcurrent = maxConcurrent
+        configuration.maxPerHost = maxPerHost
+        configuration.connectTimeout = connectTimeout
+        configuration.requestTimeout = requestTimeout
+        configuration.maxBodyBytes = maxBodyBytes
+        configuration.maxRedirects = maxRedirects
+        configuration.userAgent = userAgent
+        configuration.privateNetworks = privateNetworks
+        return configuration
+    }
 }
 
 /// `[digest]`: the daily digest.

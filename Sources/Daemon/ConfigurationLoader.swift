@@ -1,3 +1,4 @@
+internal import Fetching
 public import Foundation
 internal import TOMLKit
 
@@ -333,7 +334,7 @@ private struct ConfigurationReader {
                 "must not exceed max_concurrent (\(settings.maxConcurrent)), found \(settings.maxPerHost)")
         }
         if let value = table.int("failure_threshold", in: 1...100) { settings.failureThreshold = value }
-        if let value = table.bool("allow_private_networks") { settings.allowPrivateNetworks = value }
+        if let policy = readPrivateNetworks(table) { settings.privateNetworks = policy }
         if let value = table.bool("baseline_new_sources") { settings.baselineNewSources = value }
         if let agent = table.string("user_agent") {
             if agent.isEmpty || agent.contains(where: \.isNewline) {
@@ -348,6 +349,30 @@ private struct ConfigurationReader {
         if let value = table.int("max_redirects", in: 0...20) { settings.maxRedirects = value }
         if let value = table.int("max_items_per_feed", in: 1...100_000) { settings.maxItemsPerFeed = value }
         return settings
+    }
+
+    /// `allow_private_networks`: `true`, `false`, or a list of networks in CIDR form.
+    private func readPrivateNetworks(_ table: TableReader) -> PrivateNetworkPolicy? {
+        guard let value = table.table["allow_private_networks"] else { return nil }
+        if value.type == .bool { return table.bool("allow_private_networks").map { $0 ? .allowAll : .refuse } }
+        guard value.type == .array, let list = table.strings("allow_private_networks") else {
+            table.report(
+                "allow_private_networks",
+                "expected true, false or a list of networks like [\"10.1.0.0/16\"], found \(TableReader.describe(value))"
+            )
+            return nil
+        }
+        var networks: [IPNetwork] = []
+        for text in list {
+            guard let network = IPNetwork(text) else {
+                table.report(
+                    "allow_private_networks",
+                    "expected a network like \"10.1.0.0/16\" or \"fd00::/8\", found \"\(text)\"")
+                continue
+            }
+            networks.append(network)
+        }
+        return .allow(networks)
     }
 
     private func readDigest(_ table: TableReader) -> DigestSettings {

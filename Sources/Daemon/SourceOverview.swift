@@ -1,3 +1,4 @@
+internal import Fetching
 internal import Foundation
 internal import Store
 
@@ -24,19 +25,20 @@ public enum SourceOverview {
     /// - Throws: ``StoreError`` when the database exists but cannot be opened.
     public static func rows(for configuration: Configuration) async throws -> [Row] {
         let databasePath = configuration.daemon.stateDirectory.appending(path: SQLiteEventStore.fileName).path
-        var states: [String: SourceState] = [:]
+        var states: [String: SourceFetchState] = [:]
         if FileManager.default.fileExists(atPath: databasePath) {
             let store = try SQLiteEventStore(stateDirectory: configuration.daemon.stateDirectory)
-            for state in try await store.sourceStates() { states[state.id] = state }
+            for stored in try await store.sources() { states[stored.id] = stored.state }
         }
         return configuration.sources.map { source in
-            let state = states[source.id]
+            // A source whose configured URL changed starts afresh, as the poller will treat it.
+            let state = states[source.id].map { $0.reconciled(withConfiguredURL: source.url) }
             return Row(
                 id: source.id,
                 kind: source.kind.rawValue,
                 interval: format(source.interval ?? configuration.daemon.pollInterval),
-                health: state.map(describe) ?? "new",
-                url: state?.currentURL ?? source.url.absoluteString
+                health: state.flatMap { $0.lastAttemptAt == nil ? nil : describe($0) } ?? "new",
+                url: (state?.currentURL ?? source.url).absoluteString
             )
         }
     }
@@ -64,11 +66,12 @@ public enum SourceOverview {
         return text
     }
 
-    private static func describe(_ state: SourceState) -> String {
-        switch state.health {
+    private static func describe(_ state: SourceFetchState) -> String {
+        switch state.health.state {
+        case .ok where state.health.consecutiveFailures > 0: "ok (\(state.health.consecutiveFailures) failed in a row)"
         case .ok: "ok"
-        case .failing: "failing (\(state.failureStreak) in a row\(state.healthReason.map { ": \($0)" } ?? ""))"
-        case .retired: "retired\(state.healthReason.map { " (\($0))" } ?? "")"
+        case .failing(let reason): "failing (\(state.health.consecutiveFailures) in a row: \(reason))"
+        case .retired(let reason): "retired (\(reason))"
         }
     }
 }

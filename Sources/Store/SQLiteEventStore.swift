@@ -1,3 +1,4 @@
+public import Fetching
 public import Foundation
 internal import GRDB
 
@@ -37,21 +38,91 @@ public final class SQLiteEventStore: EventStore {
         try Self.migrate(pool, path: databaseURL.path)
     }
 
-    public func sourceStates() async throws -> [SourceState] {
+    public func sources() async throws -> [StoredSource] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM source ORDER BY id").map { row in
-                SourceState(
-                    id: row["id"],
-                    currentURL: row["current_url"],
-                    health: SourceState.Health(rawValue: row["health"]) ?? .ok,
-                    healthReason: row["health_reason"],
-                    failureStreak: row["failure_streak"],
-                    lastAttemptAt: row["last_attempt_at"],
-                    lastSuccessAt: row["last_success_at"],
-                    nextDueAt: row["next_due_at"]
-                )
+                StoredSource(id: row["id"], kind: row["kind"], state: Self.fetchState(from: row))
             }
         }
+    }
+
+    public func fetchState(ofSource id: String) async throws -> SourceFetchState? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM source WHERE id = ?", arguments: [id]).map(Self.fetchState)
+        }
+    }
+
+    public func saveFetchState(
+        _ state: SourceFetchState, ofSource id: String, kind: String, transition: SourceHealth.Transition?, at: Date
+    ) async throws {
+        let (health, reason): (String, String?) =
+            switch state.health.state {
+            case .ok: ("ok", nil)
+            case .failing(let reason): ("failing", reason)
+            case .retired(let reason): ("retired", reason)
+            }
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO source (
+                        id, configured_url, current_url, kind, etag, last_modified, body_sha256, health, health_reason,
+                        failure_streak, next_due_at, last_attempt_at, last_success_at, last_status, last_error,
+                        redirect_target, redirect_streak, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET
+                        configured_url = excluded.configured_url, current_url = excluded.current_url,
+                        kind = excluded.kind, etag = excluded.etag, last_modified = excluded.last_modified,
+                        body_sha256 = excluded.body_sha256, health = excluded.health,
+                        health_reason = excluded.health_reason, failure_streak = excluded.failure_streak,
+                        next_due_at = excluded.next_due_at, last_attempt_at = excluded.last_attempt_at,
+                        last_success_at = excluded.last_success_at, last_status = excluded.last_status,
+                        last_error = excluded.last_error, redirect_target = excluded.redirect_target,
+                        redirect_streak = excluded.redirect_streak
+                    """,
+                arguments: [
+                    id, state.configuredURL.absoluteString, state.currentURL.absoluteString, kind, state.etag,
+                    state.lastModified, state.bodySHA256, health, reason, state.health.consecutiveFailures,
+                    state.nextDueAt, state.lastAttemptAt, state.lastSuccessAt, state.lastStatus, state.lastError,
+                    state.redirectTarget?.absoluteString, state.redirectStreak, at,
+                ])
+            if let transition {
+                try db.execute(
+                    sql: "INSERT INTO source_event (source_id, type, reason, occurred_at) VALUES (?, ?, ?, ?)",
+                    arguments: [id, transition.rawValue, reason, at])
+            }
+        }
+    }
+
+    public func healthEvents(ofSource id: String) async throws -> [SourceHealthEvent] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM source_event WHERE source_id = ? ORDER BY id", arguments: [id]
+            ).compactMap { row in
+                SourceHealth.Transition(rawValue: row["type"]).map {
+                    SourceHealthEvent(transition: $0, reason: row["reason"], occurredAt: row["occurred_at"])
+                }
+            }
+        }
+    }
+
+    private static func fetchState(from row: Row) -> SourceFetchState {
+        let configured = URL(string: row["configured_url"]) ?? URL(filePath: "/")
+        let reason: String = row["health_reason"] ?? ""
+        let health: SourceHealth.State =
+            switch row["health"] as String {
+            case "failing": .failing(reason: reason)
+            case "retired": .retired(reason: reason)
+            default: .ok
+            }
+        return SourceFetchState(
+            configuredURL: configured,
+            currentURL: URL(string: row["current_url"]) ?? configured,
+            etag: row["etag"], lastModified: row["last_modified"], bodySHA256: row["body_sha256"],
+            health: SourceHealth(state: health, consecutiveFailures: row["failure_streak"]),
+            redirectTarget: (row["redirect_target"] as String?).flatMap(URL.init(string:)),
+            redirectStreak: row["redirect_streak"], nextDueAt: row["next_due_at"],
+            lastAttemptAt: row["last_attempt_at"],
+            lastSuccessAt: row["last_success_at"], lastStatus: row["last_status"], lastError: row["last_error"])
     }
 
     /// The migrations this database has had applied, oldest first.

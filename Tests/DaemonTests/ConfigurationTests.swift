@@ -1,3 +1,4 @@
+import Fetching
 import Foundation
 import Testing
 
@@ -41,7 +42,7 @@ struct ConfigurationTests {
     @Test("an empty file gives the documented defaults")
     func defaults() throws {
         let configuration = try load("")
-        #expect(configuration.daemon.allowPrivateNetworks == false)
+        #expect(configuration.daemon.privateNetworks == .refuse)
         #expect(configuration.daemon.baselineNewSources == true)
         #expect(configuration.daemon.pollInterval == .seconds(900))
         #expect(configuration.daemon.maxConcurrent == 16)
@@ -238,13 +239,24 @@ struct ConfigurationTests {
         #expect(!String(reflecting: configuration).contains("hunter2"))
     }
 
-    @Test("allow_private_networks and baseline_new_sources are booleans")
-    func booleans() throws {
+    @Test("allow_private_networks is a boolean or a list of networks; baseline_new_sources a boolean")
+    func privateNetworksAndBaseline() throws {
         let configuration = try load("[daemon]\nallow_private_networks = true\nbaseline_new_sources = false")
-        #expect(configuration.daemon.allowPrivateNetworks && !configuration.daemon.baselineNewSources)
+        #expect(configuration.daemon.privateNetworks == .allowAll && !configuration.daemon.baselineNewSources)
+        let narrow = try load("[daemon]\nallow_private_networks = [\"10.1.0.0/16\", \"fd00::/8\"]")
+        #expect(narrow.daemon.privateNetworks == .allow([IPNetwork("10.1.0.0/16")!, IPNetwork("fd00::/8")!]))
+        #expect(narrow.daemon.fetcherConfiguration.privateNetworks == narrow.daemon.privateNetworks)
         #expect(
             errors("[daemon]\nallow_private_networks = \"yes\"") == [
-                #"exportwatch.toml:2: daemon: allow_private_networks: expected true or false, found "yes""#
+                #"exportwatch.toml:2: daemon: allow_private_networks: expected true, false or a list of networks like ["10.1.0.0/16"], found "yes""#
+            ])
+        #expect(
+            errors("[daemon]\nallow_private_networks = [\"10.1.0.0/40\"]") == [
+                #"exportwatch.toml:2: daemon: allow_private_networks: expected a network like "10.1.0.0/16" or "fd00::/8", found "10.1.0.0/40""#
+            ])
+        #expect(
+            errors("[daemon]\nbaseline_new_sources = 1") == [
+                #"exportwatch.toml:2: daemon: baseline_new_sources: expected true or false, found 1"#
             ])
     }
 

@@ -1,3 +1,4 @@
+import Fetching
 import Foundation
 import GRDB
 import Testing
@@ -24,7 +25,7 @@ struct SQLiteEventStoreTests {
         #expect(try mode(folder.url) == 0o700)
         #expect(try mode(folder.database) == 0o600)
         #expect(try await store.appliedMigrations() == Schema.migrator.migrations)
-        #expect(try await store.sourceStates().isEmpty)
+        #expect(try await store.sources().isEmpty)
 
         let journal = try await DatabaseQueue(path: folder.database.path).read { db in
             try String.fetchOne(db, sql: "PRAGMA journal_mode")
@@ -49,9 +50,9 @@ struct SQLiteEventStoreTests {
 
         let store = try SQLiteEventStore(stateDirectory: folder.url)
         #expect(try await store.appliedMigrations() == Schema.migrator.migrations)
-        let state = try #require(try await store.sourceStates().first)
-        #expect(state.id == "fr-bis" && state.currentURL == "https://example.org/b")
-        #expect(state.health == .failing && state.failureStreak == 4)
+        let stored = try #require(try await store.sources().first)
+        #expect(stored.id == "fr-bis" && stored.state.currentURL.absoluteString == "https://example.org/b")
+        #expect(stored.state.health.state == .failing(reason: "") && stored.state.health.consecutiveFailures == 4)
     }
 
     @Test("a database written by a newer exportwatch is refused, untouched, with a clear message")
@@ -83,7 +84,7 @@ struct SQLiteEventStoreTests {
         let folder = StateFolder()
         try FileManager.default.createDirectory(
             at: folder.url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: folder.url.path, contents: Data())
+        #expect(FileManager.default.createFile(atPath: folder.url.path, contents: Data()))
         let error = #expect(throws: StoreError.self) { try SQLiteEventStore(stateDirectory: folder.url) }
         #expect(error?.code == .stateDirectory)
     }
@@ -105,5 +106,35 @@ struct SQLiteEventStoreTests {
             try db.execute(sql: insert, arguments: [Date(), Date()])
             #expect(throws: DatabaseError.self) { try db.execute(sql: insert, arguments: [Date(), Date()]) }
         }
+    }
+
+    @Test("a source's fetch state and its health transitions round-trip")
+    func fetchStateRoundTrip() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let now = Date(timeIntervalSince1970: 1_715_000_000)
+        var state = SourceFetchState(url: URL(string: "https://www.federalregister.gov/bis.rss")!)
+        state.currentURL = URL(string: "https://www.federalregister.gov/api/bis.rss")!
+        state.etag = "\"abc\""
+        state.lastModified = "Thu, 09 May 2024 14:00:00 GMT"
+        state.bodySHA256 = String(repeating: "a", count: 64)
+        state.health = SourceHealth(state: .failing(reason: "HTTP 500"), consecutiveFailures: 3)
+        state.redirectTarget = URL(string: "https://example.org/next")
+        state.redirectStreak = 2
+        state.nextDueAt = now.addingTimeInterval(900)
+        state.lastAttemptAt = now
+        state.lastStatus = 500
+        state.lastError = "fetching … failed: HTTP 500"
+        try await store.saveFetchState(state, ofSource: "fr-bis", kind: "feed", transition: .down, at: now)
+
+        #expect(try await store.fetchState(ofSource: "fr-bis") == state)
+        #expect(try await store.fetchState(ofSource: "unknown") == nil)
+        let events = try await store.healthEvents(ofSource: "fr-bis")
+        #expect(events == [SourceHealthEvent(transition: .down, reason: "HTTP 500", occurredAt: now)])
+
+        _ = state.health.recordSuccess()
+        try await store.saveFetchState(state, ofSource: "fr-bis", kind: "feed", transition: .recovered, at: now)
+        #expect(try await store.fetchState(ofSource: "fr-bis")?.health == SourceHealth())
+        #expect(try await store.healthEvents(ofSource: "fr-bis").map(\.transition) == [.down, .recovered])
     }
 }

@@ -1,0 +1,79 @@
+/// A source's health, as a state machine: `ok` → `failing` after `failure_threshold` consecutive
+/// failures → `ok` on the first success; `retired` when the server says 410 Gone.
+///
+/// Each event returns the transition to announce, if any, so that `source.down` and
+/// `source.recovered` are told exactly once per crossing and never in between.
+public struct SourceHealth: Sendable, Equatable {
+    /// Where a source stands.
+    public enum State: Sendable, Equatable {
+        /// Working, or failing fewer times in a row than the threshold.
+        case ok
+        /// Failed `failure_threshold` or more times in a row; `reason` is the latest failure.
+        case failing(reason: String)
+        /// Gone for good (HTTP 410): not polled until its configuration changes.
+        case retired(reason: String)
+    }
+
+    /// A crossing worth announcing, named as its webhook event type.
+    public enum Transition: String, Sendable, Equatable {
+        case down = "source.down"
+        case recovered = "source.recovered"
+        case retired = "source.retired"
+    }
+
+    /// The current state.
+    public private(set) var state: State
+    /// Failures in a row; 0 after a success.
+    public private(set) var consecutiveFailures: Int
+
+    /// A healthy source with no failures.
+    public init() {
+        self.init(state: .ok, consecutiveFailures: 0)
+    }
+
+    /// Restores a stored health.
+    public init(state: State, consecutiveFailures: Int) {
+        self.state = state
+        self.consecutiveFailures = consecutiveFailures
+    }
+
+    /// Whether the source is retired.
+    public var isRetired: Bool {
+        if case .retired = state { true } else { false }
+    }
+
+    /// A poll succeeded.
+    public mutating func recordSuccess() -> Transition? {
+        consecutiveFailures = 0
+        switch state {
+        case .ok, .retired:
+            return nil
+        case .failing:
+            state = .ok
+            return .recovered
+        }
+    }
+
+    /// A poll failed; `threshold` is `failure_threshold`.
+    public mutating func recordFailure(reason: String, threshold: Int) -> Transition? {
+        guard !isRetired else { return nil }
+        consecutiveFailures += 1
+        switch state {
+        case .ok where consecutiveFailures >= threshold:
+            state = .failing(reason: reason)
+            return .down
+        case .failing:
+            state = .failing(reason: reason)
+            return nil
+        case .ok, .retired:
+            return nil
+        }
+    }
+
+    /// The server said the source is gone for good.
+    public mutating func recordGone(reason: String) -> Transition? {
+        guard !isRetired else { return nil }
+        state = .retired(reason: reason)
+        return .retired
+    }
+}

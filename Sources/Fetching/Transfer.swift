@@ -1,0 +1,166 @@
+internal import CCurl
+import Foundation
+
+/// One easy handle and everything its callbacks need, for one ``Exchange``.
+///
+/// Created, read and closed only on the driver thread (see ``CurlDriver``); the callbacks run
+/// there too, inside `curl_multi_perform`, and find this object through the `Unmanaged` pointer
+/// given as their user data. The driver holds it until ``close()``.
+final class Transfer {
+    let easy: UnsafeMutableRawPointer
+    let request: Exchange.Request
+    let continuation: CheckedContinuation<Exchange.Response, any Error>
+    private let maxBodyBytes: Int
+    private let privateNetworks: PrivateNetworkPolicy
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
+    private var body = Data()
+    private var bodyTooLarge = false
+    private var refusedAddress: IPAddress?
+
+    init(
+        request: Exchange.Request, configuration: FetcherConfiguration,
+        continuation: CheckedContinuation<Exchange.Response, any Error>
+    ) {
+        self.request = request
+        self.continuation = continuation
+        maxBodyBytes = configuration.maxBodyBytes
+        privateNetworks = configuration.privateNetworks
+        easy = curl_easy_init()
+        errorBuffer.initialize(to: 0)
+        configure(configuration)
+    }
+
+    /// Sets every option; option calls on a fresh handle fail only when out of memory, which the
+    /// transfer then reports as its error.
+    private func configure(_ configuration: FetcherConfiguration) {
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        ew_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+        ew_easy_setopt_string(easy, CURLOPT_URL, request.url.absoluteString)
+        // Signals are no way to time out a transfer in a multi-threaded process.
+        ew_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        ew_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
+        ew_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+        // Redirects are followed by HTTPFetcher, one exchange per hop, so each hop's status is seen.
+        ew_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
+        // "" asks for every encoding this libcurl can decode (gzip, deflate, br, zstd).
+        ew_easy_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "")
+        ew_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
+        ew_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
+        ew_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(configuration.connectTimeout))
+        ew_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, max(1, Self.milliseconds(request.timeout)))
+        ew_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, configuration.lowSpeedBytesPerSecond)
+        ew_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, Self.milliseconds(configuration.lowSpeedTime) / 1000))
+        // Refuses at once a body whose announced size is too large; the write callback caps the rest.
+        ew_easy_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(configuration.maxBodyBytes))
+        ew_easy_setopt_string(easy, CURLOPT_USERAGENT, configuration.userAgent)
+        for header in request.headers {
+            headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
+        }
+        if let headerList { ew_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, headerList) }
+        ew_easy_setopt_data_callback(easy, CURLOPT_WRITEFUNCTION, Transfer.write)
+        ew_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, context)
+        ew_easy_setopt_opensocket(easy, Transfer.openSocket)
+        ew_easy_setopt_pointer(easy, CURLOPT_OPENSOCKETDATA, context)
+    }
+
+    /// The response, or why there is none, once libcurl reported `result` for this transfer.
+    func result(of result: CURLcode) -> Result<Exchange.Response, any Error> {
+        if bodyTooLarge || result == CURLE_FILESIZE_EXCEEDED {
+            return .failure(Exchange.Failure.bodyTooLarge(limit: maxBodyBytes))
+        }
+        if let refusedAddress, result != CURLE_OK {
+            return .failure(Exchange.Failure.privateAddress(refusedAddress))
+        }
+        guard result == CURLE_OK else {
+            let detail = String(cString: errorBuffer)
+            return .failure(
+                Exchange.Failure.curl(
+                    code: Int(result.rawValue),
+                    message: detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail,
+                    timedOut: result == CURLE_OPERATION_TIMEDOUT))
+        }
+        var status = 0
+        ew_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        return .success(
+            Exchange.Response(
+                status: status,
+                effectiveURL: string(CURLINFO_EFFECTIVE_URL).flatMap { URL(string: $0) } ?? request.url,
+                redirectURL: string(CURLINFO_REDIRECT_URL),
+                headers: responseHeaders(),
+                body: body,
+                dns: duration(CURLINFO_NAMELOOKUP_TIME_T),
+                connect: duration(CURLINFO_CONNECT_TIME_T),
+                tls: duration(CURLINFO_APPCONNECT_TIME_T),
+                firstByte: duration(CURLINFO_STARTTRANSFER_TIME_T)
+            ))
+    }
+
+    /// Frees the handle and what it used. The transfer must already be out of the multi handle.
+    func close() {
+        curl_easy_cleanup(easy)
+        curl_slist_free_all(headerList)
+        headerList = nil
+        errorBuffer.deallocate()
+    }
+
+    /// The response headers the fetcher reads, by lower-case name.
+    private func responseHeaders() -> [String: String] {
+        var headers: [String: String] = [:]
+        for name in ["etag", "last-modified", "content-type", "content-encoding", "cache-control", "retry-after"] {
+            var header: UnsafeMutablePointer<curl_header>?
+            // -1: the last request of this transfer, which is the only one since redirects are not followed.
+            if curl_easy_header(easy, name, 0, ew_header_origin_header(), -1, &header) == CURLHE_OK,
+                let value = header?.pointee.value
+            {
+                headers[name] = String(cString: value)
+            }
+        }
+        return headers
+    }
+
+    private func string(_ info: CURLINFO) -> String? {
+        var pointer: UnsafePointer<CChar>?
+        guard ew_easy_getinfo_string(easy, info, &pointer) == CURLE_OK, let pointer else { return nil }
+        return String(cString: pointer)
+    }
+
+    private func duration(_ info: CURLINFO) -> Duration {
+        var microseconds: curl_off_t = 0
+        ew_easy_getinfo_off(easy, info, &microseconds)
+        return .microseconds(microseconds)
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// CURLOPT_WRITEFUNCTION: appends decoded body bytes; returning less than given aborts the transfer.
+    private static let write: ew_data_callback = { data, size, count, context in
+        let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+        let length = size * count
+        guard transfer.body.count + length <= transfer.maxBodyBytes else {
+            transfer.bodyTooLarge = true
+            return 0
+        }
+        if let data { transfer.body.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: length) }
+        return length
+    }
+
+    /// CURLOPT_OPENSOCKETFUNCTION: vets the address curl is about to connect to, after DNS and on
+    /// every hop, and opens the socket only when the private-network policy allows that address.
+    private static let openSocket: ew_opensocket_callback = { context, _, address in
+        let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+        guard let address else { return ew_socket_bad() }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        let family = ew_sockaddr_ip(address, &bytes)
+        guard family == 4 || family == 6, let ip = IPAddress(bytes: family == 4 ? Array(bytes[0..<4]) : bytes) else {
+            return ew_socket_bad()
+        }
+        guard transfer.privateNetworks.permits(ip) else {
+            transfer.refusedAddress = ip
+            return ew_socket_bad()
+        }
+        return socket(address.pointee.family, address.pointee.socktype, address.pointee.protocol)
+    }
+}

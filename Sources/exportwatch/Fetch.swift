@@ -1,0 +1,38 @@
+import ArgumentParser
+import Daemon
+import Fetching
+import Foundation
+
+/// `exportwatch fetch URL`: fetches one URL as the daemon would and prints where it came from.
+struct Fetch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract:
+            "Fetch one URL as the daemon would; print status, final URL, hops, validators, size, SHA-256, timings."
+    )
+
+    @Argument(help: "The http or https URL to fetch.")
+    var url: String
+
+    @Option(name: .long, help: "An extra request header, as NAME:VALUE (repeatable).")
+    var header: [String] = []
+
+    @Flag(name: .long, help: "Allow private, loopback and link-local addresses (off in the daemon unless configured).")
+    var insecureAllowPrivate = false
+
+    func run() async throws {
+        guard let target = URL(string: url) else { throw ValidationError("not a URL: \(url)") }
+        var headers: [String: String] = [:]
+        for entry in header {
+            guard let colon = entry.firstIndex(of: ":"), colon != entry.startIndex else {
+                throw ValidationError("--header takes NAME:VALUE, found \"\(entry)\"")
+            }
+            headers[String(entry[..<colon])] = entry[entry.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        var settings = DaemonSettings()
+        if insecureAllowPrivate { settings.privateNetworks = .allowAll }
+        let fetcher = HTTPFetcher(configuration: settings.fetcherConfiguration)
+        let outcome = try await fetcher.fetch(FetchRequest(url: target, headers: headers))
+        print(FetchReport.text(for: outcome))
+        if case .failed = outcome { throw ExitCode.failure }
+    }
+}

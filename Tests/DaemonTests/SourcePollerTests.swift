@@ -1,0 +1,133 @@
+import Fetching
+import Foundation
+import Logging
+import Store
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import Daemon
+
+/// The poller against a real loopback server and a real SQLite store.
+@Suite("Source poller")
+struct SourcePollerTests {
+    final class LogLines: Sendable {
+        private let lines = Mutex<[String]>([])
+        var all: [String] { lines.withLock { $0 } }
+        func append(_ line: String) { lines.withLock { $0.append(line) } }
+    }
+
+    struct Fixture {
+        let server: ScriptedHTTPServer
+        let store: SQLiteEventStore
+        let poller: SourcePoller
+        let logs = LogLines()
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-poller-\(UUID().uuidString)")
+
+        init(script: [String: [ScriptedHTTPServer.Response]]) throws {
+            server = try ScriptedHTTPServer(script: script)
+            store = try SQLiteEventStore(stateDirectory: folder)
+            var settings = DaemonSettings()
+            settings.privateNetworks = .allowAll
+            settings.failureThreshold = 3
+            let logs = self.logs
+            let logger = Logger(label: "exportwatch") { LogLineHandler(label: $0, journal: true, write: logs.append) }
+            poller = SourcePoller(
+                fetcher: HTTPFetcher(configuration: settings.fetcherConfiguration), store: store, settings: settings,
+                logger: logger)
+        }
+
+        func source(_ path: String) -> SourceSettings {
+            SourceSettings(id: "src", url: server.url(path))
+        }
+
+        func close() {
+            server.stop()
+            try? FileManager.default.removeItem(at: folder)
+        }
+    }
+
+    @Test("three failures record one source.down, a success one source.recovered, each logged once")
+    func healthTransitions() async throws {
+        let fixture = try Fixture(script: [
+            "/flaky": [
+                .init(status: 500), .init(status: 500), .init(status: 502), .init(status: 500), .init(body: "<rss/>"),
+            ]
+        ])
+        defer { fixture.close() }
+        for _ in 1...5 { _ = try await fixture.poller.poll(fixture.source("/flaky")) }
+        let events = try await fixture.store.healthEvents(ofSource: "src")
+        #expect(events.map(\.transition) == [.down, .recovered])
+        #expect(events.first?.reason?.contains("HTTP 502") == true)
+        #expect(fixture.logs.all.filter { $0.contains("source down") }.count == 1)
+        #expect(fixture.logs.all.filter { $0.contains("source recovered") }.count == 1)
+        #expect(fixture.logs.all.filter { $0.hasPrefix("<4>exportwatch: fetch failed") }.count == 4)
+        let state = try #require(try await fixture.store.fetchState(ofSource: "src"))
+        #expect(state.health == SourceHealth() && state.lastSuccessAt != nil)
+    }
+
+    @Test("410 retires the source in the store; it is not polled again until its URL changes")
+    func retiredSourceIsSkipped() async throws {
+        let fixture = try Fixture(script: ["/gone": [.init(status: 410)], "/new": [.init(body: "<rss/>")]])
+        defer { fixture.close() }
+        let first = try await fixture.poller.poll(fixture.source("/gone"))
+        #expect(first?.transition == .retired)
+        #expect(try await fixture.poller.poll(fixture.source("/gone")) == nil)
+        #expect(try fixture.server.requests().count == 1)
+        #expect(try await fixture.store.healthEvents(ofSource: "src").map(\.transition) == [.retired])
+
+        let rows = try await SourceOverview.rows(
+            for: Configuration(daemon: fixture.settings, sources: [fixture.source("/gone")]))
+        #expect(rows.first?.health.hasPrefix("retired") == true)
+
+        let moved = try await fixture.poller.poll(fixture.source("/new"))
+        guard case .parse = moved?.decision else {
+            Issue.record("a source whose URL changed should be polled afresh, got \(String(describing: moved))")
+            return
+        }
+    }
+
+    @Test("after three polls through the same 301 the store polls the new URL")
+    func permanentRedirectIsStored() async throws {
+        let fixture = try Fixture(script: [
+            "/old": [.init(status: 308, headers: ["Location": "/new"])], "/new": [.init(body: "<rss/>")],
+        ])
+        defer { fixture.close() }
+        for _ in 1...3 { _ = try await fixture.poller.poll(fixture.source("/old")) }
+        #expect(try await fixture.store.fetchState(ofSource: "src")?.currentURL == fixture.server.url("/new"))
+        #expect(fixture.logs.all.filter { $0.contains("source moved permanently") }.count == 1)
+        _ = try await fixture.poller.poll(fixture.source("/old"))
+        #expect(try fixture.server.requests().map(\.path) == ["/old", "/new", "/old", "/new", "/old", "/new", "/new"])
+    }
+}
+
+extension SourcePollerTests.Fixture {
+    var settings: DaemonSettings {
+        var settings = DaemonSettings()
+        settings.stateDirectory = folder
+        return settings
+    }
+}
+
+@Suite("Fetch report")
+struct FetchReportTests {
+    @Test("the report of a redirected fetch names every hop and the hash")
+    func report() async throws {
+        let server = try ScriptedHTTPServer(script: [
+            "/a": [.init(status: 301, headers: ["Location": "/b"])],
+            "/b": [.init(headers: ["ETag": "\"v2\""], body: "<rss/>", gzip: true)],
+        ])
+        defer { server.stop() }
+        var settings = DaemonSettings()
+        settings.privateNetworks = .allowAll
+        let outcome = try await HTTPFetcher(configuration: settings.fetcherConfiguration).fetch(
+            FetchRequest(url: server.url("/a")))
+        let lines = FetchReport.text(for: outcome).split(separator: "\n").map(String.init)
+        #expect(lines[0] == "status: 200")
+        #expect(
+            lines.contains("hops: 301 \(server.url("/a").absoluteString) -> 200 \(server.url("/b").absoluteString)"))
+        #expect(lines.contains("etag: \"v2\""))
+        #expect(lines.contains("encoding: gzip"))
+        #expect(lines.contains("sha256: \(SHA256.hex(of: Data("<rss/>".utf8)))"))
+    }
+}
