@@ -54,6 +54,9 @@ let package = Package(
 
         // Real loopback servers for the tests of every module that talks HTTP.
         .target(name: "TestSupport", path: "Tests/TestSupport", resources: [.copy("scripted_http_server.py")]),
+        // Benchmarks/fetch.sh: HTTPFetcher beside curl over a local nginx.
+        .executableTarget(name: "fetch-benchmark", dependencies: ["Fetching"], path: "Benchmarks/FetchBenchmark"),
+
         .testTarget(name: "FetchingTests", dependencies: ["Fetching", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FeedsTests", dependencies: ["Feeds"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
