@@ -64,6 +64,8 @@ let package = Package(
             name: "DaemonTests",
             dependencies: ["Daemon", "Store", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
+        // The built binary, run as a process against loopback servers.
+        .testTarget(name: "EndToEndTests", dependencies: ["exportwatch", "TestSupport"]),
     ]
 )
 

@@ -1,0 +1,89 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The built `exportwatch` binary, run as a user runs it.
+@Suite("Command line")
+struct CommandLineTests {
+    struct Run {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    static let repository = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../..").standardized
+
+    /// Runs `exportwatch` from the build folder beside this test bundle.
+    static func exportwatch(_ arguments: String...) throws -> Run {
+        let process = Process()
+        process.executableURL = Bundle.main.bundleURL.appending(path: "exportwatch")
+        process.arguments = arguments
+        process.currentDirectoryURL = repository
+        process.environment = ["PATH": "/usr/bin:/bin"]
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
+            errors: String(decoding: err, as: UTF8.self))
+    }
+
+    @Test("--version names exportwatch and the libraries it runs on")
+    func version() throws {
+        let run = try Self.exportwatch("--version")
+        #expect(run.status == 0)
+        #expect(run.output.hasPrefix("exportwatch "))
+        #expect(run.output.contains("libcurl ") && run.output.contains("libxml2 "))
+    }
+
+    @Test("check-config accepts the example and exits 0")
+    func exampleIsValid() throws {
+        let run = try Self.exportwatch("check-config", "--config", "feeds/example.toml")
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(run.output == "feeds/example.toml: valid (3 sources, 1 webhook)\n")
+    }
+
+    @Test("a configuration with three mistakes exits 2 and names all three with their lines")
+    func threeMistakes() throws {
+        let file = FileManager.default.temporaryDirectory.appending(path: "ew-bad-\(UUID().uuidString).toml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try """
+        [daemon]
+        time_zone = "Mars/Olympus_Mons"
+
+        [[source]]
+        id = "fr-bis"
+        url = "ftp://ftp.example.org/rules"
+        interval = "often"
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let run = try Self.exportwatch("check-config", "--config", file.path)
+        #expect(run.status == 2)
+        let lines = run.errors.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines.map { $0.dropFirst(file.path.count + 1).prefix(2) } == ["2:", "6:", "7:"])
+        #expect(lines[1].contains(#"source "fr-bis": url: expected an http or https URL"#))
+    }
+
+    @Test("usage mistakes exit 2")
+    func usage() throws {
+        #expect(try Self.exportwatch("no-such-command").status == 2)
+        #expect(try Self.exportwatch("fetch").status == 2)
+    }
+
+    @Test("fetch prints provenance, and refuses loopback addresses unless told otherwise")
+    func fetch() throws {
+        let server = try ScriptedHTTPServer(script: ["/rss": [.init(headers: ["ETag": "\"e1\""], body: "<rss/>")]])
+        defer { server.stop() }
+        let allowed = try Self.exportwatch("fetch", server.url("/rss").absoluteString, "--insecure-allow-private")
+        #expect(allowed.status == 0, "\(allowed.errors)")
+        #expect(allowed.output.contains("status: 200\n") && allowed.output.contains("etag: \"e1\"\n"))
+        let refused = try Self.exportwatch("fetch", server.url("/rss").absoluteString)
+        #expect(refused.status == 1)
+        #expect(refused.output.contains("refused to connect to 127.0.0.1"))
+    }
+}
