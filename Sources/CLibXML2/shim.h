@@ -8,6 +8,7 @@
 
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlmemory.h>
@@ -28,5 +29,37 @@ static inline const char *ew_xml_parser_version(void) {
 static inline void ew_xml_check_version(void) {
     LIBXML_TEST_VERSION
 }
+
+/// Runs a SAX2 parse of `size` bytes with the caller's handler and user data, as
+/// xmlSAXUserParseMemory does, but with parser options (which that function cannot take) and an
+/// optional encoding that overrides the document's declaration (an HTTP charset). Swift cannot
+/// swap the handler of a parser context safely itself, so this does it in one place.
+/// Returns 1 when the document was well-formed, 0 when it parsed only with recovery, -1 when no
+/// parser context could be made.
+static inline int ew_sax_parse(xmlSAXHandler *sax, void *user, const char *buffer, int size,
+                               const char *encoding, int options) {
+    xmlParserCtxtPtr ctxt = xmlCreateMemoryParserCtxt(buffer, size);
+    if (ctxt == NULL) return -1;
+    xmlSAXHandlerPtr original = ctxt->sax;
+    ctxt->sax = sax;
+    ctxt->userData = user;
+    if (encoding != NULL) {
+        xmlCharEncodingHandlerPtr handler = xmlFindCharEncodingHandler(encoding);
+        if (handler != NULL) {
+            xmlSwitchToEncoding(ctxt, handler);
+            options |= XML_PARSE_IGNORE_ENC;
+        }
+    }
+    xmlCtxtUseOptions(ctxt, options);
+    xmlParseDocument(ctxt);
+    int wellFormed = ctxt->wellFormed;
+    ctxt->sax = original;
+    ctxt->userData = ctxt;
+    xmlFreeParserCtxt(ctxt);
+    return wellFormed ? 1 : 0;
+}
+
+/// The SAX2 handler's `initialized` field must hold this macro for namespace-aware callbacks.
+static inline unsigned int ew_sax2_magic(void) { return XML_SAX2_MAGIC; }
 
 #endif

@@ -1,0 +1,181 @@
+internal import CLibXML2
+import Foundation
+
+/// The XML namespaces the feed parser tells apart.
+enum XMLNamespace: UInt8 {
+    case none, atom10, atom03, rss10, rss090, rdf, content, dc, media, xml, xhtml, other
+
+    init(uri: String?) {
+        switch uri {
+        case nil, "": self = .none
+        case "http://www.w3.org/2005/Atom": self = .atom10
+        case "http://purl.org/atom/ns#": self = .atom03
+        case "http://purl.org/rss/1.0/": self = .rss10
+        case "http://my.netscape.com/rdf/simple/0.9/": self = .rss090
+        case "http://www.w3.org/1999/02/22-rdf-syntax-ns#": self = .rdf
+        case "http://purl.org/rss/1.0/modules/content/": self = .content
+        case "http://purl.org/dc/elements/1.1/", "http://purl.org/dc/terms/": self = .dc
+        case "http://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss": self = .media
+        case "http://www.w3.org/XML/1998/namespace": self = .xml
+        case "http://www.w3.org/1999/xhtml": self = .xhtml
+        default: self = .other
+        }
+    }
+}
+
+extension XMLNamespace {
+    /// The namespace a prefix conventionally stands for, when a document forgot to declare it.
+    init(conventionalPrefix prefix: String) {
+        switch prefix {
+        case "atom": self = .atom10
+        case "content": self = .content
+        case "dc", "dcterms": self = .dc
+        case "media": self = .media
+        case "rdf": self = .rdf
+        case "xml": self = .xml
+        default: self = .other
+        }
+    }
+}
+
+/// An element or attribute name with its namespace resolved.
+struct XMLName: Hashable {
+    var namespace: XMLNamespace
+    var local: String
+    /// The prefix as written, for re-serializing markup.
+    var prefix: String?
+
+    var qualified: String { prefix.map { "\($0):\(local)" } ?? local }
+}
+
+/// An attribute of a start tag.
+struct XMLAttribute {
+    var name: XMLName
+    var value: String
+}
+
+/// What the SAX parser reports, in document order.
+protocol XMLEventHandler: AnyObject {
+    func startElement(_ name: XMLName, attributes: [XMLAttribute])
+    func endElement(_ name: XMLName)
+    /// Text or CDATA, decoded to UTF-8; valid only during the call.
+    func characters(_ text: UnsafeBufferPointer<UInt8>)
+    /// An entity reference the document did not define (`&nbsp;` in XML), by name.
+    func undefinedEntity(_ name: String)
+}
+
+/// Streams a document through libxml2's SAX2 parser with safe options: no network, no external
+/// entities or DTD loading, no entity expansion (so neither a local file nor a billion laughs can
+/// get into a title), recovery from errors, which are collected with their line numbers.
+enum XMLEventParser {
+    /// How a parse went.
+    struct Report {
+        /// False when libxml2 had to recover from errors.
+        var wellFormed: Bool
+        /// The first errors, as `line N: message`.
+        var errors: [String]
+        /// How many errors there were in all.
+        var errorCount: Int
+        /// Whether any error was about the document's encoding.
+        var encodingError: Bool
+    }
+
+    /// Parses `data`, reporting events to `handler`.
+    /// - Parameter encoding: a charset that overrides the XML declaration (from HTTP), or nil.
+    static func parse(_ data: Data, encoding: String?, handler: any XMLEventHandler) -> Report {
+        let context = Context(handler: handler)
+        var sax = xmlSAXHandler()
+        sax.initialized = ew_sax2_magic()
+        sax.startElementNs = { user, localname, prefix, uri, _, _, attributeCount, _, attributes in
+            let context = Unmanaged<Context>.fromOpaque(user!).takeUnretainedValue()
+            let name = context.name(localname!, uri, prefix)
+            var list: [XMLAttribute] = []
+            if attributeCount > 0, let attributes {
+                list.reserveCapacity(Int(attributeCount))
+                for index in 0..<Int(attributeCount) {
+                    let base = index * 5
+                    guard let local = attributes[base], let start = attributes[base + 3], let end = attributes[base + 4]
+                    else { continue }
+                    let value = String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
+                    list.append(XMLAttribute(name: context.name(local, attributes[base + 2], attributes[base + 1]), value: value))
+                }
+            }
+            context.handler?.startElement(name, attributes: list)
+        }
+        sax.endElementNs = { user, localname, prefix, uri in
+            let context = Unmanaged<Context>.fromOpaque(user!).takeUnretainedValue()
+            context.handler?.endElement(context.name(localname!, uri, prefix))
+        }
+        sax.characters = { user, text, length in
+            let context = Unmanaged<Context>.fromOpaque(user!).takeUnretainedValue()
+            guard let text else { return }
+            context.handler?.characters(UnsafeBufferPointer(start: text, count: Int(length)))
+        }
+        sax.cdataBlock = sax.characters
+        sax.reference = { user, name in
+            let context = Unmanaged<Context>.fromOpaque(user!).takeUnretainedValue()
+            guard let name else { return }
+            context.handler?.undefinedEntity(String(cString: name))
+        }
+        sax.serror = { user, error in
+            guard let user, let error else { return }
+            let context = Unmanaged<Context>.fromOpaque(user).takeUnretainedValue()
+            context.record(error.pointee)
+        }
+        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_RECOVER.rawValue | XML_PARSE_NOWARNING.rawValue)
+        let opaque = Unmanaged.passUnretained(context).toOpaque()
+        let result = data.withUnsafeBytes { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                ew_sax_parse(&sax, opaque, chars.baseAddress, Int32(chars.count), encoding, options)
+            }
+        }
+        withExtendedLifetime(context) {}
+        return Report(
+            wellFormed: result == 1 && context.errorCount == 0, errors: context.errors, errorCount: context.errorCount,
+            encodingError: context.encodingError)
+    }
+
+    /// What the C callbacks reach through their user-data pointer during one parse.
+    private final class Context {
+        weak var handler: (any XMLEventHandler)?
+        var errors: [String] = []
+        var errorCount = 0
+        var encodingError = false
+        // libxml2 interns names in its dictionary, so a name's pointers identify it for the whole parse.
+        private var names: [NameKey: XMLName] = [:]
+
+        struct NameKey: Hashable {
+            var local: UnsafePointer<xmlChar>
+            var uri: UnsafePointer<xmlChar>?
+            var prefix: UnsafePointer<xmlChar>?
+        }
+
+        init(handler: any XMLEventHandler) { self.handler = handler }
+
+        func name(_ local: UnsafePointer<xmlChar>, _ uri: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?) -> XMLName {
+            let key = NameKey(local: local, uri: uri, prefix: prefix)
+            if let known = names[key] { return known }
+            let prefixText = prefix.map { String(cString: $0) }
+            var namespace = XMLNamespace(uri: uri.map { String(cString: $0) })
+            // A well-known prefix used without its declaration (common in real feeds) still means its namespace.
+            if uri == nil, let prefixText { namespace = XMLNamespace(conventionalPrefix: prefixText) }
+            let name = XMLName(namespace: namespace, local: String(cString: local), prefix: prefixText)
+            names[key] = name
+            return name
+        }
+
+        func record(_ error: xmlError) {
+            guard error.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+            errorCount += 1
+            let code = Int32(error.code)
+            if code == Int32(XML_ERR_INVALID_CHAR.rawValue) || code == Int32(XML_ERR_INVALID_ENCODING.rawValue)
+                || code == Int32(XML_ERR_UNSUPPORTED_ENCODING.rawValue)
+            {
+                encodingError = true
+            }
+            guard errors.count < 10 else { return }
+            let message = error.message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "error"
+            errors.append("line \(error.line): \(message)")
+        }
+    }
+}

@@ -1,0 +1,597 @@
+import Foundation
+
+/// Builds a ``ParsedFeed`` from the SAX events of an RSS (0.9x, 1.0, 2.0) or Atom (0.3, 1.0) document.
+///
+/// It keeps a stack of scopes (feed, item, author, image, ignored subtree) and captures the text
+/// of the one field being read; markup inside a field is re-serialized, so that a description
+/// written as naked XHTML keeps its tags. URLs are resolved at the end, when the feed's own link
+/// is known, against `xml:base`, then the document URL, then that link.
+final class XMLFeedBuilder: XMLEventHandler {
+    private(set) var feed: ParsedFeed?
+    private(set) var rootName: String?
+    private let documentURL: URL?
+    private let dates: FeedDateParser
+    private let limits: FeedParser.Limits
+
+    private enum Scope { case document, feed, item, person, image, ignored, other }
+    private struct Frame {
+        var scope: Scope
+        var base: URL?
+        /// Whether an `xml:base` is in effect here (not only the document's URL).
+        var declaredBase = false
+    }
+
+    /// A field whose text is being collected.
+    private struct Capture {
+        var target: Target
+        var depth: Int
+        var xhtml: Bool
+        var base64 = false
+        var bytes: [UInt8] = []
+        /// The depth of an xhtml content's wrapping `<div>`, which is dropped.
+        /// -1 until the first child element is seen.
+        var wrapperDepth: Int? = -1
+        var truncated = false
+    }
+
+    private enum Target {
+        case feedID, feedTitle, feedLink, feedDescription, feedLanguage, feedUpdated, feedPublished, feedAuthor
+        case feedCategory, feedGenerator, feedRights, feedImage, feedLogo, feedIcon
+        case itemID(permalink: Bool), itemTitle, itemLink, itemSummary, itemContent, itemPublished, itemUpdated
+        case itemAuthor, itemCreator, itemCategory
+        case personName, personEmail, personURI
+    }
+
+    private var stack: [Frame] = []
+    private var capture: Capture?
+    private var depth = 0
+
+    // Values gathered before URLs can be resolved.
+    private struct RawURL {
+        var text: String
+        var base: URL?
+    }
+    private struct RawLink {
+        var rel: String?
+        var type: String?
+        var href: RawURL
+        var length: Int?
+    }
+    private struct ItemDraft {
+        var item = ParsedItem()
+        var link: RawURL?
+        var guidLink: RawURL?
+        var links: [RawLink] = []
+        var enclosures: [RawLink] = []
+        var mediaEnclosures: [RawLink] = []
+        var creators: [Person] = []
+    }
+    private var feedLink: RawURL?
+    private var feedLinks: [RawLink] = []
+    private var feedSelf: RawURL?
+    private var imageURL: RawURL?
+    private var logo: RawURL?
+    private var icon: RawURL?
+    private var rootLanguage: String?
+    private var items: [ItemDraft] = []
+    private var item: ItemDraft?
+    private var person: Person?
+    private var droppedItems = 0
+
+    init(documentURL: URL?, dates: FeedDateParser, limits: FeedParser.Limits) {
+        self.documentURL = documentURL
+        self.dates = dates
+        self.limits = limits
+    }
+
+    // MARK: SAX events
+
+    func startElement(_ name: XMLName, attributes: [XMLAttribute]) {
+        depth += 1
+        let parent = stack.last ?? Frame(scope: .document, base: documentURL)
+        var base = parent.base
+        var declaredBase = parent.declaredBase
+        if let xmlBase = attributes.first(where: { $0.name.namespace == .xml && $0.name.local == "base" })?.value {
+            base = URL(string: xmlBase, relativeTo: base)?.absoluteURL ?? URL(string: xmlBase)
+            declaredBase = true
+        }
+        if var current = capture {
+            appendStartTag(name, attributes: attributes, to: &current)
+            capture = current
+            stack.append(Frame(scope: .other, base: base, declaredBase: declaredBase))
+            return
+        }
+        let scope = open(name, attributes: attributes, parent: parent.scope, base: base)
+        stack.append(Frame(scope: scope, base: base, declaredBase: declaredBase))
+    }
+
+    func endElement(_ name: XMLName) {
+        defer { depth -= 1 }
+        let frame = stack.popLast()
+        if var current = capture {
+            if depth > current.depth {
+                if current.wrapperDepth == depth {
+                    current.wrapperDepth = nil
+                } else if current.wrapperDepth == nil || current.wrapperDepth == -1 || depth > current.wrapperDepth! {
+                    current.bytes.append(contentsOf: Array("</\(name.qualified)>".utf8))
+                }
+                capture = current
+                return
+            }
+            capture = nil
+            commit(current, base: frame?.base, declaredBase: frame?.declaredBase == true)
+            return
+        }
+        switch frame?.scope {
+        case .item: closeItem()
+        case .person: closePerson()
+        default: break
+        }
+    }
+
+    func characters(_ text: UnsafeBufferPointer<UInt8>) {
+        guard var current = capture else { return }
+        guard current.bytes.count + text.count <= limits.maxFieldBytes else {
+            current.truncated = true
+            capture = current
+            return
+        }
+        if current.xhtml {
+            for byte in text {
+                switch byte {
+                case UInt8(ascii: "&"): current.bytes.append(contentsOf: Array("&amp;".utf8))
+                case UInt8(ascii: "<"): current.bytes.append(contentsOf: Array("&lt;".utf8))
+                case UInt8(ascii: ">"): current.bytes.append(contentsOf: Array("&gt;".utf8))
+                default: current.bytes.append(byte)
+                }
+            }
+        } else {
+            current.bytes.append(contentsOf: text)
+        }
+        capture = current
+    }
+
+    func undefinedEntity(_ name: String) {
+        guard capture != nil, let text = FeedText.namedEntity(name) else { return }
+        Array(text.utf8).withUnsafeBufferPointer { characters($0) }
+    }
+
+    // MARK: Opening elements
+
+    private func open(_ name: XMLName, attributes: [XMLAttribute], parent: Scope, base: URL?) -> Scope {
+        func attribute(_ local: String) -> String? {
+            attributes.first { $0.name.local == local && ($0.name.namespace == .none || $0.name.namespace == name.namespace) }?
+                .value
+        }
+        switch parent {
+        case .document:
+            return openRoot(name, attributes: attributes, attribute: attribute)
+        case .ignored, .other:
+            return .ignored
+        case .image:
+            if name.local == "url", imageURL == nil { startCapture(.feedImage) }
+            return .other
+        case .person:
+            switch name.local {
+            case "name": startCapture(.personName)
+            case "email": startCapture(.personEmail)
+            case "uri", "url": startCapture(.personURI)
+            default: break
+            }
+            return .other
+        case .feed:
+            return openInFeed(name, attribute: attribute, base: base)
+        case .item:
+            return openInItem(name, attribute: attribute, base: base)
+        }
+    }
+
+    private func openRoot(_ name: XMLName, attributes: [XMLAttribute], attribute: (String) -> String?) -> Scope {
+        rootName = name.qualified
+        rootLanguage = attributes.first { $0.name.namespace == .xml && $0.name.local == "lang" }?.value
+        switch (name.namespace, name.local) {
+        case (.none, "rss"):
+            let version = attribute("version")?.trimmingCharacters(in: .whitespaces) ?? ""
+            let format: ParsedFeed.Format =
+                switch version {
+                case "2.0", "2.0.1", "2.00", "2": .rss20
+                case "0.91": .rss091
+                case "0.92": .rss092
+                case "0.90", "0.9": .rss090
+                default: .rss
+                }
+            feed = ParsedFeed(format: format)
+            return .feed
+        case (.none, "channel"):
+            feed = ParsedFeed(format: .rss)
+            return .feed
+        case (.rdf, "RDF"):
+            feed = ParsedFeed(format: .rss10)
+            return .feed
+        case (.atom10, "feed"), (.none, "feed"):
+            feed = ParsedFeed(format: .atom10)
+            return .feed
+        case (.atom03, "feed"):
+            feed = ParsedFeed(format: .atom03)
+            return .feed
+        default:
+            return .ignored
+        }
+    }
+
+    private var isAtom: Bool { feed?.format == .atom10 || feed?.format == .atom03 }
+
+    private func openInFeed(_ name: XMLName, attribute: (String) -> String?, base: URL?) -> Scope {
+        switch (name.namespace, name.local) {
+        case (.none, "channel"), (.rss10, "channel"), (.rss090, "channel"):
+            if name.namespace == .rss090 { feed?.format = .rss090 }
+            if let about = attributeValue("about", in: name, attribute) { feed?.id = about }
+            return .feed
+        case (_, "item") where !isAtom, (.atom10, "entry"), (.atom03, "entry"), (.none, "entry"):
+            if name.namespace == .rss090 { feed?.format = .rss090 }
+            openItem(about: attribute("about"))
+            return .item
+        case (_, "image") where name.namespace != .atom10 && name.namespace != .media:
+            return .image
+        case (.none, "textinput"), (.none, "textInput"), (.rss10, "textinput"), (.rss090, "textinput"):
+            return .ignored
+        case (.atom10, "author"), (.atom03, "author"):
+            person = Person()
+            return .person
+        case (.atom10, "link"), (.atom03, "link"):
+            let link = rawLink(attribute, base: base)
+            if let link {
+                feedLinks.append(link)
+                if link.rel == "self" { feedSelf = link.href }
+                if link.rel == "alternate", feedLink == nil || isAtom && !feedLinksHadAlternate {
+                    feedLink = link.href
+                    feedLinksHadAlternate = true
+                }
+            }
+            return .other
+        case (.atom10, "category"), (.atom03, "category"):
+            if let term = attribute("term") {
+                feed?.categories.append(term)
+            } else {
+                startCapture(.feedCategory)
+            }
+            return .other
+        case (.atom10, "contributor"), (.atom03, "contributor"), (.atom10, "source"):
+            return .ignored
+        default:
+            break
+        }
+        let atom = name.namespace == .atom10 || name.namespace == .atom03
+        let rssNamespace = name.namespace == .none || name.namespace == .rss10 || name.namespace == .rss090
+        switch name.local {
+        case "id" where atom: startCapture(.feedID)
+        case "title" where atom || rssNamespace: startTextConstruct(.feedTitle, attribute: attribute, atom: atom)
+        case "title" where name.namespace == .dc && feed?.title == nil: startCapture(.feedTitle)
+        case "link" where rssNamespace:
+            if let href = attribute("href"), !href.isEmpty {
+                feedLink = RawURL(text: href, base: base)
+                feedLinks.append(RawLink(rel: "alternate", type: nil, href: RawURL(text: href, base: base)))
+            } else {
+                startCapture(.feedLink)
+            }
+        case "description" where rssNamespace, "subtitle" where atom, "tagline" where atom:
+            startTextConstruct(.feedDescription, attribute: attribute, atom: atom)
+        case "description" where name.namespace == .dc && feed?.description == nil: startCapture(.feedDescription)
+        case "language" where rssNamespace || name.namespace == .dc: startCapture(.feedLanguage)
+        case "lastBuildDate" where rssNamespace, "updated" where atom, "modified" where atom: startCapture(.feedUpdated)
+        case "date" where name.namespace == .dc: startCapture(.feedUpdated)
+        case "pubDate" where rssNamespace: startCapture(.feedPublished)
+        case "managingEditor" where rssNamespace, "author" where rssNamespace: startCapture(.feedAuthor)
+        case "category" where rssNamespace, "subject" where name.namespace == .dc: startCapture(.feedCategory)
+        case "generator" where rssNamespace || atom: startCapture(.feedGenerator)
+        case "copyright" where rssNamespace || atom, "rights" where atom || name.namespace == .dc:
+            startTextConstruct(.feedRights, attribute: attribute, atom: atom)
+        case "logo" where atom: startCapture(.feedLogo)
+        case "icon" where atom: startCapture(.feedIcon)
+        default: return .ignored
+        }
+        return .other
+    }
+
+    private var feedLinksHadAlternate = false
+
+    private func openInItem(_ name: XMLName, attribute: (String) -> String?, base: URL?) -> Scope {
+        let atom = name.namespace == .atom10 || name.namespace == .atom03
+        let rssNamespace = name.namespace == .none || name.namespace == .rss10 || name.namespace == .rss090
+        switch (name.namespace, name.local) {
+        case (.atom10, "author"), (.atom03, "author"):
+            person = Person()
+            return .person
+        case (.atom10, "link"), (.atom03, "link"):
+            if let link = rawLink(attribute, base: base) {
+                if link.rel == "enclosure" {
+                    item?.enclosures.append(link)
+                }
+                item?.links.append(link)
+                if link.rel == "alternate", item?.link == nil { item?.link = link.href }
+            }
+            return .other
+        case (.atom10, "category"), (.atom03, "category"):
+            if let term = attribute("term") {
+                item?.item.categories.append(term)
+            } else {
+                startCapture(.itemCategory)
+            }
+            return .other
+        case (.atom10, "source"), (.atom10, "contributor"), (.atom03, "contributor"):
+            return .ignored
+        case (.none, "enclosure"), (.rss10, "enclosure"):
+            if let url = attribute("url") {
+                item?.enclosures.append(
+                    RawLink(
+                        rel: "enclosure", type: attribute("type"), href: RawURL(text: url, base: base),
+                        length: attribute("length").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }))
+            }
+            return .ignored
+        case (.media, "content"):
+            if let url = attribute("url") {
+                item?.mediaEnclosures.append(
+                    RawLink(
+                        rel: "enclosure", type: attribute("type"), href: RawURL(text: url, base: base),
+                        length: attribute("fileSize").flatMap { Int($0) }))
+            }
+            return .ignored
+        case (.media, "group"):
+            return .item
+        default:
+            break
+        }
+        switch name.local {
+        case "id" where atom: startCapture(.itemID(permalink: false))
+        case "guid" where rssNamespace:
+            startCapture(.itemID(permalink: attribute("isPermaLink")?.lowercased() != "false"))
+        case "title" where atom || rssNamespace: startTextConstruct(.itemTitle, attribute: attribute, atom: atom)
+        case "title" where name.namespace == .dc && item?.item.title == nil: startCapture(.itemTitle)
+        case "link" where rssNamespace:
+            if let href = attribute("href"), !href.isEmpty {
+                item?.link = RawURL(text: href, base: base)
+                item?.links.append(RawLink(rel: "alternate", type: nil, href: RawURL(text: href, base: base)))
+            } else {
+                startCapture(.itemLink)
+            }
+        case "description" where rssNamespace, "summary" where atom:
+            startTextConstruct(.itemSummary, attribute: attribute, atom: atom)
+        case "description" where name.namespace == .dc && item?.item.summary == nil: startCapture(.itemSummary)
+        case "encoded" where name.namespace == .content || name.namespace == .none: startCapture(.itemContent)
+        case "content" where atom:
+            if attribute("src") != nil { return .ignored }
+            startTextConstruct(.itemContent, attribute: attribute, atom: true)
+        case "pubDate" where rssNamespace, "published" where atom, "issued" where atom: startCapture(.itemPublished)
+        case "date" where name.namespace == .dc: startCapture(.itemPublished)
+        case "updated" where atom, "modified" where atom: startCapture(.itemUpdated)
+        case "author" where rssNamespace: startCapture(.itemAuthor)
+        case "creator" where name.namespace == .dc: startCapture(.itemCreator)
+        case "category" where rssNamespace, "subject" where name.namespace == .dc: startCapture(.itemCategory)
+        default: return .ignored
+        }
+        return .other
+    }
+
+    private func attributeValue(_ local: String, in name: XMLName, _ attribute: (String) -> String?) -> String? {
+        attribute(local)
+    }
+
+    private func rawLink(_ attribute: (String) -> String?, base: URL?) -> RawLink? {
+        guard let href = attribute("href")?.trimmingCharacters(in: .whitespacesAndNewlines), !href.isEmpty || base != nil
+        else { return nil }
+        let rel = attribute("rel")?.trimmingCharacters(in: .whitespaces)
+        return RawLink(
+            rel: rel.flatMap { $0.isEmpty ? nil : $0 } ?? "alternate", type: attribute("type"),
+            href: RawURL(text: href, base: base), length: attribute("length").flatMap { Int($0) })
+    }
+
+    private func startCapture(_ target: Target) {
+        capture = Capture(target: target, depth: depth, xhtml: false)
+    }
+
+    /// Whether a field holds HTML whose links follow xml:base.
+    private static func isMarkup(_ target: Target) -> Bool {
+        switch target {
+        case .feedDescription, .feedRights, .itemSummary, .itemContent: true
+        default: false
+        }
+    }
+
+    /// Whether a field's text is taken as written (ids, categories, generators keep any markup).
+    private static func isVerbatim(_ target: Target) -> Bool {
+        switch target {
+        case .feedID, .itemID, .feedCategory, .itemCategory, .feedGenerator: true
+        default: false
+        }
+    }
+
+    /// Atom text constructs say how their content is written: `type` text/html/xhtml (1.0),
+    /// `mode` escaped/xml/base64 (0.3).
+    private func startTextConstruct(_ target: Target, attribute: (String) -> String?, atom: Bool) {
+        var next = Capture(target: target, depth: depth, xhtml: false)
+        if atom {
+            let type = attribute("type")?.lowercased() ?? ""
+            let mode = attribute("mode")?.lowercased() ?? ""
+            if type == "xhtml" || type.hasSuffix("xhtml+xml") && mode != "escaped" || mode == "xml" {
+                next.xhtml = true
+            }
+            // RFC 4287 §4.1.3.3: a media type that is neither text nor XML is base64.
+            let isXML = type.hasSuffix("+xml") || type.hasSuffix("/xml")
+            next.base64 = mode == "base64" || type.contains("/") && !type.hasPrefix("text/") && !isXML
+        }
+        capture = next
+    }
+
+    private func appendStartTag(_ name: XMLName, attributes: [XMLAttribute], to capture: inout Capture) {
+        // A first child that is an XHTML div wraps the content (Atom xhtml): dropped, its children kept.
+        if capture.wrapperDepth == -1 {
+            if name.local == "div", name.namespace == .xhtml, capture.bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }) {
+                capture.wrapperDepth = depth
+                capture.bytes.removeAll()
+                return
+            }
+            capture.wrapperDepth = nil
+        }
+        var tag = "<\(name.qualified)"
+        for attribute in attributes {
+            let value = attribute.value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
+            tag += " \(attribute.name.qualified)=\"\(value)\""
+        }
+        capture.bytes.append(contentsOf: Array((tag + ">").utf8))
+    }
+
+    // MARK: Committing fields
+
+    private func commit(_ capture: Capture, base: URL?, declaredBase: Bool) {
+        var text = String(decoding: capture.bytes, as: UTF8.self)
+        if capture.base64, let data = Data(base64Encoded: text.filter { !$0.isWhitespace }) {
+            text = String(decoding: data, as: UTF8.self)
+        }
+        // Markup under an explicit xml:base means its relative links are relative to that base.
+        if declaredBase, let base, Self.isMarkup(capture.target) {
+            text = FeedText.resolvingRelativeLinks(in: text, against: base)
+        }
+        if capture.truncated, feed != nil {
+            feed!.warnings.append("a field longer than \(limits.maxFieldBytes) bytes was cut short")
+        }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let markup = trimmed.isEmpty ? nil : text
+        let plain = Self.isVerbatim(capture.target) ? FeedText.collapse(text) : FeedText.plain(text)
+        let plainOrNil = plain.isEmpty ? nil : plain
+        switch capture.target {
+        case .feedID: if feed?.id == nil { feed?.id = plainOrNil }
+        case .feedTitle: if feed?.title == nil { feed?.title = plainOrNil }
+        case .feedLink:
+            // RSS: the last <link> is the channel's link, as most readers take it.
+            if !trimmed.isEmpty {
+                feedLink = RawURL(text: trimmed, base: base)
+                feedLinks.append(RawLink(rel: "alternate", type: nil, href: RawURL(text: trimmed, base: base)))
+            }
+        case .feedDescription: if feed?.description == nil { feed?.description = markup }
+        case .feedLanguage: if feed?.language == nil { feed?.language = plainOrNil }
+        case .feedUpdated: if feed?.updated == nil { feed?.updated = dates.parse(trimmed) }
+        case .feedPublished: if feed?.published == nil { feed?.published = dates.parse(trimmed) }
+        case .feedAuthor: if let person = Self.person(fromRSS: trimmed) { feed?.authors.append(person) }
+            
+        case .feedCategory: if let plainOrNil { feed?.categories.append(plainOrNil) }
+        case .feedGenerator: if feed?.generator == nil { feed?.generator = plainOrNil }
+        case .feedRights: if feed?.rights == nil { feed?.rights = markup }
+        case .feedImage: if imageURL == nil, !trimmed.isEmpty { imageURL = RawURL(text: trimmed, base: base) }
+        case .feedLogo: if !trimmed.isEmpty { logo = RawURL(text: trimmed, base: base) }
+        case .feedIcon: if !trimmed.isEmpty { icon = RawURL(text: trimmed, base: base) }
+        case .itemID(let permalink):
+            if item?.item.id == nil { item?.item.id = plainOrNil }
+            // A permalink guid is the link only when it is one (many feeds leave isPermaLink out).
+            if permalink, trimmed.lowercased().hasPrefix("http://") || trimmed.lowercased().hasPrefix("https://") {
+                item?.guidLink = RawURL(text: trimmed, base: base)
+            }
+        case .itemTitle: if item?.item.title == nil { item?.item.title = plainOrNil }
+        case .itemLink:
+            if !trimmed.isEmpty {
+                item?.link = RawURL(text: trimmed, base: base)
+                item?.links.append(RawLink(rel: "alternate", type: nil, href: RawURL(text: trimmed, base: base)))
+            }
+        case .itemSummary: if item?.item.summary == nil { item?.item.summary = markup }
+        case .itemContent: if item?.item.content == nil { item?.item.content = markup }
+        case .itemPublished: if item?.item.published == nil { item?.item.published = dates.parse(trimmed) }
+        case .itemUpdated: if item?.item.updated == nil { item?.item.updated = dates.parse(trimmed) }
+        case .itemAuthor: if let person = Self.person(fromRSS: trimmed) { item?.item.authors.append(person) }
+        case .itemCreator: if let person = Self.person(fromRSS: trimmed) { item?.creators.append(person) }
+        case .itemCategory: if let plainOrNil { item?.item.categories.append(plainOrNil) }
+        case .personName: person?.name = plainOrNil
+        case .personEmail: person?.email = plainOrNil
+        case .personURI: person?.uri = plainOrNil
+        }
+    }
+
+    private func openItem(about: String?) {
+        var draft = ItemDraft()
+        draft.item.id = about
+        item = draft
+    }
+
+    private func closeItem() {
+        guard var draft = item else { return }
+        item = nil
+        if draft.item.authors.isEmpty { draft.item.authors = draft.creators }
+        if draft.enclosures.isEmpty { draft.enclosures = draft.mediaEnclosures }
+        if items.count < limits.maxItems {
+            items.append(draft)
+        } else {
+            droppedItems += 1
+        }
+    }
+
+    private func closePerson() {
+        guard let current = person else { return }
+        person = nil
+        guard current.name != nil || current.email != nil || current.uri != nil else { return }
+        if item != nil {
+            item?.item.authors.append(current)
+        } else {
+            feed?.authors.append(current)
+        }
+    }
+
+    /// `editor@example.com (Jane Editor)`, `Jane Editor <editor@example.com>`, or a bare name or address.
+    static func person(fromRSS text: String) -> Person? {
+        let value = FeedText.plain(text)
+        guard !value.isEmpty else { return nil }
+        if let open = value.firstIndex(of: "("), value.hasSuffix(")") {
+            let email = value[..<open].trimmingCharacters(in: .whitespaces)
+            let name = value[value.index(after: open)..<value.index(before: value.endIndex)].trimmingCharacters(in: .whitespaces)
+            if email.contains("@") { return Person(name: name.isEmpty ? nil : name, email: email) }
+        }
+        if let open = value.firstIndex(of: "<"), value.hasSuffix(">") {
+            let name = value[..<open].trimmingCharacters(in: .whitespaces)
+            let email = value[value.index(after: open)..<value.index(before: value.endIndex)].trimmingCharacters(in: .whitespaces)
+            return Person(name: name.isEmpty ? nil : name, email: email.isEmpty ? nil : email)
+        }
+        if !value.contains(" "), value.contains("@") { return Person(email: value) }
+        return Person(name: value)
+    }
+
+    // MARK: Finishing
+
+    /// The feed with every URL resolved, or nil when the root was not a feed.
+    func finish() -> ParsedFeed? {
+        guard var result = feed else { return nil }
+        let selfLink = feedSelf.flatMap { resolve($0, fallback: nil) }
+        let home = feedLink.flatMap { resolve($0, fallback: nil) }
+        let fallback = home ?? selfLink
+        result.link = home
+        result.feedLink = selfLink
+        result.links = feedLinks.compactMap { link in
+            resolve(link.href, fallback: fallback).map { Link(rel: link.rel, type: link.type, href: $0) }
+        }
+        result.image = (imageURL ?? logo ?? icon).flatMap { resolve($0, fallback: fallback) }
+        if result.language == nil { result.language = rootLanguage }
+        result.items = items.map { draft in
+            var item = draft.item
+            item.link = (draft.link ?? draft.guidLink).flatMap { resolve($0, fallback: fallback) }
+            item.links = draft.links.compactMap { link in
+                resolve(link.href, fallback: fallback).map { Link(rel: link.rel, type: link.type, href: $0) }
+            }
+            item.enclosures = draft.enclosures.compactMap { link in
+                resolve(link.href, fallback: fallback).map { Enclosure(url: $0, type: link.type, length: link.length) }
+            }
+            return item
+        }
+        if droppedItems > 0 {
+            result.warnings.append("\(droppedItems) items beyond the limit of \(limits.maxItems) were dropped")
+        }
+        return result
+    }
+
+    /// Absolute against xml:base (which starts at the document URL), else the feed's link.
+    private func resolve(_ raw: RawURL, fallback: URL?) -> URL? {
+        let text = raw.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.isEmpty { return raw.base }
+        if let absolute = URL(string: text), absolute.scheme != nil { return absolute }
+        let encoded = text.addingPercentEncoding(withAllowedCharacters: .urlFragmentAllowed.union(["#", "%"])) ?? text
+        if let base = raw.base ?? fallback, let resolved = URL(string: encoded, relativeTo: base)?.absoluteURL {
+            return resolved
+        }
+        return URL(string: encoded)
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Feeds
+import Foundation
+
+/// `exportwatch parse FILE...`: feeds on disk to the normalized JSON Lines of DESIGN.md §5.
+struct Parse: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Parse feed files (RSS, Atom, JSON Feed) into normalized JSON Lines, one line per file.",
+        discussion: "A file with no feed gives {\"file\", \"error\"}; the exit status is then 1, after the other files."
+    )
+
+    @Option(name: .long, help: "The URL the documents came from, for resolving relative links.")
+    var baseURL: String?
+
+    @Option(name: .long, help: "The charset an HTTP Content-Type would have given (overrides the XML declaration).")
+    var charset: String?
+
+    @Option(name: .long, help: "The IANA time zone of dates that name none (default UTC).")
+    var timeZone: String = "UTC"
+
+    @Argument(help: "The files to parse.")
+    var files: [String]
+
+    func run() async throws {
+        guard let zone = TimeZone(identifier: timeZone) else { throw ValidationError("unknown time zone \(timeZone)") }
+        let base = try baseURL.map { text in
+            guard let url = URL(string: text), url.scheme != nil else { throw ValidationError("not a URL: \(text)") }
+            return url
+        }
+        let parser = FeedParser(dates: FeedDateParser(timeZone: zone, cstIsChina: zone.identifier == "Asia/Shanghai"))
+        var failed = false
+        var output = Data()
+        for file in files {
+            let line: String
+            if let data = FileManager.default.contents(atPath: file) {
+                do {
+                    line = FeedJSON.line(for: try parser.parse(data, documentURL: base, charset: charset), file: file)
+                } catch {
+                    failed = true
+                    line = FeedJSON.errorLine(file: file, error: error.description)
+                }
+            } else {
+                failed = true
+                line = FeedJSON.errorLine(file: file, error: "cannot read the file")
+            }
+            output.append(contentsOf: Array(line.utf8))
+            output.append(UInt8(ascii: "\n"))
+            if output.count > 1 << 20 {
+                FileHandle.standardOutput.write(output)
+                output.removeAll(keepingCapacity: true)
+            }
+        }
+        FileHandle.standardOutput.write(output)
+        if failed { throw ExitCode.failure }
+    }
+}
