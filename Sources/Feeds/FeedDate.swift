@@ -295,6 +295,12 @@ extension Date {
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
         let yearText = String(repeating: "0", count: max(0, 4 - String(year).count)) + String(year)
-        return "\(yearText)-\(two(month))-\(two(day))T\(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60))Z"
+        var fraction = ""
+        let milliseconds = Int(((seconds - Double(whole)) * 1000).rounded())
+        if milliseconds > 0 && milliseconds < 1000 {
+            fraction = "." + String(String(milliseconds + 1000).dropFirst())
+            while fraction.hasSuffix("0") { fraction.removeLast() }
+        }
+        return "\(yearText)-\(two(month))-\(two(day))T\(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60))\(fraction)Z"
     }
 }

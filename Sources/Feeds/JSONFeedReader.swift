@@ -52,6 +52,9 @@ struct JSONFeedReader {
             }
             feed.items.append(item)
         }
+        // JSON Feed dates only its items; the feed was updated when its newest item was.
+        feed.published = feed.items.compactMap(\.published).max()
+        feed.updated = feed.items.compactMap { $0.updated ?? $0.published }.max()
         if entries.count > limits.maxItems {
             feed.warnings.append("\(entries.count - limits.maxItems) items beyond the limit of \(limits.maxItems) were dropped")
         }

@@ -3,7 +3,7 @@ import Foundation
 
 /// The XML namespaces the feed parser tells apart.
 enum XMLNamespace: UInt8 {
-    case none, atom10, atom03, rss10, rss090, rdf, content, dc, media, xml, xhtml, other
+    case none, atom10, atom03, rss10, rss090, rdf, content, dc, media, itunes, xml, xhtml, other
 
     init(uri: String?) {
         switch uri {
@@ -18,6 +18,7 @@ enum XMLNamespace: UInt8 {
         case "http://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss": self = .media
         case "http://www.w3.org/XML/1998/namespace": self = .xml
         case "http://www.w3.org/1999/xhtml": self = .xhtml
+        case let uri? where uri.lowercased() == "http://www.itunes.com/dtds/podcast-1.0.dtd": self = .itunes
         default: self = .other
         }
     }
@@ -31,6 +32,7 @@ extension XMLNamespace {
         case "content": self = .content
         case "dc", "dcterms": self = .dc
         case "media": self = .media
+        case "itunes": self = .itunes
         case "rdf": self = .rdf
         case "xml": self = .xml
         default: self = .other
@@ -78,6 +80,8 @@ enum XMLEventParser {
         var errorCount: Int
         /// Whether any error was about the document's encoding.
         var encodingError: Bool
+        /// Whether an `&` started no entity reference (`Fish & Chips`, `?a=1&b=2`).
+        var bareAmpersand: Bool
     }
 
     /// Parses `data`, reporting events to `handler`.
@@ -132,7 +136,7 @@ enum XMLEventParser {
         withExtendedLifetime(context) {}
         return Report(
             wellFormed: result == 1 && context.errorCount == 0, errors: context.errors, errorCount: context.errorCount,
-            encodingError: context.encodingError)
+            encodingError: context.encodingError, bareAmpersand: context.bareAmpersand)
     }
 
     /// What the C callbacks reach through their user-data pointer during one parse.
@@ -141,6 +145,7 @@ enum XMLEventParser {
         var errors: [String] = []
         var errorCount = 0
         var encodingError = false
+        var bareAmpersand = false
         // libxml2 interns names in its dictionary, so a name's pointers identify it for the whole parse.
         private var names: [NameKey: XMLName] = [:]
 
@@ -172,6 +177,9 @@ enum XMLEventParser {
                 || code == Int32(XML_ERR_UNSUPPORTED_ENCODING.rawValue)
             {
                 encodingError = true
+            }
+            if code == Int32(XML_ERR_NAME_REQUIRED.rawValue) || code == Int32(XML_ERR_ENTITYREF_SEMICOL_MISSING.rawValue) {
+                bareAmpersand = true
             }
             guard errors.count < 10 else { return }
             let message = error.message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "error"

@@ -39,6 +39,7 @@ final class XMLFeedBuilder: XMLEventHandler {
         case feedCategory, feedGenerator, feedRights, feedImage, feedLogo, feedIcon
         case itemID(permalink: Bool), itemTitle, itemLink, itemSummary, itemContent, itemPublished, itemUpdated
         case itemAuthor, itemCreator, itemCategory
+        case feedItunesAuthor, feedItunesSummary, feedKeywords, itemItunesAuthor, itemItunesSummary, itemKeywords
         case personName, personEmail, personURI
     }
 
@@ -65,6 +66,8 @@ final class XMLFeedBuilder: XMLEventHandler {
         var enclosures: [RawLink] = []
         var mediaEnclosures: [RawLink] = []
         var creators: [Person] = []
+        var itunesAuthors: [Person] = []
+        var itunesSummary: String?
     }
     private var feedLink: RawURL?
     private var feedLinks: [RawLink] = []
@@ -77,6 +80,9 @@ final class XMLFeedBuilder: XMLEventHandler {
     private var item: ItemDraft?
     private var person: Person?
     private var droppedItems = 0
+    private var itunesAuthors: [Person] = []
+    private var itunesSummary: String?
+    private var itunesCategories: [String] = []
 
     init(documentURL: URL?, dates: FeedDateParser, limits: FeedParser.Limits) {
         self.documentURL = documentURL
@@ -250,12 +256,20 @@ final class XMLFeedBuilder: XMLEventHandler {
             }
             return .other
         case (.atom10, "category"), (.atom03, "category"):
-            if let term = attribute("term") {
-                feed?.categories.append(term)
-            } else {
-                startCapture(.feedCategory)
-            }
+            if let term = attribute("term"), !term.isEmpty { feed?.categories.append(term) }
+            return .ignored
+        case (.itunes, "author"):
+            startCapture(.feedItunesAuthor)
             return .other
+        case (.itunes, "summary"):
+            startCapture(.feedItunesSummary)
+            return .other
+        case (.itunes, "keywords"):
+            startCapture(.feedKeywords)
+            return .other
+        case (.itunes, "category"):
+            if let text = attribute("text"), !text.isEmpty { itunesCategories.append(text) }
+            return .feed
         case (.atom10, "contributor"), (.atom03, "contributor"), (.atom10, "source"):
             return .ignored
         default:
@@ -282,7 +296,8 @@ final class XMLFeedBuilder: XMLEventHandler {
         case "date" where name.namespace == .dc: startCapture(.feedUpdated)
         case "pubDate" where rssNamespace: startCapture(.feedPublished)
         case "managingEditor" where rssNamespace, "author" where rssNamespace: startCapture(.feedAuthor)
-        case "category" where rssNamespace, "subject" where name.namespace == .dc: startCapture(.feedCategory)
+        case "category" where rssNamespace: startCapture(.feedCategory)
+        case "subject" where name.namespace == .dc && !isAtom: startCapture(.feedCategory)
         case "generator" where rssNamespace || atom: startCapture(.feedGenerator)
         case "copyright" where rssNamespace || atom, "rights" where atom || name.namespace == .dc:
             startTextConstruct(.feedRights, attribute: attribute, atom: atom)
@@ -312,11 +327,16 @@ final class XMLFeedBuilder: XMLEventHandler {
             }
             return .other
         case (.atom10, "category"), (.atom03, "category"):
-            if let term = attribute("term") {
-                item?.item.categories.append(term)
-            } else {
-                startCapture(.itemCategory)
-            }
+            if let term = attribute("term"), !term.isEmpty { item?.item.categories.append(term) }
+            return .ignored
+        case (.itunes, "author"):
+            startCapture(.itemItunesAuthor)
+            return .other
+        case (.itunes, "summary"):
+            startCapture(.itemItunesSummary)
+            return .other
+        case (.itunes, "keywords"):
+            startCapture(.itemKeywords)
             return .other
         case (.atom10, "source"), (.atom10, "contributor"), (.atom03, "contributor"):
             return .ignored
@@ -329,7 +349,10 @@ final class XMLFeedBuilder: XMLEventHandler {
             }
             return .ignored
         case (.media, "content"):
-            if let url = attribute("url") {
+            // Pictures are illustrations, not attachments.
+            let isImage = attribute("medium") == "image" || attribute("type")?.hasPrefix("image/") == true
+                || attribute("url").map { [".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"].contains(where: $0.lowercased().hasSuffix) } == true
+            if let url = attribute("url"), !isImage {
                 item?.mediaEnclosures.append(
                     RawLink(
                         rel: "enclosure", type: attribute("type"), href: RawURL(text: url, base: base),
@@ -357,7 +380,7 @@ final class XMLFeedBuilder: XMLEventHandler {
         case "description" where rssNamespace, "summary" where atom:
             startTextConstruct(.itemSummary, attribute: attribute, atom: atom)
         case "description" where name.namespace == .dc && item?.item.summary == nil: startCapture(.itemSummary)
-        case "encoded" where name.namespace == .content || name.namespace == .none: startCapture(.itemContent)
+        case "encoded" where name.namespace == .content: startCapture(.itemContent)
         case "content" where atom:
             if attribute("src") != nil { return .ignored }
             startTextConstruct(.itemContent, attribute: attribute, atom: true)
@@ -365,8 +388,9 @@ final class XMLFeedBuilder: XMLEventHandler {
         case "date" where name.namespace == .dc: startCapture(.itemPublished)
         case "updated" where atom, "modified" where atom: startCapture(.itemUpdated)
         case "author" where rssNamespace: startCapture(.itemAuthor)
-        case "creator" where name.namespace == .dc: startCapture(.itemCreator)
-        case "category" where rssNamespace, "subject" where name.namespace == .dc: startCapture(.itemCategory)
+        case "creator" where name.namespace == .dc, "author" where name.namespace == .dc: startCapture(.itemCreator)
+        case "category" where rssNamespace: startCapture(.itemCategory)
+        case "subject" where name.namespace == .dc && !isAtom: startCapture(.itemCategory)
         default: return .ignored
         }
         return .other
@@ -412,11 +436,11 @@ final class XMLFeedBuilder: XMLEventHandler {
         if atom {
             let type = attribute("type")?.lowercased() ?? ""
             let mode = attribute("mode")?.lowercased() ?? ""
-            if type == "xhtml" || type.hasSuffix("xhtml+xml") && mode != "escaped" || mode == "xml" {
-                next.xhtml = true
-            }
             // RFC 4287 §4.1.3.3: a media type that is neither text nor XML is base64.
             let isXML = type.hasSuffix("+xml") || type.hasSuffix("/xml")
+            if type == "xhtml" || isXML && mode != "escaped" || mode == "xml" {
+                next.xhtml = true
+            }
             next.base64 = mode == "base64" || type.contains("/") && !type.hasPrefix("text/") && !isXML
         }
         capture = next
@@ -444,8 +468,11 @@ final class XMLFeedBuilder: XMLEventHandler {
 
     private func commit(_ capture: Capture, base: URL?, declaredBase: Bool) {
         var text = String(decoding: capture.bytes, as: UTF8.self)
-        if capture.base64, let data = Data(base64Encoded: text.filter { !$0.isWhitespace }) {
-            text = String(decoding: data, as: UTF8.self)
+        // Binary content is base64; a value that does not decode to UTF-8 text was not base64 after all.
+        if capture.base64, let data = Data(base64Encoded: text.filter { !$0.isWhitespace }),
+            let decoded = String(data: data, encoding: .utf8)
+        {
+            text = decoded
         }
         // Markup under an explicit xml:base means its relative links are relative to that base.
         if declaredBase, let base, Self.isMarkup(capture.target) {
@@ -472,7 +499,6 @@ final class XMLFeedBuilder: XMLEventHandler {
         case .feedUpdated: if feed?.updated == nil { feed?.updated = dates.parse(trimmed) }
         case .feedPublished: if feed?.published == nil { feed?.published = dates.parse(trimmed) }
         case .feedAuthor: if let person = Self.person(fromRSS: trimmed) { feed?.authors.append(person) }
-            
         case .feedCategory: if let plainOrNil { feed?.categories.append(plainOrNil) }
         case .feedGenerator: if feed?.generator == nil { feed?.generator = plainOrNil }
         case .feedRights: if feed?.rights == nil { feed?.rights = markup }
@@ -496,7 +522,15 @@ final class XMLFeedBuilder: XMLEventHandler {
         case .itemPublished: if item?.item.published == nil { item?.item.published = dates.parse(trimmed) }
         case .itemUpdated: if item?.item.updated == nil { item?.item.updated = dates.parse(trimmed) }
         case .itemAuthor: if let person = Self.person(fromRSS: trimmed) { item?.item.authors.append(person) }
-        case .itemCreator: if let person = Self.person(fromRSS: trimmed) { item?.creators.append(person) }
+        case .itemCreator:
+            if item?.creators.isEmpty == true, let person = Self.person(fromRSS: trimmed) { item?.creators.append(person) }
+        case .feedItunesAuthor: if itunesAuthors.isEmpty, let person = Self.person(fromRSS: trimmed) { itunesAuthors.append(person) }
+        case .feedItunesSummary: if itunesSummary == nil { itunesSummary = markup }
+        case .feedKeywords: itunesCategories.insert(contentsOf: Self.keywords(trimmed), at: 0)
+        case .itemItunesAuthor:
+            if item?.itunesAuthors.isEmpty == true, let person = Self.person(fromRSS: trimmed) { item?.itunesAuthors.append(person) }
+        case .itemItunesSummary: if item?.itunesSummary == nil { item?.itunesSummary = markup }
+        case .itemKeywords: item?.item.categories.insert(contentsOf: Self.keywords(trimmed), at: 0)
         case .itemCategory: if let plainOrNil { item?.item.categories.append(plainOrNil) }
         case .personName: person?.name = plainOrNil
         case .personEmail: person?.email = plainOrNil
@@ -514,6 +548,8 @@ final class XMLFeedBuilder: XMLEventHandler {
         guard var draft = item else { return }
         item = nil
         if draft.item.authors.isEmpty { draft.item.authors = draft.creators }
+        if draft.item.authors.isEmpty { draft.item.authors = draft.itunesAuthors }
+        if draft.item.summary == nil { draft.item.summary = draft.itunesSummary }
         if draft.enclosures.isEmpty { draft.enclosures = draft.mediaEnclosures }
         if items.count < limits.maxItems {
             items.append(draft)
@@ -533,16 +569,23 @@ final class XMLFeedBuilder: XMLEventHandler {
         }
     }
 
-    /// `editor@example.com (Jane Editor)`, `Jane Editor <editor@example.com>`, or a bare name or address.
+    /// Comma-separated iTunes keywords.
+    private static func keywords(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// `editor@example.com (Jane Editor)`, `Jane Editor (editor@example.com)`,
+    /// `Jane Editor <editor@example.com>`, or a bare name or address.
     static func person(fromRSS text: String) -> Person? {
-        let value = FeedText.plain(text)
+        let value = FeedText.collapse(text)
         guard !value.isEmpty else { return nil }
         if let open = value.firstIndex(of: "("), value.hasSuffix(")") {
-            let email = value[..<open].trimmingCharacters(in: .whitespaces)
-            let name = value[value.index(after: open)..<value.index(before: value.endIndex)].trimmingCharacters(in: .whitespaces)
-            if email.contains("@") { return Person(name: name.isEmpty ? nil : name, email: email) }
+            let outside = value[..<open].trimmingCharacters(in: .whitespaces)
+            let inside = value[value.index(after: open)..<value.index(before: value.endIndex)].trimmingCharacters(in: .whitespaces)
+            if outside.contains("@"), !outside.contains(" ") { return Person(name: inside.isEmpty ? nil : inside, email: outside) }
+            if inside.contains("@"), !inside.contains(" ") { return Person(name: outside.isEmpty ? nil : outside, email: inside) }
         }
-        if let open = value.firstIndex(of: "<"), value.hasSuffix(">") {
+        if let open = value.firstIndex(of: "<"), value.hasSuffix(">"), value[open...].contains("@") {
             let name = value[..<open].trimmingCharacters(in: .whitespaces)
             let email = value[value.index(after: open)..<value.index(before: value.endIndex)].trimmingCharacters(in: .whitespaces)
             return Person(name: name.isEmpty ? nil : name, email: email.isEmpty ? nil : email)
@@ -566,6 +609,9 @@ final class XMLFeedBuilder: XMLEventHandler {
         }
         result.image = (imageURL ?? logo ?? icon).flatMap { resolve($0, fallback: fallback) }
         if result.language == nil { result.language = rootLanguage }
+        if result.authors.isEmpty { result.authors = itunesAuthors }
+        if result.description == nil { result.description = itunesSummary }
+        result.categories = itunesCategories + result.categories
         result.items = items.map { draft in
             var item = draft.item
             item.link = (draft.link ?? draft.guidLink).flatMap { resolve($0, fallback: fallback) }
