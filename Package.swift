@@ -56,6 +56,8 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", resources: [.copy("scripted_http_server.py")]),
         // Benchmarks/fetch.sh: HTTPFetcher beside curl over a local nginx.
         .executableTarget(name: "fetch-benchmark", dependencies: ["Fetching"], path: "Benchmarks/FetchBenchmark"),
+        // Benchmarks/parse.sh: FeedParser beside a raw libxml2 SAX pass over the same corpus.
+        .executableTarget(name: "parse-benchmark", dependencies: ["Feeds", "CLibXML2"], path: "Benchmarks/ParseBenchmark"),
 
         .testTarget(name: "FetchingTests", dependencies: ["Fetching", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FeedsTests", dependencies: ["Feeds"]),

@@ -21,20 +21,22 @@ public struct FeedDateParser: Sendable {
 
     /// The instant `text` names, or nil.
     public func parse(_ text: String) -> Date? {
-        var normalized = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !normalized.isEmpty, normalized.utf8.count < 100 else { return nil }
-        if normalized.contains("年") {
-            normalized = normalized.replacingOccurrences(of: "年", with: "-").replacingOccurrences(of: "月", with: "-")
+        var bytes = Array(FeedText.trimmed(Array(text.utf8)[...]))
+        guard !bytes.isEmpty, bytes.count < 100 else { return nil }
+        if bytes.contains(where: { $0 >= 0x80 }) {
+            // Chinese forms: 年 and 月 separate like "-", 日 ends the date, 时 and 分 write the time.
+            let normalized = text.replacingOccurrences(of: "年", with: "-").replacingOccurrences(of: "月", with: "-")
                 .replacingOccurrences(of: "日", with: " ").replacingOccurrences(of: "时", with: ":")
-                .replacingOccurrences(of: "分", with: "").trimmingCharacters(in: .whitespaces)
+                .replacingOccurrences(of: "分", with: "")
+            bytes = Array(FeedText.trimmed(Array(normalized.utf8)[...]))
         }
-        var scanner = Scanner(Array(normalized.utf8))
+        var scanner = Scanner(bytes)
         if let first = scanner.peek, first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"),
             let date = parseNumeric(&scanner)
         {
             return date
         }
-        scanner = Scanner(Array(normalized.utf8))
+        scanner = Scanner(bytes)
         return parseRFC822(&scanner)
     }
 
@@ -135,7 +137,8 @@ public struct FeedDateParser: Sendable {
             if scanner.skip(UInt8(ascii: "(")) { scanner.skipRest() }
         }
         guard scanner.atEnd else { return nil }
-        return instant(year: year, month: month, day: day, hour: hour, minute: minute, second: Double(second), offset: offset)
+        return instant(
+            year: year, month: month, day: day, hour: hour, minute: minute, second: Double(second), offset: offset)
     }
 
     private func zoneName(_ scanner: inout Scanner) -> Int? {
@@ -154,7 +157,8 @@ public struct FeedDateParser: Sendable {
         return nil
     }
 
-    private func instant(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Double, offset: Int?) -> Date? {
+    private func instant(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Double, offset: Int?) -> Date?
+    {
         guard (1...12).contains(month), (1...31).contains(day), (0...24).contains(hour), (0...59).contains(minute),
             second < 61, (1...9999).contains(year)
         else { return nil }
@@ -163,7 +167,8 @@ public struct FeedDateParser: Sendable {
         if let offset { return Date(timeIntervalSince1970: local - Double(offset)) }
         // No zone: the source's zone, at that local time.
         let guess = Date(timeIntervalSince1970: local)
-        let zoneOffset = timeZone.secondsFromGMT(for: guess.addingTimeInterval(-Double(timeZone.secondsFromGMT(for: guess))))
+        let zoneOffset = timeZone.secondsFromGMT(
+            for: guess.addingTimeInterval(-Double(timeZone.secondsFromGMT(for: guess))))
         return Date(timeIntervalSince1970: local - Double(zoneOffset))
     }
 
@@ -180,8 +185,9 @@ public struct FeedDateParser: Sendable {
     private static func month(_ word: String) -> Int? {
         let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
         let lower = word.lowercased()
-        guard lower.count >= 3 else { return nil }
-        return months.firstIndex(of: String(lower.prefix(3))).map { $0 + 1 }
+        guard lower.utf8.count >= 3 else { return nil }
+        let prefix = String(lower.utf8.prefix(3))!
+        return months.firstIndex(of: prefix).map { $0 + 1 }
     }
 
     /// A cursor over ASCII bytes.
@@ -301,6 +307,7 @@ extension Date {
             fraction = "." + String(String(milliseconds + 1000).dropFirst())
             while fraction.hasSuffix("0") { fraction.removeLast() }
         }
-        return "\(yearText)-\(two(month))-\(two(day))T\(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60))\(fraction)Z"
+        return
+            "\(yearText)-\(two(month))-\(two(day))T\(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60))\(fraction)Z"
     }
 }

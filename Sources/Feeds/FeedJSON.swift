@@ -4,14 +4,27 @@ import Foundation
 public enum FeedJSON {
     /// The line for a parsed document (without a newline).
     public static func line(for feed: ParsedFeed, file: String) -> String {
-        let out = Writer()
+        var bytes: [UInt8] = []
+        append(feed, file: file, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the line for a parsed document, and a newline, to `output`: what `exportwatch parse`
+    /// writes, without building a `String` of it first.
+    public static func append(_ feed: ParsedFeed, file: String, to output: inout [UInt8]) {
+        let out = Writer(output: output)
+        output = []
+        defer {
+            out.bytes.append(UInt8(ascii: "\n"))
+            output = out.bytes
+        }
         out.open()
         out.key("file", string: file)
         out.key("format", string: feed.format.rawValue)
         out.key("id", string: feed.id)
         out.key("title", string: feed.title)
-        out.key("link", string: feed.link?.absoluteString)
-        out.key("feed_link", string: feed.feedLink?.absoluteString)
+        out.key("link", string: feed.link)
+        out.key("feed_link", string: feed.feedLink)
         out.key("links") { out.links(feed.links) }
         out.key("description", string: feed.description)
         out.key("language", string: feed.language)
@@ -21,13 +34,13 @@ public enum FeedJSON {
         out.key("categories") { out.strings(feed.categories) }
         out.key("generator", string: feed.generator)
         out.key("rights", string: feed.rights)
-        out.key("image", string: feed.image?.absoluteString)
+        out.key("image", string: feed.image)
         out.key("items") {
             out.array(feed.items) { item in
                 out.open()
                 out.key("id", string: item.id)
                 out.key("title", string: item.title)
-                out.key("link", string: item.link?.absoluteString)
+                out.key("link", string: item.link)
                 out.key("links") { out.links(item.links) }
                 out.key("summary", string: item.summary)
                 out.key("content", string: item.content)
@@ -38,7 +51,7 @@ public enum FeedJSON {
                 out.key("enclosures") {
                     out.array(item.enclosures) { enclosure in
                         out.open()
-                        out.key("url", string: enclosure.url.absoluteString)
+                        out.key("url", string: enclosure.url)
                         out.key("type", string: enclosure.type)
                         out.key("length", integer: enclosure.length)
                         out.close()
@@ -49,26 +62,25 @@ public enum FeedJSON {
         }
         out.key("warnings") { out.strings(feed.warnings) }
         out.close()
-        return out.text
     }
 
     /// The line for a document that holds no feed.
     public static func errorLine(file: String, error: String) -> String {
-        let out = Writer()
+        let out = Writer(output: [])
         out.open()
         out.key("file", string: file)
         out.key("error", string: error)
         out.close()
-        return out.text
+        return String(decoding: out.bytes, as: UTF8.self)
     }
 
     /// A minimal JSON writer: keys in the order written, non-ASCII text kept as UTF-8. A class, so that
     /// the nested closures that write arrays can share it.
     private final class Writer {
-        private var bytes: [UInt8] = []
+        var bytes: [UInt8]
         private var needsComma = false
 
-        var text: String { String(decoding: bytes, as: UTF8.self) }
+        init(output: [UInt8]) { bytes = output }
 
         func open() {
             bytes.append(UInt8(ascii: "{"))
@@ -80,28 +92,29 @@ public enum FeedJSON {
             needsComma = true
         }
 
-        func key(_ name: String, string value: String?) {
+        func key(_ name: StaticString, string value: String?) {
             key(name)
             if let value { string(value) } else { bytes += Array("null".utf8) }
             needsComma = true
         }
 
-        func key(_ name: String, integer value: Int?) {
+        func key(_ name: StaticString, integer value: Int?) {
             key(name)
             bytes += Array((value.map(String.init) ?? "null").utf8)
             needsComma = true
         }
 
-        func key(_ name: String, _ body: () -> Void) {
+        func key(_ name: StaticString, _ body: () -> Void) {
             key(name)
             body()
             needsComma = true
         }
 
-        private func key(_ name: String) {
+        private func key(_ name: StaticString) {
             if needsComma { bytes.append(UInt8(ascii: ",")) }
-            string(name)
-            bytes.append(UInt8(ascii: ":"))
+            bytes.append(UInt8(ascii: "\""))
+            name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
         }
 
         func array<T>(_ values: [T], _ element: (T) -> Void) {
@@ -129,7 +142,7 @@ public enum FeedJSON {
                 open()
                 key("rel", string: link.rel)
                 key("type", string: link.type)
-                key("href", string: link.href.absoluteString)
+                key("href", string: link.href)
                 close()
             }
             bytes.append(UInt8(ascii: "]"))
@@ -150,20 +163,42 @@ public enum FeedJSON {
 
         func string(_ value: String) {
             bytes.append(UInt8(ascii: "\""))
-            for byte in value.utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-                case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-                case 0x0A: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-                case 0x0D: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-                case 0x09: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-                case 0..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    bytes += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-                default: bytes.append(byte)
-                }
+            if value.utf8.withContiguousStorageIfAvailable({ append(escaping: $0) }) == nil {
+                append(escaping: Array(value.utf8).withUnsafeBufferPointer { $0 })
             }
             bytes.append(UInt8(ascii: "\""))
+        }
+
+        /// Appends UTF-8 text, escaping what JSON requires, copying unescaped runs in one go.
+        private func append(escaping utf8: UnsafeBufferPointer<UInt8>) {
+            var runStart = 0
+            var index = 0
+            let count = utf8.count
+            while index < count {
+                let byte = utf8[index]
+                if byte >= 0x20 && byte != 0x22 && byte != 0x5C {
+                    index += 1
+                    continue
+                }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                bytes.append(0x5C)
+                switch byte {
+                case 0x22, 0x5C: bytes.append(byte)
+                case 0x0A: bytes.append(UInt8(ascii: "n"))
+                case 0x0D: bytes.append(UInt8(ascii: "r"))
+                case 0x09: bytes.append(UInt8(ascii: "t"))
+                default:
+                    bytes.removeLast()
+                    let hex = Array("0123456789abcdef".utf8)
+                    bytes += [
+                        0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)],
+                        hex[Int(byte & 0xF)],
+                    ]
+                }
+                index += 1
+                runStart = index
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<count]))
         }
     }
 }

@@ -44,7 +44,9 @@ public struct FeedParser: Sendable {
     ///   - charset: the `charset` of the HTTP `Content-Type`, if any.
     /// - Throws: ``FeedParseError`` when the document holds no feed at all; a feed that parsed
     ///   only with recovery is returned with `warnings`.
-    public func parse(_ data: Data, documentURL: URL? = nil, charset: String? = nil) throws(FeedParseError) -> ParsedFeed {
+    public func parse(_ data: Data, documentURL: URL? = nil, charset: String? = nil) throws(FeedParseError)
+        -> ParsedFeed
+    {
         let start = Self.contentStart(data)
         if start < data.count, data[data.startIndex + start] == UInt8(ascii: "{") {
             return try JSONFeedReader(documentURL: documentURL, dates: dates, limits: limits).read(data)
@@ -83,7 +85,9 @@ public struct FeedParser: Sendable {
         return feed
     }
 
-    private func parseXML(_ data: Data, documentURL: URL?, encoding: String?) -> (ParsedFeed?, XMLEventParser.Report, String?) {
+    private func parseXML(_ data: Data, documentURL: URL?, encoding: String?) -> (
+        ParsedFeed?, XMLEventParser.Report, String?
+    ) {
         let builder = XMLFeedBuilder(documentURL: documentURL, dates: dates, limits: limits)
         let report = XMLEventParser.parse(data, encoding: encoding, handler: builder)
         return (builder.finish(), report, builder.rootName)
@@ -100,7 +104,8 @@ public struct FeedParser: Sendable {
         var changed = false
         func starts(_ literal: String, at position: Int) -> Bool {
             let pattern = Array(literal.utf8)
-            return position + pattern.count <= bytes.count && Array(bytes[position..<position + pattern.count]) == pattern
+            return position + pattern.count <= bytes.count
+                && Array(bytes[position..<position + pattern.count]) == pattern
         }
         func skip(to terminator: String, from position: Int) -> Int {
             let pattern = Array(terminator.utf8)
@@ -137,8 +142,10 @@ public struct FeedParser: Sendable {
     private static func startsEntityReference(_ bytes: [UInt8], at index: Int) -> Bool {
         var cursor = index + 1
         let isNameByte = { (byte: UInt8) in
-            (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") || byte >= UInt8(ascii: "0")
-                && byte <= UInt8(ascii: "9") || byte == UInt8(ascii: "#") || byte == UInt8(ascii: "_")
+            (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
+                || byte >= UInt8(ascii: "0")
+                    && byte <= UInt8(ascii: "9")
+                || byte == UInt8(ascii: "#") || byte == UInt8(ascii: "_")
                 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte >= 0x80
         }
         while cursor < bytes.count, cursor - index <= 32, isNameByte(bytes[cursor]) { cursor += 1 }

@@ -21,7 +21,7 @@ struct JSONFeedReader {
         feed.title = (root["title"] as? String).map(FeedText.plain).flatMap { $0.isEmpty ? nil : $0 }
         feed.link = url(root["home_page_url"], base: documentURL)
         feed.feedLink = url(root["feed_url"], base: documentURL)
-        let base = documentURL ?? feed.link ?? feed.feedLink
+        let base = documentURL ?? (feed.link ?? feed.feedLink).flatMap { URL(string: $0) }
         feed.description = root["description"] as? String
         feed.language = root["language"] as? String
         feed.image = url(root["icon"], base: base) ?? url(root["favicon"], base: base)
@@ -44,7 +44,8 @@ struct JSONFeedReader {
             item.authors = authors(entry)
             item.categories = (entry["tags"] as? [Any])?.compactMap { $0 as? String } ?? []
             item.enclosures = ((entry["attachments"] as? [Any]) ?? []).compactMap { attachment in
-                guard let attachment = attachment as? [String: Any], let link = url(attachment["url"], base: base) else {
+                guard let attachment = attachment as? [String: Any], let link = url(attachment["url"], base: base)
+                else {
                     return nil
                 }
                 let size = (attachment["size_in_bytes"] as? NSNumber).map { $0.intValue }
@@ -56,7 +57,8 @@ struct JSONFeedReader {
         feed.published = feed.items.compactMap(\.published).max()
         feed.updated = feed.items.compactMap { $0.updated ?? $0.published }.max()
         if entries.count > limits.maxItems {
-            feed.warnings.append("\(entries.count - limits.maxItems) items beyond the limit of \(limits.maxItems) were dropped")
+            feed.warnings.append(
+                "\(entries.count - limits.maxItems) items beyond the limit of \(limits.maxItems) were dropped")
         }
         return feed
     }
@@ -71,9 +73,8 @@ struct JSONFeedReader {
         }
     }
 
-    private func url(_ value: Any?, base: URL?) -> URL? {
-        guard let text = (value as? String)?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
-        if let absolute = URL(string: text), absolute.scheme != nil { return absolute }
-        return URL(string: text, relativeTo: base)?.absoluteURL
+    private func url(_ value: Any?, base: URL?) -> String? {
+        guard let text = value as? String, !FeedText.collapse(text).isEmpty else { return nil }
+        return FeedURL.resolve(text, against: base)
     }
 }

@@ -1,7 +1,9 @@
 public import Foundation
 
 /// A feed or page as exportwatch reads it, whatever its format: the normalized model of
-/// DESIGN.md §5. Text is UTF-8, URLs are absolute, dates are instants.
+/// DESIGN.md §5. Text is UTF-8, dates are instants, and URLs are absolute, kept as the text the
+/// document gave (resolved where it was relative) rather than parsed, since they are only stored and
+/// compared.
 public struct ParsedFeed: Sendable, Equatable {
     /// The document's format.
     public enum Format: String, Sendable, Equatable {
@@ -25,9 +27,9 @@ public struct ParsedFeed: Sendable, Equatable {
     /// Plain text.
     public var title: String?
     /// The alternate (home page) link.
-    public var link: URL?
+    public var link: String?
     /// The feed's own URL (`rel="self"`).
-    public var feedLink: URL?
+    public var feedLink: String?
     public var links: [Link] = []
     /// HTML as given.
     public var description: String?
@@ -39,7 +41,7 @@ public struct ParsedFeed: Sendable, Equatable {
     /// The generator's name only.
     public var generator: String?
     public var rights: String?
-    public var image: URL?
+    public var image: String?
     public var items: [ParsedItem] = []
     /// What went wrong but was recovered from: parser errors with their lines, dropped items.
     public var warnings: [String] = []
@@ -57,7 +59,7 @@ public struct ParsedItem: Sendable, Equatable {
     /// Plain text.
     public var title: String?
     /// The alternate link.
-    public var link: URL?
+    public var link: String?
     public var links: [Link] = []
     /// HTML as given (RSS description, Atom summary).
     public var summary: String?
@@ -77,10 +79,10 @@ public struct ParsedItem: Sendable, Equatable {
 public struct Link: Sendable, Equatable {
     public var rel: String?
     public var type: String?
-    public var href: URL
+    public var href: String
 
     /// Creates a link.
-    public init(rel: String?, type: String?, href: URL) {
+    public init(rel: String?, type: String?, href: String) {
         self.rel = rel
         self.type = type
         self.href = href
@@ -103,13 +105,13 @@ public struct Person: Sendable, Equatable {
 
 /// An attached file (podcast audio, a PDF of a rule).
 public struct Enclosure: Sendable, Equatable {
-    public var url: URL
+    public var url: String
     public var type: String?
     /// Bytes, when the feed gives a whole number.
     public var length: Int?
 
     /// Creates an enclosure.
-    public init(url: URL, type: String?, length: Int?) {
+    public init(url: String, type: String?, length: Int?) {
         self.url = url
         self.type = type
         self.length = length

@@ -101,25 +101,27 @@ enum XMLEventParser {
                     guard let local = attributes[base], let start = attributes[base + 3], let end = attributes[base + 4]
                     else { continue }
                     let value = String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
-                    list.append(XMLAttribute(name: context.name(local, attributes[base + 2], attributes[base + 1]), value: value))
+                    list.append(
+                        XMLAttribute(
+                            name: context.name(local, attributes[base + 2], attributes[base + 1]), value: value))
                 }
             }
-            context.handler?.startElement(name, attributes: list)
+            context.handler.startElement(name, attributes: list)
         }
         sax.endElementNs = { user, localname, prefix, uri in
             let context = Unmanaged<Context>.fromOpaque(user!).takeUnretainedValue()
-            context.handler?.endElement(context.name(localname!, uri, prefix))
+            context.handler.endElement(context.name(localname!, uri, prefix))
         }
         sax.characters = { user, text, length in
             let context = Unmanaged<Context>.fromOpaque(user!).takeUnretainedValue()
             guard let text else { return }
-            context.handler?.characters(UnsafeBufferPointer(start: text, count: Int(length)))
+            context.handler.characters(UnsafeBufferPointer(start: text, count: Int(length)))
         }
         sax.cdataBlock = sax.characters
         sax.reference = { user, name in
             let context = Unmanaged<Context>.fromOpaque(user!).takeUnretainedValue()
             guard let name else { return }
-            context.handler?.undefinedEntity(String(cString: name))
+            context.handler.undefinedEntity(String(cString: name))
         }
         sax.serror = { user, error in
             guard let user, let error else { return }
@@ -141,7 +143,8 @@ enum XMLEventParser {
 
     /// What the C callbacks reach through their user-data pointer during one parse.
     private final class Context {
-        weak var handler: (any XMLEventHandler)?
+        // Strong: the context lives only for one parse call, and the handler does not hold it.
+        let handler: any XMLEventHandler
         var errors: [String] = []
         var errorCount = 0
         var encodingError = false
@@ -157,15 +160,28 @@ enum XMLEventParser {
 
         init(handler: any XMLEventHandler) { self.handler = handler }
 
-        func name(_ local: UnsafePointer<xmlChar>, _ uri: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?) -> XMLName {
+        /// A direct-mapped cache in front of ``names``: a document uses a few dozen names, and
+        /// hashing three pointers with SipHash on every element cost more than the rest of the lookup.
+        private var recent = [(key: NameKey, name: XMLName)?](repeating: nil, count: 64)
+
+        func name(_ local: UnsafePointer<xmlChar>, _ uri: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?)
+            -> XMLName
+        {
             let key = NameKey(local: local, uri: uri, prefix: prefix)
-            if let known = names[key] { return known }
+            let mixed = UInt(bitPattern: local) &* 31 &+ UInt(bitPattern: uri) &* 7 &+ UInt(bitPattern: prefix)
+            let slot = Int((mixed >> 4) & 63)
+            if let entry = recent[slot], entry.key == key { return entry.name }
+            if let known = names[key] {
+                recent[slot] = (key, known)
+                return known
+            }
             let prefixText = prefix.map { String(cString: $0) }
             var namespace = XMLNamespace(uri: uri.map { String(cString: $0) })
             // A well-known prefix used without its declaration (common in real feeds) still means its namespace.
             if uri == nil, let prefixText { namespace = XMLNamespace(conventionalPrefix: prefixText) }
             let name = XMLName(namespace: namespace, local: String(cString: local), prefix: prefixText)
             names[key] = name
+            recent[slot] = (key, name)
             return name
         }
 
@@ -178,11 +194,14 @@ enum XMLEventParser {
             {
                 encodingError = true
             }
-            if code == Int32(XML_ERR_NAME_REQUIRED.rawValue) || code == Int32(XML_ERR_ENTITYREF_SEMICOL_MISSING.rawValue) {
+            if code == Int32(XML_ERR_NAME_REQUIRED.rawValue)
+                || code == Int32(XML_ERR_ENTITYREF_SEMICOL_MISSING.rawValue)
+            {
                 bareAmpersand = true
             }
             guard errors.count < 10 else { return }
-            let message = error.message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "error"
+            let message =
+                error.message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "error"
             errors.append("line \(error.line): \(message)")
         }
     }

@@ -6,7 +6,7 @@ import Foundation
 /// of the one field being read; markup inside a field is re-serialized, so that a description
 /// written as naked XHTML keeps its tags. URLs are resolved at the end, when the feed's own link
 /// is known, against `xml:base`, then the document URL, then that link.
-final class XMLFeedBuilder: XMLEventHandler {
+struct FeedDocumentReader {
     private(set) var feed: ParsedFeed?
     private(set) var rootName: String?
     private let documentURL: URL?
@@ -16,23 +16,23 @@ final class XMLFeedBuilder: XMLEventHandler {
     private enum Scope { case document, feed, item, person, image, ignored, other }
     private struct Frame {
         var scope: Scope
-        var base: URL?
-        /// Whether an `xml:base` is in effect here (not only the document's URL).
-        var declaredBase = false
     }
+    /// The `xml:base` values in effect, innermost last, with the depth that declared each.
+    private var declaredBases: [(depth: Int, url: URL?)] = []
+    /// The base URL here: the innermost xml:base, else the document's URL.
+    private var base: URL? { declaredBases.last?.url ?? documentURL }
 
-    /// A field whose text is being collected.
-    private struct Capture {
-        var target: Target
-        var depth: Int
-        var xhtml: Bool
-        var base64 = false
-        var bytes: [UInt8] = []
-        /// The depth of an xhtml content's wrapping `<div>`, which is dropped.
-        /// -1 until the first child element is seen.
-        var wrapperDepth: Int? = -1
-        var truncated = false
-    }
+    /// The field whose text is being collected, if any, and how. Kept as separate properties,
+    /// with one reused buffer, so that appending text never copies what came before.
+    private var captureTarget: Target?
+    private var captureDepth = 0
+    /// Text is escaped as it is appended (xhtml and XML content), since it is markup.
+    private var captureEscapes = false
+    private var captureBase64 = false
+    /// The depth of a wrapping xhtml `<div>`, which is dropped; -1 until the first child element.
+    private var captureWrapperDepth: Int? = -1
+    private var captureTruncated = false
+    private var buffer: [UInt8] = []
 
     private enum Target {
         case feedID, feedTitle, feedLink, feedDescription, feedLanguage, feedUpdated, feedPublished, feedAuthor
@@ -44,7 +44,6 @@ final class XMLFeedBuilder: XMLEventHandler {
     }
 
     private var stack: [Frame] = []
-    private var capture: Capture?
     private var depth = 0
 
     // Values gathered before URLs can be resolved.
@@ -92,40 +91,40 @@ final class XMLFeedBuilder: XMLEventHandler {
 
     // MARK: SAX events
 
-    func startElement(_ name: XMLName, attributes: [XMLAttribute]) {
+    mutating func startElement(_ name: XMLName, attributes: [XMLAttribute]) {
         depth += 1
-        let parent = stack.last ?? Frame(scope: .document, base: documentURL)
-        var base = parent.base
-        var declaredBase = parent.declaredBase
-        if let xmlBase = attributes.first(where: { $0.name.namespace == .xml && $0.name.local == "base" })?.value {
-            base = URL(string: xmlBase, relativeTo: base)?.absoluteURL ?? URL(string: xmlBase)
-            declaredBase = true
+        let parent = stack.last?.scope ?? .document
+        if !attributes.isEmpty,
+            let xmlBase = attributes.first(where: { $0.name.namespace == .xml && $0.name.local == "base" })?.value
+        {
+            declaredBases.append((depth, URL(string: xmlBase, relativeTo: base)?.absoluteURL ?? URL(string: xmlBase)))
         }
-        if var current = capture {
-            appendStartTag(name, attributes: attributes, to: &current)
-            capture = current
-            stack.append(Frame(scope: .other, base: base, declaredBase: declaredBase))
+        if captureTarget != nil {
+            appendStartTag(name, attributes: attributes)
+            stack.append(Frame(scope: .other))
             return
         }
-        let scope = open(name, attributes: attributes, parent: parent.scope, base: base)
-        stack.append(Frame(scope: scope, base: base, declaredBase: declaredBase))
+        let scope = open(name, attributes: attributes, parent: parent, base: base)
+        stack.append(Frame(scope: scope))
     }
 
-    func endElement(_ name: XMLName) {
-        defer { depth -= 1 }
+    mutating func endElement(_ name: XMLName) {
+        defer {
+            if declaredBases.last?.depth == depth { declaredBases.removeLast() }
+            depth -= 1
+        }
         let frame = stack.popLast()
-        if var current = capture {
-            if depth > current.depth {
-                if current.wrapperDepth == depth {
-                    current.wrapperDepth = nil
-                } else if current.wrapperDepth == nil || current.wrapperDepth == -1 || depth > current.wrapperDepth! {
-                    current.bytes.append(contentsOf: Array("</\(name.qualified)>".utf8))
+        if let target = captureTarget {
+            if depth > captureDepth {
+                if captureWrapperDepth == depth {
+                    captureWrapperDepth = nil
+                } else if captureWrapperDepth == nil || captureWrapperDepth == -1 || depth > captureWrapperDepth! {
+                    buffer.append(contentsOf: "</\(name.qualified)>".utf8)
                 }
-                capture = current
                 return
             }
-            capture = nil
-            commit(current, base: frame?.base, declaredBase: frame?.declaredBase == true)
+            captureTarget = nil
+            commit(target, base: base, declaredBase: !declaredBases.isEmpty)
             return
         }
         switch frame?.scope {
@@ -135,39 +134,39 @@ final class XMLFeedBuilder: XMLEventHandler {
         }
     }
 
-    func characters(_ text: UnsafeBufferPointer<UInt8>) {
-        guard var current = capture else { return }
-        guard current.bytes.count + text.count <= limits.maxFieldBytes else {
-            current.truncated = true
-            capture = current
+    mutating func characters(_ text: UnsafeBufferPointer<UInt8>) {
+        guard captureTarget != nil else { return }
+        guard buffer.count + text.count <= limits.maxFieldBytes else {
+            captureTruncated = true
             return
         }
-        if current.xhtml {
-            for byte in text {
-                switch byte {
-                case UInt8(ascii: "&"): current.bytes.append(contentsOf: Array("&amp;".utf8))
-                case UInt8(ascii: "<"): current.bytes.append(contentsOf: Array("&lt;".utf8))
-                case UInt8(ascii: ">"): current.bytes.append(contentsOf: Array("&gt;".utf8))
-                default: current.bytes.append(byte)
-                }
-            }
-        } else {
-            current.bytes.append(contentsOf: text)
+        guard captureEscapes else {
+            buffer.append(contentsOf: text)
+            return
         }
-        capture = current
+        for byte in text {
+            switch byte {
+            case UInt8(ascii: "&"): buffer.append(contentsOf: "&amp;".utf8)
+            case UInt8(ascii: "<"): buffer.append(contentsOf: "&lt;".utf8)
+            case UInt8(ascii: ">"): buffer.append(contentsOf: "&gt;".utf8)
+            default: buffer.append(byte)
+            }
+        }
     }
 
-    func undefinedEntity(_ name: String) {
-        guard capture != nil, let text = FeedText.namedEntity(name) else { return }
+    mutating func undefinedEntity(_ name: String) {
+        guard captureTarget != nil, let text = FeedText.namedEntity(name) else { return }
         Array(text.utf8).withUnsafeBufferPointer { characters($0) }
     }
 
     // MARK: Opening elements
 
-    private func open(_ name: XMLName, attributes: [XMLAttribute], parent: Scope, base: URL?) -> Scope {
+    private mutating func open(_ name: XMLName, attributes: [XMLAttribute], parent: Scope, base: URL?) -> Scope {
         func attribute(_ local: String) -> String? {
-            attributes.first { $0.name.local == local && ($0.name.namespace == .none || $0.name.namespace == name.namespace) }?
-                .value
+            attributes.first {
+                $0.name.local == local && ($0.name.namespace == .none || $0.name.namespace == name.namespace)
+            }?
+            .value
         }
         switch parent {
         case .document:
@@ -192,7 +191,8 @@ final class XMLFeedBuilder: XMLEventHandler {
         }
     }
 
-    private func openRoot(_ name: XMLName, attributes: [XMLAttribute], attribute: (String) -> String?) -> Scope {
+    private mutating func openRoot(_ name: XMLName, attributes: [XMLAttribute], attribute: (String) -> String?) -> Scope
+    {
         rootName = name.qualified
         rootLanguage = attributes.first { $0.name.namespace == .xml && $0.name.local == "lang" }?.value
         switch (name.namespace, name.local) {
@@ -227,7 +227,7 @@ final class XMLFeedBuilder: XMLEventHandler {
 
     private var isAtom: Bool { feed?.format == .atom10 || feed?.format == .atom03 }
 
-    private func openInFeed(_ name: XMLName, attribute: (String) -> String?, base: URL?) -> Scope {
+    private mutating func openInFeed(_ name: XMLName, attribute: (String) -> String?, base: URL?) -> Scope {
         switch (name.namespace, name.local) {
         case (.none, "channel"), (.rss10, "channel"), (.rss090, "channel"):
             if name.namespace == .rss090 { feed?.format = .rss090 }
@@ -310,7 +310,7 @@ final class XMLFeedBuilder: XMLEventHandler {
 
     private var feedLinksHadAlternate = false
 
-    private func openInItem(_ name: XMLName, attribute: (String) -> String?, base: URL?) -> Scope {
+    private mutating func openInItem(_ name: XMLName, attribute: (String) -> String?, base: URL?) -> Scope {
         let atom = name.namespace == .atom10 || name.namespace == .atom03
         let rssNamespace = name.namespace == .none || name.namespace == .rss10 || name.namespace == .rss090
         switch (name.namespace, name.local) {
@@ -350,8 +350,11 @@ final class XMLFeedBuilder: XMLEventHandler {
             return .ignored
         case (.media, "content"):
             // Pictures are illustrations, not attachments.
-            let isImage = attribute("medium") == "image" || attribute("type")?.hasPrefix("image/") == true
-                || attribute("url").map { [".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"].contains(where: $0.lowercased().hasSuffix) } == true
+            let isImage =
+                attribute("medium") == "image" || attribute("type")?.hasPrefix("image/") == true
+                || attribute("url").map {
+                    [".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"].contains(where: $0.lowercased().hasSuffix)
+                } == true
             if let url = attribute("url"), !isImage {
                 item?.mediaEnclosures.append(
                     RawLink(
@@ -401,16 +404,21 @@ final class XMLFeedBuilder: XMLEventHandler {
     }
 
     private func rawLink(_ attribute: (String) -> String?, base: URL?) -> RawLink? {
-        guard let href = attribute("href")?.trimmingCharacters(in: .whitespacesAndNewlines), !href.isEmpty || base != nil
-        else { return nil }
-        let rel = attribute("rel")?.trimmingCharacters(in: .whitespaces)
+        guard let href = attribute("href").map(FeedText.trim), !href.isEmpty || base != nil else { return nil }
+        let rel = attribute("rel").map(FeedText.trim)
         return RawLink(
             rel: rel.flatMap { $0.isEmpty ? nil : $0 } ?? "alternate", type: attribute("type"),
             href: RawURL(text: href, base: base), length: attribute("length").flatMap { Int($0) })
     }
 
-    private func startCapture(_ target: Target) {
-        capture = Capture(target: target, depth: depth, xhtml: false)
+    private mutating func startCapture(_ target: Target, escapes: Bool = false, base64: Bool = false) {
+        captureTarget = target
+        captureDepth = depth
+        captureEscapes = escapes
+        captureBase64 = base64
+        captureWrapperDepth = -1
+        captureTruncated = false
+        buffer.removeAll(keepingCapacity: true)
     }
 
     /// Whether a field holds HTML whose links follow xml:base.
@@ -431,61 +439,65 @@ final class XMLFeedBuilder: XMLEventHandler {
 
     /// Atom text constructs say how their content is written: `type` text/html/xhtml (1.0),
     /// `mode` escaped/xml/base64 (0.3).
-    private func startTextConstruct(_ target: Target, attribute: (String) -> String?, atom: Bool) {
-        var next = Capture(target: target, depth: depth, xhtml: false)
-        if atom {
-            let type = attribute("type")?.lowercased() ?? ""
-            let mode = attribute("mode")?.lowercased() ?? ""
-            // RFC 4287 §4.1.3.3: a media type that is neither text nor XML is base64.
-            let isXML = type.hasSuffix("+xml") || type.hasSuffix("/xml")
-            if type == "xhtml" || isXML && mode != "escaped" || mode == "xml" {
-                next.xhtml = true
-            }
-            next.base64 = mode == "base64" || type.contains("/") && !type.hasPrefix("text/") && !isXML
-        }
-        capture = next
+    private mutating func startTextConstruct(_ target: Target, attribute: (String) -> String?, atom: Bool) {
+        guard atom else { return startCapture(target) }
+        let type = attribute("type")?.lowercased() ?? ""
+        let mode = attribute("mode")?.lowercased() ?? ""
+        // RFC 4287 §4.1.3.3: a media type that is neither text nor XML is base64.
+        let isXML = type.hasSuffix("+xml") || type.hasSuffix("/xml")
+        startCapture(
+            target, escapes: type == "xhtml" || isXML && mode != "escaped" || mode == "xml",
+            base64: mode == "base64" || type.contains("/") && !type.hasPrefix("text/") && !isXML)
     }
 
-    private func appendStartTag(_ name: XMLName, attributes: [XMLAttribute], to capture: inout Capture) {
+    private mutating func appendStartTag(_ name: XMLName, attributes: [XMLAttribute]) {
         // A first child that is an XHTML div wraps the content (Atom xhtml): dropped, its children kept.
-        if capture.wrapperDepth == -1 {
-            if name.local == "div", name.namespace == .xhtml, capture.bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }) {
-                capture.wrapperDepth = depth
-                capture.bytes.removeAll()
+        if captureWrapperDepth == -1 {
+            if name.local == "div", name.namespace == .xhtml, buffer.allSatisfy(FeedText.isSpace) {
+                captureWrapperDepth = depth
+                buffer.removeAll(keepingCapacity: true)
                 return
             }
-            capture.wrapperDepth = nil
+            captureWrapperDepth = nil
         }
-        var tag = "<\(name.qualified)"
+        buffer.append(UInt8(ascii: "<"))
+        buffer.append(contentsOf: name.qualified.utf8)
         for attribute in attributes {
-            let value = attribute.value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
-            tag += " \(attribute.name.qualified)=\"\(value)\""
+            let value = attribute.value.replacingOccurrences(of: "&", with: "&amp;")
+                .replacingOccurrences(of: "\"", with: "&quot;")
+            buffer.append(contentsOf: " \(attribute.name.qualified)=\"\(value)\"".utf8)
         }
-        capture.bytes.append(contentsOf: Array((tag + ">").utf8))
+        buffer.append(UInt8(ascii: ">"))
     }
 
     // MARK: Committing fields
 
-    private func commit(_ capture: Capture, base: URL?, declaredBase: Bool) {
-        var text = String(decoding: capture.bytes, as: UTF8.self)
-        // Binary content is base64; a value that does not decode to UTF-8 text was not base64 after all.
-        if capture.base64, let data = Data(base64Encoded: text.filter { !$0.isWhitespace }),
-            let decoded = String(data: data, encoding: .utf8)
-        {
-            text = decoded
-        }
-        // Markup under an explicit xml:base means its relative links are relative to that base.
-        if declaredBase, let base, Self.isMarkup(capture.target) {
-            text = FeedText.resolvingRelativeLinks(in: text, against: base)
-        }
-        if capture.truncated, feed != nil {
+    private mutating func commit(_ target: Target, base: URL?, declaredBase: Bool) {
+        if captureTruncated, feed != nil {
             feed!.warnings.append("a field longer than \(limits.maxFieldBytes) bytes was cut short")
         }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let markup = trimmed.isEmpty ? nil : text
-        let plain = Self.isVerbatim(capture.target) ? FeedText.collapse(text) : FeedText.plain(text)
-        let plainOrNil = plain.isEmpty ? nil : plain
-        switch capture.target {
+        var bytes = buffer[...]
+        // Binary content is base64; a value that does not decode to UTF-8 text was not base64 after all.
+        if captureBase64,
+            let data = Data(base64Encoded: String(decoding: bytes.filter { !FeedText.isSpace($0) }, as: UTF8.self)),
+            String(data: data, encoding: .utf8) != nil
+        {
+            bytes = Array(data)[...]
+        }
+        let trimmedBytes = FeedText.trimmed(bytes)
+        var trimmed: String { String(decoding: trimmedBytes, as: UTF8.self) }
+        var markup: String? {
+            guard !trimmedBytes.isEmpty else { return nil }
+            let text = String(decoding: bytes, as: UTF8.self)
+            // Markup under an explicit xml:base means its relative links are relative to that base.
+            guard declaredBase, let base else { return text }
+            return FeedText.resolvingRelativeLinks(in: text, against: base)
+        }
+        var plainOrNil: String? {
+            let text = Self.isVerbatim(target) ? FeedText.collapse(trimmedBytes) : FeedText.plain(trimmedBytes)
+            return text.isEmpty ? nil : text
+        }
+        switch target {
         case .feedID: if feed?.id == nil { feed?.id = plainOrNil }
         case .feedTitle: if feed?.title == nil { feed?.title = plainOrNil }
         case .feedLink:
@@ -508,9 +520,7 @@ final class XMLFeedBuilder: XMLEventHandler {
         case .itemID(let permalink):
             if item?.item.id == nil { item?.item.id = plainOrNil }
             // A permalink guid is the link only when it is one (many feeds leave isPermaLink out).
-            if permalink, trimmed.lowercased().hasPrefix("http://") || trimmed.lowercased().hasPrefix("https://") {
-                item?.guidLink = RawURL(text: trimmed, base: base)
-            }
+            if permalink, Self.startsWithHTTP(trimmedBytes) { item?.guidLink = RawURL(text: trimmed, base: base) }
         case .itemTitle: if item?.item.title == nil { item?.item.title = plainOrNil }
         case .itemLink:
             if !trimmed.isEmpty {
@@ -523,12 +533,17 @@ final class XMLFeedBuilder: XMLEventHandler {
         case .itemUpdated: if item?.item.updated == nil { item?.item.updated = dates.parse(trimmed) }
         case .itemAuthor: if let person = Self.person(fromRSS: trimmed) { item?.item.authors.append(person) }
         case .itemCreator:
-            if item?.creators.isEmpty == true, let person = Self.person(fromRSS: trimmed) { item?.creators.append(person) }
-        case .feedItunesAuthor: if itunesAuthors.isEmpty, let person = Self.person(fromRSS: trimmed) { itunesAuthors.append(person) }
+            if item?.creators.isEmpty == true, let person = Self.person(fromRSS: trimmed) {
+                item?.creators.append(person)
+            }
+        case .feedItunesAuthor:
+            if itunesAuthors.isEmpty, let person = Self.person(fromRSS: trimmed) { itunesAuthors.append(person) }
         case .feedItunesSummary: if itunesSummary == nil { itunesSummary = markup }
         case .feedKeywords: itunesCategories.insert(contentsOf: Self.keywords(trimmed), at: 0)
         case .itemItunesAuthor:
-            if item?.itunesAuthors.isEmpty == true, let person = Self.person(fromRSS: trimmed) { item?.itunesAuthors.append(person) }
+            if item?.itunesAuthors.isEmpty == true, let person = Self.person(fromRSS: trimmed) {
+                item?.itunesAuthors.append(person)
+            }
         case .itemItunesSummary: if item?.itunesSummary == nil { item?.itunesSummary = markup }
         case .itemKeywords: item?.item.categories.insert(contentsOf: Self.keywords(trimmed), at: 0)
         case .itemCategory: if let plainOrNil { item?.item.categories.append(plainOrNil) }
@@ -538,13 +553,13 @@ final class XMLFeedBuilder: XMLEventHandler {
         }
     }
 
-    private func openItem(about: String?) {
+    private mutating func openItem(about: String?) {
         var draft = ItemDraft()
         draft.item.id = about
         item = draft
     }
 
-    private func closeItem() {
+    private mutating func closeItem() {
         guard var draft = item else { return }
         item = nil
         if draft.item.authors.isEmpty { draft.item.authors = draft.creators }
@@ -558,7 +573,7 @@ final class XMLFeedBuilder: XMLEventHandler {
         }
     }
 
-    private func closePerson() {
+    private mutating func closePerson() {
         guard let current = person else { return }
         person = nil
         guard current.name != nil || current.email != nil || current.uri != nil else { return }
@@ -569,6 +584,11 @@ final class XMLFeedBuilder: XMLEventHandler {
         }
     }
 
+    private static func startsWithHTTP(_ bytes: ArraySlice<UInt8>) -> Bool {
+        let lower = bytes.prefix(8).map { $0 | 0x20 }
+        return lower.starts(with: Array("http://".utf8)) || lower.starts(with: Array("https://".utf8))
+    }
+
     /// Comma-separated iTunes keywords.
     private static func keywords(_ text: String) -> [String] {
         text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -576,22 +596,30 @@ final class XMLFeedBuilder: XMLEventHandler {
 
     /// `editor@example.com (Jane Editor)`, `Jane Editor (editor@example.com)`,
     /// `Jane Editor <editor@example.com>`, or a bare name or address.
-    static func person(fromRSS text: String) -> Person? {
-        let value = FeedText.collapse(text)
-        guard !value.isEmpty else { return nil }
-        if let open = value.firstIndex(of: "("), value.hasSuffix(")") {
-            let outside = value[..<open].trimmingCharacters(in: .whitespaces)
-            let inside = value[value.index(after: open)..<value.index(before: value.endIndex)].trimmingCharacters(in: .whitespaces)
-            if outside.contains("@"), !outside.contains(" ") { return Person(name: inside.isEmpty ? nil : inside, email: outside) }
-            if inside.contains("@"), !inside.contains(" ") { return Person(name: outside.isEmpty ? nil : outside, email: inside) }
+    static func person(fromRSS written: String) -> Person? {
+        let value = Array(FeedText.collapse(written).utf8)
+        guard let last = value.last else { return nil }
+        func text(_ bytes: ArraySlice<UInt8>) -> String? {
+            let trimmed = FeedText.trimmed(bytes)
+            return trimmed.isEmpty ? nil : String(decoding: trimmed, as: UTF8.self)
         }
-        if let open = value.firstIndex(of: "<"), value.hasSuffix(">"), value[open...].contains("@") {
-            let name = value[..<open].trimmingCharacters(in: .whitespaces)
-            let email = value[value.index(after: open)..<value.index(before: value.endIndex)].trimmingCharacters(in: .whitespaces)
-            return Person(name: name.isEmpty ? nil : name, email: email.isEmpty ? nil : email)
+        func isAddress(_ bytes: ArraySlice<UInt8>) -> Bool {
+            let trimmed = FeedText.trimmed(bytes)
+            return trimmed.contains(UInt8(ascii: "@")) && !trimmed.contains(0x20)
         }
-        if !value.contains(" "), value.contains("@") { return Person(email: value) }
-        return Person(name: value)
+        if last == UInt8(ascii: ")"), let open = value.firstIndex(of: UInt8(ascii: "(")) {
+            let outside = value[..<open]
+            let inside = value[(open + 1)..<(value.count - 1)]
+            if isAddress(outside) { return Person(name: text(inside), email: text(outside)) }
+            if isAddress(inside) { return Person(name: text(outside), email: text(inside)) }
+        }
+        if last == UInt8(ascii: ">"), let open = value.firstIndex(of: UInt8(ascii: "<")),
+            isAddress(value[(open + 1)..<(value.count - 1)])
+        {
+            return Person(name: text(value[..<open]), email: text(value[(open + 1)..<(value.count - 1)]))
+        }
+        if isAddress(value[...]) { return Person(email: text(value[...])) }
+        return Person(name: text(value[...]))
     }
 
     // MARK: Finishing
@@ -601,7 +629,7 @@ final class XMLFeedBuilder: XMLEventHandler {
         guard var result = feed else { return nil }
         let selfLink = feedSelf.flatMap { resolve($0, fallback: nil) }
         let home = feedLink.flatMap { resolve($0, fallback: nil) }
-        let fallback = home ?? selfLink
+        let fallback = (home ?? selfLink).flatMap { URL(string: $0) }
         result.link = home
         result.feedLink = selfLink
         result.links = feedLinks.compactMap { link in
@@ -630,14 +658,28 @@ final class XMLFeedBuilder: XMLEventHandler {
     }
 
     /// Absolute against xml:base (which starts at the document URL), else the feed's link.
-    private func resolve(_ raw: RawURL, fallback: URL?) -> URL? {
-        let text = raw.text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.isEmpty { return raw.base }
-        if let absolute = URL(string: text), absolute.scheme != nil { return absolute }
-        let encoded = text.addingPercentEncoding(withAllowedCharacters: .urlFragmentAllowed.union(["#", "%"])) ?? text
-        if let base = raw.base ?? fallback, let resolved = URL(string: encoded, relativeTo: base)?.absoluteURL {
-            return resolved
-        }
-        return URL(string: encoded)
+    private func resolve(_ raw: RawURL, fallback: URL?) -> String? {
+        FeedURL.resolve(raw.text, against: raw.base ?? fallback)
     }
+}
+
+/// Hands SAX events to a ``FeedDocumentReader``. The reader is a value whose mutating methods touch
+/// its state statically; this wrapper makes one checked access per event, where a class holding
+/// the same state would pay a dynamic exclusivity check on every property it touches.
+final class XMLFeedBuilder: XMLEventHandler {
+    private var reader: FeedDocumentReader
+
+    init(documentURL: URL?, dates: FeedDateParser, limits: FeedParser.Limits) {
+        reader = FeedDocumentReader(documentURL: documentURL, dates: dates, limits: limits)
+    }
+
+    var rootName: String? { reader.rootName }
+
+    func startElement(_ name: XMLName, attributes: [XMLAttribute]) { reader.startElement(name, attributes: attributes) }
+    func endElement(_ name: XMLName) { reader.endElement(name) }
+    func characters(_ text: UnsafeBufferPointer<UInt8>) { reader.characters(text) }
+    func undefinedEntity(_ name: String) { reader.undefinedEntity(name) }
+
+    /// The feed with every URL resolved, or nil when the root was not a feed.
+    func finish() -> ParsedFeed? { reader.finish() }
 }

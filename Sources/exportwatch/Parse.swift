@@ -29,28 +29,27 @@ struct Parse: AsyncParsableCommand {
         }
         let parser = FeedParser(dates: FeedDateParser(timeZone: zone, cstIsChina: zone.identifier == "Asia/Shanghai"))
         var failed = false
-        var output = Data()
+        var output: [UInt8] = []
+        output.reserveCapacity(1 << 21)
         for file in files {
-            let line: String
             if let data = FileManager.default.contents(atPath: file) {
                 do {
-                    line = FeedJSON.line(for: try parser.parse(data, documentURL: base, charset: charset), file: file)
+                    FeedJSON.append(
+                        try parser.parse(data, documentURL: base, charset: charset), file: file, to: &output)
                 } catch {
                     failed = true
-                    line = FeedJSON.errorLine(file: file, error: error.description)
+                    output += (FeedJSON.errorLine(file: file, error: error.description) + "\n").utf8
                 }
             } else {
                 failed = true
-                line = FeedJSON.errorLine(file: file, error: "cannot read the file")
+                output += (FeedJSON.errorLine(file: file, error: "cannot read the file") + "\n").utf8
             }
-            output.append(contentsOf: Array(line.utf8))
-            output.append(UInt8(ascii: "\n"))
             if output.count > 1 << 20 {
-                FileHandle.standardOutput.write(output)
+                FileHandle.standardOutput.write(Data(output))
                 output.removeAll(keepingCapacity: true)
             }
         }
-        FileHandle.standardOutput.write(output)
+        FileHandle.standardOutput.write(Data(output))
         if failed { throw ExitCode.failure }
     }
 }
