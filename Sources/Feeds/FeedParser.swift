@@ -66,10 +66,11 @@ public struct FeedParser: Sendable {
                 (feed, report, root) = (retried, retryReport, retryRoot)
             }
         }
-        if report.bareAmpersand, let repaired = Self.escapingBareAmpersands(data) {
+        if !report.wellFormed {
+            let (repaired, notes) = XMLRepair.repaired(data)
             let (retried, retryReport, retryRoot) = parseXML(repaired, documentURL: documentURL, encoding: encoding)
-            if retried != nil, retryReport.errorCount < report.errorCount {
-                warnings.append("bare '&' characters were read as text")
+            if retried != nil, retryReport.errorCount <= report.errorCount, let summary = notes.summary {
+                warnings.append(summary)
                 (feed, report, root) = (retried, retryReport, retryRoot)
             }
         }
@@ -91,65 +92,6 @@ public struct FeedParser: Sendable {
         let builder = XMLFeedBuilder(documentURL: documentURL, dates: dates, limits: limits)
         let report = XMLEventParser.parse(data, encoding: encoding, handler: builder)
         return (builder.finish(), report, builder.rootName)
-    }
-
-    /// The document with every `&` that starts no entity reference written as `&amp;`, outside
-    /// CDATA sections and comments; nil when there is none. Feeds that escape `&` badly are common
-    /// enough that a reader should not lose the text around them.
-    static func escapingBareAmpersands(_ data: Data) -> Data? {
-        let bytes = [UInt8](data)
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count + 64)
-        var index = 0
-        var changed = false
-        func starts(_ literal: String, at position: Int) -> Bool {
-            let pattern = Array(literal.utf8)
-            return position + pattern.count <= bytes.count
-                && Array(bytes[position..<position + pattern.count]) == pattern
-        }
-        func skip(to terminator: String, from position: Int) -> Int {
-            let pattern = Array(terminator.utf8)
-            var cursor = position
-            while cursor + pattern.count <= bytes.count {
-                if bytes[cursor] == pattern[0] && Array(bytes[cursor..<cursor + pattern.count]) == pattern {
-                    return cursor + pattern.count
-                }
-                cursor += 1
-            }
-            return bytes.count
-        }
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "<") && (starts("<![CDATA[", at: index) || starts("<!--", at: index)) {
-                let end = skip(to: starts("<!--", at: index) ? "-->" : "]]>", from: index)
-                output += bytes[index..<end]
-                index = end
-                continue
-            }
-            if byte == UInt8(ascii: "&") && !startsEntityReference(bytes, at: index) {
-                output += Array("&amp;".utf8)
-                changed = true
-                index += 1
-                continue
-            }
-            output.append(byte)
-            index += 1
-        }
-        return changed ? Data(output) : nil
-    }
-
-    /// `&name;`, `&#123;` or `&#x1F;` at `index`.
-    private static func startsEntityReference(_ bytes: [UInt8], at index: Int) -> Bool {
-        var cursor = index + 1
-        let isNameByte = { (byte: UInt8) in
-            (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
-                || byte >= UInt8(ascii: "0")
-                    && byte <= UInt8(ascii: "9")
-                || byte == UInt8(ascii: "#") || byte == UInt8(ascii: "_")
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte >= 0x80
-        }
-        while cursor < bytes.count, cursor - index <= 32, isNameByte(bytes[cursor]) { cursor += 1 }
-        return cursor > index + 1 && cursor < bytes.count && bytes[cursor] == UInt8(ascii: ";")
     }
 
     /// The offset of the first byte that is not a BOM or whitespace.

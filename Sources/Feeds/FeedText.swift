@@ -26,14 +26,22 @@ enum FeedText {
             if isSpace(byte) {
                 pendingSpace = true
                 index += 1
+            } else if byte == 0xC2, index + 1 < bytes.endIndex, bytes[index + 1] == 0xA0 {
+                // A no-break space separates words like any other in a title.
+                pendingSpace = true
+                index += 2
             } else if byte == UInt8(ascii: "<"), index + 1 < bytes.endIndex, startsTag(bytes[index + 1]) {
                 // A tag: skip to its end; it separates words like a space.
                 while index < bytes.endIndex && bytes[index] != UInt8(ascii: ">") { index += 1 }
                 index += 1
                 pendingSpace = true
             } else if byte == UInt8(ascii: "&"), let (decoded, end) = entity(bytes, at: index) {
-                for decodedByte in decoded.utf8 {
-                    if isSpace(decodedByte) { pendingSpace = true } else { emit(decodedByte) }
+                if decoded == "\u{A0}" {
+                    pendingSpace = true
+                } else {
+                    for decodedByte in decoded.utf8 {
+                        if isSpace(decodedByte) { pendingSpace = true } else { emit(decodedByte) }
+                    }
                 }
                 index = end
             } else {

@@ -80,8 +80,6 @@ enum XMLEventParser {
         var errorCount: Int
         /// Whether any error was about the document's encoding.
         var encodingError: Bool
-        /// Whether an `&` started no entity reference (`Fish & Chips`, `?a=1&b=2`).
-        var bareAmpersand: Bool
     }
 
     /// Parses `data`, reporting events to `handler`.
@@ -138,7 +136,7 @@ enum XMLEventParser {
         withExtendedLifetime(context) {}
         return Report(
             wellFormed: result == 1 && context.errorCount == 0, errors: context.errors, errorCount: context.errorCount,
-            encodingError: context.encodingError, bareAmpersand: context.bareAmpersand)
+            encodingError: context.encodingError)
     }
 
     /// What the C callbacks reach through their user-data pointer during one parse.
@@ -148,7 +146,6 @@ enum XMLEventParser {
         var errors: [String] = []
         var errorCount = 0
         var encodingError = false
-        var bareAmpersand = false
         // libxml2 interns names in its dictionary, so a name's pointers identify it for the whole parse.
         private var names: [NameKey: XMLName] = [:]
 
@@ -186,6 +183,11 @@ enum XMLEventParser {
         }
 
         func record(_ error: xmlError) {
+            // An HTML entity in XML (`&nbsp;`, `&mdash;`) is an error libxml2 reports at the point it
+            // occurs, after the text before it; hand it over so that its character is not lost.
+            if error.code == Int32(XML_ERR_UNDECLARED_ENTITY.rawValue), let name = error.str1 {
+                handler.undefinedEntity(String(cString: name))
+            }
             guard error.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
             errorCount += 1
             let code = Int32(error.code)
@@ -193,11 +195,6 @@ enum XMLEventParser {
                 || code == Int32(XML_ERR_UNSUPPORTED_ENCODING.rawValue)
             {
                 encodingError = true
-            }
-            if code == Int32(XML_ERR_NAME_REQUIRED.rawValue)
-                || code == Int32(XML_ERR_ENTITYREF_SEMICOL_MISSING.rawValue)
-            {
-                bareAmpersand = true
             }
             guard errors.count < 10 else { return }
             let message =

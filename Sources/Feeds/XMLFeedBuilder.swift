@@ -118,7 +118,10 @@ struct FeedDocumentReader {
             if depth > captureDepth {
                 if captureWrapperDepth == depth {
                     captureWrapperDepth = nil
-                } else if captureWrapperDepth == nil || captureWrapperDepth == -1 || depth > captureWrapperDepth! {
+                } else if captureWrapperDepth == nil || captureWrapperDepth == -1 || depth > captureWrapperDepth!,
+                    !Self.htmlVoidElements.contains(name.local)
+                {
+                    // HTML void elements (<br>, <img>) have no end tag: "</br>" would read as a second break.
                     buffer.append(contentsOf: "</\(name.qualified)>".utf8)
                 }
                 return
@@ -185,7 +188,7 @@ struct FeedDocumentReader {
             }
             return .other
         case .feed:
-            return openInFeed(name, attribute: attribute, base: base)
+            return openInFeed(name, attributes: attributes, attribute: attribute, base: base)
         case .item:
             return openInItem(name, attribute: attribute, base: base)
         }
@@ -227,15 +230,21 @@ struct FeedDocumentReader {
 
     private var isAtom: Bool { feed?.format == .atom10 || feed?.format == .atom03 }
 
-    private mutating func openInFeed(_ name: XMLName, attribute: (String) -> String?, base: URL?) -> Scope {
+    private mutating func openInFeed(
+        _ name: XMLName, attributes: [XMLAttribute], attribute: (String) -> String?, base: URL?
+    ) -> Scope {
+        var rdfAbout: String? {
+            attributes.first { $0.name.local == "about" && ($0.name.namespace == .rdf || $0.name.namespace == .none) }?
+                .value
+        }
         switch (name.namespace, name.local) {
         case (.none, "channel"), (.rss10, "channel"), (.rss090, "channel"):
             if name.namespace == .rss090 { feed?.format = .rss090 }
-            if let about = attributeValue("about", in: name, attribute) { feed?.id = about }
+            if let about = rdfAbout { feed?.id = about }
             return .feed
         case (_, "item") where !isAtom, (.atom10, "entry"), (.atom03, "entry"), (.none, "entry"):
             if name.namespace == .rss090 { feed?.format = .rss090 }
-            openItem(about: attribute("about"))
+            openItem(about: rdfAbout)
             return .item
         case (_, "image") where name.namespace != .atom10 && name.namespace != .media:
             return .image
@@ -399,10 +408,6 @@ struct FeedDocumentReader {
         return .other
     }
 
-    private func attributeValue(_ local: String, in name: XMLName, _ attribute: (String) -> String?) -> String? {
-        attribute(local)
-    }
-
     private func rawLink(_ attribute: (String) -> String?, base: URL?) -> RawLink? {
         guard let href = attribute("href").map(FeedText.trim), !href.isEmpty || base != nil else { return nil }
         let rel = attribute("rel").map(FeedText.trim)
@@ -420,6 +425,8 @@ struct FeedDocumentReader {
         captureTruncated = false
         buffer.removeAll(keepingCapacity: true)
     }
+
+    private static let htmlVoidElements: Set<String> = ["br", "hr", "img", "wbr", "input", "source", "col", "area"]
 
     /// Whether a field holds HTML whose links follow xml:base.
     private static func isMarkup(_ target: Target) -> Bool {

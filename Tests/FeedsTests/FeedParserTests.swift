@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+
+@testable import Feeds
+
+/// Each fixture parses to the normalized JSON of DESIGN.md §5 stored beside it.
+@Suite("Feed parser")
+struct FeedParserTests {
+    static let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+    static let parser = FeedParser(
+        dates: FeedDateParser(timeZone: TimeZone(identifier: "Asia/Shanghai")!, cstIsChina: true))
+
+    static func data(_ name: String) throws -> Data {
+        try Data(contentsOf: fixtures.appending(path: name))
+    }
+
+    static func json(of feed: ParsedFeed) throws -> NSDictionary {
+        let object = try JSONSerialization.jsonObject(with: Data(FeedJSON.line(for: feed, file: "x").utf8))
+        let dictionary = (object as! NSDictionary).mutableCopy() as! NSMutableDictionary
+        dictionary.removeObject(forKey: "file")
+        return dictionary
+    }
+
+    @Test(
+        "fixtures parse to their expected normalized JSON",
+        arguments: [
+            "rss2-bis-press.xml", "atom-mofcom-zh.xml", "rss1-federal-register.rdf", "jsonfeed-open-models.json",
+            "atom03-legacy.xml", "illformed-tag-soup.xml", "external-entity.xml", "billion-laughs.xml",
+            "gbk-declared-gb2312.xml", "gbk-declared-utf8.xml",
+        ])
+    func fixture(name: String) throws {
+        let feed = try Self.parser.parse(Self.data(name), documentURL: URL(string: "https://example.org/feeds/"))
+        let expected = try JSONSerialization.jsonObject(
+            with: Self.data(name.split(separator: ".").dropLast().joined(separator: ".") + ".expected.json"))
+        #expect(try Self.json(of: feed) == expected as! NSDictionary)
+    }
+
+    @Test("every key of DESIGN.md §5 is present, null or empty when absent")
+    func keysAlwaysPresent() throws {
+        let feed = try Self.parser.parse(Data("<rss version=\"2.0\"><channel><item/></channel></rss>".utf8))
+        let object =
+            try JSONSerialization.jsonObject(with: Data(FeedJSON.line(for: feed, file: "f.xml").utf8)) as! [String: Any]
+        #expect(
+            Set(object.keys) == [
+                "file", "format", "id", "title", "link", "feed_link", "links", "description", "language", "updated",
+                "published", "authors", "categories", "generator", "rights", "image", "items", "warnings",
+            ])
+        let item = try #require((object["items"] as? [[String: Any]])?.first)
+        #expect(
+            Set(item.keys) == [
+                "id", "title", "link", "links", "summary", "content", "published", "updated", "authors", "categories",
+                "enclosures",
+            ])
+        #expect(object["title"] is NSNull && (object["warnings"] as? [Any])?.isEmpty == true)
+    }
+
+    @Test("an external entity reads no file and fetches nothing; it stays visible as text")
+    func externalEntity() throws {
+        let feed = try Self.parser.parse(Self.data("external-entity.xml"))
+        #expect(feed.title == "XXE &secret;")
+        #expect(!FeedJSON.line(for: feed, file: "x").contains("root:"))
+        #expect(feed.warnings.first?.contains("undefined entities kept as text") == true)
+    }
+
+    @Test("a billion-laughs document is not expanded")
+    func billionLaughs() throws {
+        let feed = try Self.parser.parse(Self.data("billion-laughs.xml"))
+        #expect(feed.title == "Laughs &lol9;")
+        #expect(feed.items.map(\.title) == ["Still here"])
+    }
+
+    @Test("GBK comes out as UTF-8: declared as GB2312, mis-declared as UTF-8, or given by the HTTP charset")
+    func gbk() throws {
+        let expected = "中方坚决反对美方滥用出口管制，将采取必要措施维护自身正当权益（镕）"
+        let declared = try Self.parser.parse(Self.data("gbk-declared-gb2312.xml"))
+        #expect(declared.items.first?.title == expected)
+        #expect(declared.warnings.isEmpty)
+        let misdeclared = try Self.parser.parse(Self.data("gbk-declared-utf8.xml"))
+        #expect(misdeclared.items.first?.title == expected)
+        #expect(misdeclared.warnings == ["the document is not valid UTF-8; its bytes were read as GB18030"])
+        let fromHTTP = try Self.parser.parse(Self.data("gbk-undeclared.xml"), charset: "GBK")
+        #expect(fromHTTP.items.first?.title == expected)
+    }
+
+    @Test("a byte-order mark wins over the HTTP charset")
+    func byteOrderMark() throws {
+        let document =
+            Data([0xEF, 0xBB, 0xBF]) + Data("<rss version=\"2.0\"><channel><title>出口管制</title></channel></rss>".utf8)
+        #expect(try Self.parser.parse(document, charset: "iso-8859-1").title == "出口管制")
+    }
+
+    @Test(
+        "a document with no feed is an error naming what it is",
+        arguments: [
+            ("not-a-feed.html", "not a feed: the root element is <html>")
+        ])
+    func notAFeed(name: String, message: String) throws {
+        #expect(throws: FeedParseError(message)) { try Self.parser.parse(Self.data(name)) }
+        #expect(throws: FeedParseError.self) { try Self.parser.parse(Data("hello".utf8)) }
+        #expect(throws: FeedParseError.self) { try Self.parser.parse(Data("{\"a\": 1}".utf8)) }
+    }
+
+    @Test("items beyond the limit are dropped with a warning")
+    func itemLimit() throws {
+        let items = (0..<1005).map { "<item><title>Item \($0)</title></item>" }.joined()
+        let feed = try FeedParser().parse(Data("<rss version=\"2.0\"><channel>\(items)</channel></rss>".utf8))
+        #expect(feed.items.count == 1000)
+        #expect(feed.items.last?.title == "Item 999")
+        #expect(feed.warnings == ["5 items beyond the limit of 1000 were dropped"])
+    }
+
+    @Test("a field longer than the limit is cut with a warning")
+    func fieldLimit() throws {
+        var limits = FeedParser.Limits()
+        limits.maxFieldBytes = 1000
+        let long = String(repeating: "export controls ", count: 200)
+        let feed = try FeedParser(limits: limits).parse(
+            Data("<rss version=\"2.0\"><channel><item><description>\(long)</description></item></channel></rss>".utf8))
+        #expect((feed.items.first?.summary?.utf8.count ?? 0) <= 1000)
+        #expect(feed.warnings.contains("a field longer than 1000 bytes was cut short"))
+    }
+
+    @Test("relative links resolve against xml:base, then the document URL, then the feed's link")
+    func urlResolution() throws {
+        let document = """
+            <rss version="2.0"><channel><link>https://www.bis.gov/news/</link>
+            <item><link>a.html</link></item></channel></rss>
+            """
+        let withoutDocumentURL = try FeedParser().parse(Data(document.utf8))
+        #expect(withoutDocumentURL.items.first?.link == "https://www.bis.gov/news/a.html")
+        let withDocumentURL = try FeedParser().parse(
+            Data(document.utf8), documentURL: URL(string: "https://mirror.example.org/feeds/bis.xml"))
+        #expect(withDocumentURL.items.first?.link == "https://mirror.example.org/feeds/a.html")
+    }
+
+    @Test("an RSS guid is the link only when it is a permalink URL and there is no <link>")
+    func guidAsLink() throws {
+        let feed = try FeedParser().parse(
+            Data(
+                """
+                <rss version="2.0"><channel>
+                <item><guid>https://example.org/1</guid></item>
+                <item><guid isPermaLink="false">https://example.org/2</guid></item>
+                <item><guid>urn:uuid:3</guid></item>
+                <item><guid>https://example.org/4</guid><link>https://example.org/four</link></item>
+                </channel></rss>
+                """.utf8))
+        #expect(feed.items.map(\.link) == ["https://example.org/1", nil, nil, "https://example.org/four"])
+        #expect(
+            feed.items.map(\.id) == [
+                "https://example.org/1", "https://example.org/2", "urn:uuid:3", "https://example.org/4",
+            ])
+    }
+}
