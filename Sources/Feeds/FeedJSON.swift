@@ -6,171 +6,173 @@ public enum FeedJSON {
     public static func line(for feed: ParsedFeed, file: String) -> String {
         var bytes: [UInt8] = []
         append(feed, file: file, to: &bytes)
+        bytes.removeLast()
         return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Appends the line for a parsed document, and a newline, to `output`: what `exportwatch parse`
     /// writes, without building a `String` of it first.
     public static func append(_ feed: ParsedFeed, file: String, to output: inout [UInt8]) {
-        let out = Writer(output: output)
+        var out = Writer(bytes: output)
         output = []
-        defer {
-            out.bytes.append(UInt8(ascii: "\n"))
-            output = out.bytes
-        }
         out.open()
-        out.key("file", string: file)
-        out.key("format", string: feed.format.rawValue)
-        out.key("id", string: feed.id)
-        out.key("title", string: feed.title)
-        out.key("link", string: feed.link)
-        out.key("feed_link", string: feed.feedLink)
-        out.key("links") { out.links(feed.links) }
-        out.key("description", string: feed.description)
-        out.key("language", string: feed.language)
-        out.key("updated", string: feed.updated?.rfc3339)
-        out.key("published", string: feed.published?.rfc3339)
-        out.key("authors") { out.people(feed.authors) }
-        out.key("categories") { out.strings(feed.categories) }
-        out.key("generator", string: feed.generator)
-        out.key("rights", string: feed.rights)
-        out.key("image", string: feed.image)
-        out.key("items") {
-            out.array(feed.items) { item in
+        out.key("file", file)
+        out.key("format", feed.format.rawValue)
+        out.key("id", feed.id)
+        out.key("title", feed.title)
+        out.key("link", feed.link)
+        out.key("feed_link", feed.feedLink)
+        out.key("links", feed.links)
+        out.key("description", feed.description)
+        out.key("language", feed.language)
+        out.key("updated", feed.updated?.rfc3339)
+        out.key("published", feed.published?.rfc3339)
+        out.key("authors", feed.authors)
+        out.key("categories", feed.categories)
+        out.key("generator", feed.generator)
+        out.key("rights", feed.rights)
+        out.key("image", feed.image)
+        out.key("items")
+        out.raw(UInt8(ascii: "["))
+        for (index, item) in feed.items.enumerated() {
+            if index > 0 { out.raw(UInt8(ascii: ",")) }
+            out.open()
+            out.key("id", item.id)
+            out.key("title", item.title)
+            out.key("link", item.link)
+            out.key("links", item.links)
+            out.key("summary", item.summary)
+            out.key("content", item.content)
+            out.key("published", item.published?.rfc3339)
+            out.key("updated", item.updated?.rfc3339)
+            out.key("authors", item.authors)
+            out.key("categories", item.categories)
+            out.key("enclosures")
+            out.raw(UInt8(ascii: "["))
+            for (position, enclosure) in item.enclosures.enumerated() {
+                if position > 0 { out.raw(UInt8(ascii: ",")) }
                 out.open()
-                out.key("id", string: item.id)
-                out.key("title", string: item.title)
-                out.key("link", string: item.link)
-                out.key("links") { out.links(item.links) }
-                out.key("summary", string: item.summary)
-                out.key("content", string: item.content)
-                out.key("published", string: item.published?.rfc3339)
-                out.key("updated", string: item.updated?.rfc3339)
-                out.key("authors") { out.people(item.authors) }
-                out.key("categories") { out.strings(item.categories) }
-                out.key("enclosures") {
-                    out.array(item.enclosures) { enclosure in
-                        out.open()
-                        out.key("url", string: enclosure.url)
-                        out.key("type", string: enclosure.type)
-                        out.key("length", integer: enclosure.length)
-                        out.close()
-                    }
-                }
+                out.key("url", enclosure.url)
+                out.key("type", enclosure.type)
+                out.key("length", integer: enclosure.length)
                 out.close()
             }
+            out.raw(UInt8(ascii: "]"))
+            out.close()
         }
-        out.key("warnings") { out.strings(feed.warnings) }
+        out.raw(UInt8(ascii: "]"))
+        out.key("warnings", feed.warnings)
         out.close()
+        out.raw(UInt8(ascii: "\n"))
+        output = out.bytes
     }
 
     /// The line for a document that holds no feed.
     public static func errorLine(file: String, error: String) -> String {
-        let out = Writer(output: [])
+        var out = Writer(bytes: [])
         out.open()
-        out.key("file", string: file)
-        out.key("error", string: error)
+        out.key("file", file)
+        out.key("error", error)
         out.close()
         return String(decoding: out.bytes, as: UTF8.self)
     }
 
-    /// A minimal JSON writer: keys in the order written, non-ASCII text kept as UTF-8. A class, so that
-    /// the nested closures that write arrays can share it.
-    private final class Writer {
+    /// A minimal JSON writer: keys in the order written, non-ASCII text kept as UTF-8. A value with
+    /// plain mutating methods, so that writing costs no reference counting or exclusivity checks.
+    private struct Writer {
         var bytes: [UInt8]
-        private var needsComma = false
+        /// Whether the next key needs a comma before it.
+        private var afterValue = false
 
-        init(output: [UInt8]) { bytes = output }
+        init(bytes: [UInt8]) { self.bytes = bytes }
 
-        func open() {
+        mutating func raw(_ byte: UInt8) {
+            bytes.append(byte)
+            afterValue = byte != UInt8(ascii: "[") && byte != UInt8(ascii: "{")
+        }
+
+        mutating func open() {
             bytes.append(UInt8(ascii: "{"))
-            needsComma = false
+            afterValue = false
         }
 
-        func close() {
+        mutating func close() {
             bytes.append(UInt8(ascii: "}"))
-            needsComma = true
+            afterValue = true
         }
 
-        func key(_ name: StaticString, string value: String?) {
-            key(name)
-            if let value { string(value) } else { bytes += Array("null".utf8) }
-            needsComma = true
-        }
-
-        func key(_ name: StaticString, integer value: Int?) {
-            key(name)
-            bytes += Array((value.map(String.init) ?? "null").utf8)
-            needsComma = true
-        }
-
-        func key(_ name: StaticString, _ body: () -> Void) {
-            key(name)
-            body()
-            needsComma = true
-        }
-
-        private func key(_ name: StaticString) {
-            if needsComma { bytes.append(UInt8(ascii: ",")) }
+        mutating func key(_ name: StaticString) {
+            if afterValue { bytes.append(UInt8(ascii: ",")) }
             bytes.append(UInt8(ascii: "\""))
             name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-            bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(UInt8(ascii: ":"))
+            afterValue = false
         }
 
-        func array<T>(_ values: [T], _ element: (T) -> Void) {
-            bytes.append(UInt8(ascii: "["))
-            for (index, value) in values.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                element(value)
-            }
-            bytes.append(UInt8(ascii: "]"))
+        mutating func key(_ name: StaticString, _ value: String?) {
+            key(name)
+            if let value { string(value) } else { bytes.append(contentsOf: "null".utf8) }
+            afterValue = true
         }
 
-        func strings(_ values: [String]) {
+        mutating func key(_ name: StaticString, integer value: Int?) {
+            key(name)
+            bytes.append(contentsOf: (value.map(String.init) ?? "null").utf8)
+            afterValue = true
+        }
+
+        mutating func key(_ name: StaticString, _ values: [String]) {
+            key(name)
             bytes.append(UInt8(ascii: "["))
             for (index, value) in values.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 string(value)
             }
             bytes.append(UInt8(ascii: "]"))
+            afterValue = true
         }
 
-        func links(_ links: [Link]) {
+        mutating func key(_ name: StaticString, _ links: [Link]) {
+            key(name)
             bytes.append(UInt8(ascii: "["))
             for (index, link) in links.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 open()
-                key("rel", string: link.rel)
-                key("type", string: link.type)
-                key("href", string: link.href)
+                key("rel", link.rel)
+                key("type", link.type)
+                key("href", link.href)
                 close()
             }
             bytes.append(UInt8(ascii: "]"))
+            afterValue = true
         }
 
-        func people(_ people: [Person]) {
+        mutating func key(_ name: StaticString, _ people: [Person]) {
+            key(name)
             bytes.append(UInt8(ascii: "["))
             for (index, person) in people.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 open()
-                key("name", string: person.name)
-                key("email", string: person.email)
-                key("uri", string: person.uri)
+                key("name", person.name)
+                key("email", person.email)
+                key("uri", person.uri)
                 close()
             }
             bytes.append(UInt8(ascii: "]"))
+            afterValue = true
         }
 
-        func string(_ value: String) {
+        mutating func string(_ value: String) {
             bytes.append(UInt8(ascii: "\""))
             if value.utf8.withContiguousStorageIfAvailable({ append(escaping: $0) }) == nil {
-                append(escaping: Array(value.utf8).withUnsafeBufferPointer { $0 })
+                Array(value.utf8).withUnsafeBufferPointer { append(escaping: $0) }
             }
             bytes.append(UInt8(ascii: "\""))
         }
 
         /// Appends UTF-8 text, escaping what JSON requires, copying unescaped runs in one go.
-        private func append(escaping utf8: UnsafeBufferPointer<UInt8>) {
+        private mutating func append(escaping utf8: UnsafeBufferPointer<UInt8>) {
             var runStart = 0
             var index = 0
             let count = utf8.count
@@ -188,12 +190,10 @@ public enum FeedJSON {
                 case 0x0D: bytes.append(UInt8(ascii: "r"))
                 case 0x09: bytes.append(UInt8(ascii: "t"))
                 default:
-                    bytes.removeLast()
-                    let hex = Array("0123456789abcdef".utf8)
-                    bytes += [
-                        0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)],
-                        hex[Int(byte & 0xF)],
-                    ]
+                    let hex: StaticString = "0123456789abcdef"
+                    bytes.append(contentsOf: "u00".utf8)
+                    bytes.append(hex.utf8Start[Int(byte >> 4)])
+                    bytes.append(hex.utf8Start[Int(byte & 0xF)])
                 }
                 index += 1
                 runStart = index

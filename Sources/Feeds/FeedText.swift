@@ -12,6 +12,10 @@ enum FeedText {
 
     /// ``plain(_:)`` over bytes.
     static func plain(_ bytes: ArraySlice<UInt8>) -> String {
+        // Most titles hold neither markup nor entities: collapsing whitespace is all they need.
+        if !bytes.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == 0xC2 }) {
+            return collapse(bytes)
+        }
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
         var pendingSpace = false
@@ -57,21 +61,26 @@ enum FeedText {
         collapse(Array(text.utf8)[...])
     }
 
-    /// ``collapse(_:)`` over bytes.
+    /// ``collapse(_:)`` over bytes, written straight into the new string's storage.
     static func collapse(_ bytes: ArraySlice<UInt8>) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count)
-        var pendingSpace = false
-        for byte in bytes {
-            if isSpace(byte) {
-                pendingSpace = true
-            } else {
-                if pendingSpace && !output.isEmpty { output.append(0x20) }
-                pendingSpace = false
-                output.append(byte)
+        String(unsafeUninitializedCapacity: bytes.count) { output in
+            var count = 0
+            var pendingSpace = false
+            for byte in bytes {
+                if isSpace(byte) {
+                    pendingSpace = true
+                } else {
+                    if pendingSpace && count > 0 {
+                        output[count] = 0x20
+                        count += 1
+                    }
+                    pendingSpace = false
+                    output[count] = byte
+                    count += 1
+                }
             }
+            return count
         }
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// The text without ASCII whitespace at either end (the common case, none, costs no copy).
