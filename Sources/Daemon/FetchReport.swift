@@ -1,3 +1,4 @@
+public import Feeds
 public import Fetching
 internal import Foundation
 
@@ -25,6 +26,17 @@ public enum FetchReport {
             "timings: dns \(milliseconds(timings.dns)), connect \(milliseconds(timings.connect)), "
                 + "tls \(milliseconds(timings.tls)), first byte \(milliseconds(timings.firstByte)), "
                 + "total \(milliseconds(timings.total))")
+        return lines.joined(separator: "\n")
+    }
+
+    /// What a fetched document parsed to: its format and title, then one line per item.
+    public static func text(for feed: ParsedFeed) -> String {
+        var lines = ["format: \(feed.format.rawValue)", "title: \(feed.title ?? "-")", "items: \(feed.items.count)"]
+        for item in feed.items {
+            let date = (item.published ?? item.updated)?.rfc3339 ?? "no date"
+            lines.append("  \(date)  \(item.title ?? "(untitled)")  \(item.link ?? "")")
+        }
+        lines += feed.warnings.map { "warning: \($0)" }
         return lines.joined(separator: "\n")
     }
 

@@ -61,6 +61,18 @@ public struct Provenance: Sendable, Equatable {
     public var contentType: String?
     /// The `Content-Encoding` the body arrived in (`gzip`, `br`, …); the body handed on is decoded.
     public var contentEncoding: String?
+    /// The `charset` parameter of ``contentType``, if any.
+    public var charset: String? {
+        guard let contentType else { return nil }
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1)
+            if pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == "charset" {
+                return pair[1].trimmingCharacters(in: CharacterSet(charactersIn: " \"'"))
+            }
+        }
+        return nil
+    }
+
     /// The final response's `Cache-Control`.
     public var cacheControl: String?
     /// The final response's `Retry-After`, as an instant (from seconds or an HTTP date).

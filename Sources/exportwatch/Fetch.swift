@@ -1,5 +1,6 @@
 import ArgumentParser
 import Daemon
+import Feeds
 import Fetching
 import Foundation
 
@@ -33,6 +34,16 @@ struct Fetch: AsyncParsableCommand {
         let fetcher = HTTPFetcher(configuration: settings.fetcherConfiguration)
         let outcome = try await fetcher.fetch(FetchRequest(url: target, headers: headers))
         print(FetchReport.text(for: outcome))
-        if case .failed = outcome { throw ExitCode.failure }
+        guard case .fetched(let body, let provenance) = outcome else {
+            if case .failed = outcome { throw ExitCode.failure }
+            return
+        }
+        do {
+            let feed = try FeedParser().parse(body, documentURL: provenance.finalURL, charset: provenance.charset)
+            print(FetchReport.text(for: feed))
+        } catch {
+            print("parse: \(error)")
+            throw ExitCode.failure
+        }
     }
 }

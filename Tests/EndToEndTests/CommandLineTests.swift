@@ -69,6 +69,26 @@ struct CommandLineTests {
         #expect(lines[1].contains(#"source "fr-bis": url: expected an http or https URL"#))
     }
 
+    @Test("parse prints one JSON line per file and exits 1 after a file with no feed")
+    func parse() throws {
+        let feed = FileManager.default.temporaryDirectory.appending(path: "ew-\(UUID().uuidString).xml")
+        let page = FileManager.default.temporaryDirectory.appending(path: "ew-\(UUID().uuidString).html")
+        defer {
+            try? FileManager.default.removeItem(at: feed)
+            try? FileManager.default.removeItem(at: page)
+        }
+        try
+            "<rss version=\"2.0\"><channel><title>BIS</title><item><title>Rule</title><link>r.html</link></item></channel></rss>"
+            .write(to: feed, atomically: true, encoding: .utf8)
+        try "<html><body>no feed</body></html>".write(to: page, atomically: true, encoding: .utf8)
+        let run = try Self.exportwatch("parse", "--base-url", "https://www.bis.gov/news/", page.path, feed.path)
+        #expect(run.status == 1)
+        let lines = run.output.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2)
+        #expect(lines[0] == #"{"file":"\#(page.path)","error":"not a feed: the root element is <html>"}"#)
+        #expect(lines[1].contains(#""title":"BIS""#) && lines[1].contains(#""link":"https://www.bis.gov/news/r.html""#))
+    }
+
     @Test("usage mistakes exit 2")
     func usage() throws {
         #expect(try Self.exportwatch("no-such-command").status == 2)
@@ -82,6 +102,7 @@ struct CommandLineTests {
         let allowed = try Self.exportwatch("fetch", server.url("/rss").absoluteString, "--insecure-allow-private")
         #expect(allowed.status == 0, "\(allowed.errors)")
         #expect(allowed.output.contains("status: 200\n") && allowed.output.contains("etag: \"e1\"\n"))
+        #expect(allowed.output.contains("format: rss\n") && allowed.output.contains("items: 0"))
         let refused = try Self.exportwatch("fetch", server.url("/rss").absoluteString)
         #expect(refused.status == 1)
         #expect(refused.output.contains("refused to connect to 127.0.0.1"))

@@ -82,6 +82,16 @@ struct FeedParserTests {
         #expect(fromHTTP.items.first?.title == expected)
     }
 
+    @Test("Big5 (Taiwan, Hong Kong sources) comes out as UTF-8")
+    func big5() throws {
+        // 出口管制 in Big5.
+        let title: [UInt8] = [0xA5, 0x58, 0xA4, 0x66, 0xBA, 0xDE, 0xA8, 0xEE]
+        let document =
+            Data("<?xml version=\"1.0\" encoding=\"big5\"?><rss version=\"2.0\"><channel><title>".utf8) + Data(title)
+            + Data("</title></channel></rss>".utf8)
+        #expect(try Self.parser.parse(document).title == "出口管制")
+    }
+
     @Test("a byte-order mark wins over the HTTP charset")
     func byteOrderMark() throws {
         let document =
