@@ -58,6 +58,10 @@ public struct DaemonSettings: Sendable, Equatable {
     public var connectTimeout: Duration = .seconds(10)
     /// How long a whole transfer may take (`request_timeout`).
     public var requestTimeout: Duration = .seconds(60)
+    /// A transfer slower than ``lowSpeedLimit`` bytes per second for this long is abandoned (`low_speed_time`).
+    public var lowSpeedTime: Duration = .seconds(30)
+    /// See ``lowSpeedTime`` (`low_speed_limit`, bytes per second).
+    public var lowSpeedLimit = 64
     /// The largest response body accepted (`max_body_size`); a larger one fails the fetch.
     public var maxBodyBytes = 10 * 1024 * 1024
     /// How many redirects one fetch follows (`max_redirects`).
@@ -75,6 +79,8 @@ public struct DaemonSettings: Sendable, Equatable {
         configuration.maxPerHost = maxPerHost
         configuration.connectTimeout = connectTimeout
         configuration.requestTimeout = requestTimeout
+        configuration.lowSpeedTime = lowSpeedTime
+        configuration.lowSpeedBytesPerSecond = lowSpeedLimit
         configuration.maxBodyBytes = maxBodyBytes
         configuration.maxRedirects = maxRedirects
         configuration.userAgent = userAgent

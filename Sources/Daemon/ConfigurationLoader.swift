@@ -311,7 +311,7 @@ private struct ConfigurationReader {
         table.rejectUnknownKeys(known: [
             "state_dir", "digest_dir", "time_zone", "poll_interval", "topics_file", "max_concurrent", "max_per_host",
             "failure_threshold", "allow_private_networks", "baseline_new_sources", "user_agent", "connect_timeout",
-            "request_timeout", "max_body_size", "max_redirects", "max_items_per_feed",
+            "request_timeout", "low_speed_time", "low_speed_limit", "max_body_size", "max_redirects", "max_items_per_feed",
         ])
         var settings = DaemonSettings()
         if let path = table.string("state_dir") { settings.stateDirectory = resolve(path, directory: true) }
@@ -345,6 +345,8 @@ private struct ConfigurationReader {
         }
         if let value = table.duration("connect_timeout") { settings.connectTimeout = value }
         if let value = table.duration("request_timeout") { settings.requestTimeout = value }
+        if let value = table.duration("low_speed_time") { settings.lowSpeedTime = value }
+        if let value = table.int("low_speed_limit", in: 1...100_000_000) { settings.lowSpeedLimit = value }
         if let value = table.byteSize("max_body_size") { settings.maxBodyBytes = value }
         if let value = table.int("max_redirects", in: 0...20) { settings.maxRedirects = value }
         if let value = table.int("max_items_per_feed", in: 1...100_000) { settings.maxItemsPerFeed = value }

@@ -50,6 +50,8 @@ struct ConfigurationTests {
         #expect(configuration.daemon.failureThreshold == 3)
         #expect(configuration.daemon.maxBodyBytes == 10 * 1024 * 1024)
         #expect(configuration.daemon.maxRedirects == 5)
+        #expect(configuration.daemon.lowSpeedTime == .seconds(30) && configuration.daemon.lowSpeedLimit == 64)
+        #expect(configuration.daemon.fetcherConfiguration.lowSpeedBytesPerSecond == 64)
         #expect(configuration.digest.hour == 8 && configuration.digest.minute == 0)
         #expect(configuration.sources.isEmpty && configuration.webhooks.isEmpty)
     }
