@@ -311,7 +311,8 @@ private struct ConfigurationReader {
         table.rejectUnknownKeys(known: [
             "state_dir", "digest_dir", "time_zone", "poll_interval", "topics_file", "max_concurrent", "max_per_host",
             "failure_threshold", "allow_private_networks", "baseline_new_sources", "user_agent", "connect_timeout",
-            "request_timeout", "low_speed_time", "low_speed_limit", "max_body_size", "max_redirects", "max_items_per_feed",
+            "request_timeout", "low_speed_time", "low_speed_limit", "max_body_size", "max_redirects",
+            "max_items_per_feed",
         ])
         var settings = DaemonSettings()
         if let path = table.string("state_dir") { settings.stateDirectory = resolve(path, directory: true) }
