@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Daemon", "Store", "TestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Daemon", "Feeds", "Store", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         // The built binary, run as a process against loopback servers.
         .testTarget(name: "EndToEndTests", dependencies: ["exportwatch", "TestSupport"]),

@@ -1,3 +1,4 @@
+public import Feeds
 public import Fetching
 public import Foundation
 
@@ -131,13 +132,15 @@ public struct SourceSettings: Sendable, Equatable {
     public var interval: Duration?
     /// Extra request headers (`headers`), e.g. an API key a site asks for.
     public var headers: [String: String]
-    /// How items are found on an HTML page (`html`); present exactly when ``kind`` is `.html`.
+    /// How items are found on an HTML page (`html`, with `date_format`); present exactly when ``kind`` is `.html`.
     public var html: HTMLRules?
+    /// The zone of dates the source writes without one (`time_zone`); nil means the daemon's.
+    public var timeZone: TimeZone?
 
     /// Creates a source.
     public init(
         id: String, url: URL, kind: Kind = .feed, interval: Duration? = nil, headers: [String: String] = [:],
-        html: HTMLRules? = nil
+        html: HTMLRules? = nil, timeZone: TimeZone? = nil
     ) {
         self.id = id
         self.url = url
@@ -145,32 +148,7 @@ public struct SourceSettings: Sendable, Equatable {
         self.interval = interval
         self.headers = headers
         self.html = html
-    }
-}
-
-/// The rules that find items on an HTML page (`html = { item = …, title = …, … }`).
-///
-/// `item` selects each repeating element; the other rules are evaluated inside it. Each rule is
-/// an XPath expression (the feed-parsing and HTML-source issues add CSS selectors).
-public struct HTMLRules: Sendable, Equatable {
-    /// The repeating element, one per item.
-    public var item: String
-    /// The item's title, inside `item`.
-    public var title: String
-    /// The item's link, inside `item`.
-    public var link: String
-    /// The item's date, inside `item`, if the page shows one.
-    public var date: String?
-    /// The item's summary, inside `item`, if the page shows one.
-    public var summary: String?
-
-    /// Creates a rule set.
-    public init(item: String, title: String, link: String, date: String? = nil, summary: String? = nil) {
-        self.item = item
-        self.title = title
-        self.link = link
-        self.date = date
-        self.summary = summary
+        self.timeZone = timeZone
     }
 }
 

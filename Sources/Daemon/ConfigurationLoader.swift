@@ -1,3 +1,4 @@
+public import Feeds
 internal import Fetching
 public import Foundation
 internal import TOMLKit
@@ -43,6 +44,37 @@ public struct ConfigurationLoader: Sendable {
         }
         let folder = URL(filePath: path).deletingLastPathComponent()
         return try parse(text, fileName: path, folder: folder)
+    }
+
+    /// Reads a file of HTML rules, for `exportwatch parse --html-rules`: the keys of a source's
+    /// `html` table (`item`, `title`, `link`, `date`, `summary`, `id`) and its `date_format` and
+    /// `time_zone`, at the top level.
+    /// - Throws: ``ConfigurationError`` with every mistake, as for a configuration.
+    public func loadHTMLRules(path: String) throws(ConfigurationError) -> (rules: HTMLRules, timeZone: TimeZone?) {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(issues: [.init(file: path, line: nil, message: "cannot read the file")])
+        }
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(issues: [
+                .init(file: path, line: error.source.begin.line, message: "syntax error: \(error.description)")
+            ])
+        } catch {
+            throw ConfigurationError(issues: [.init(file: path, line: nil, message: "syntax error: \(error)")])
+        }
+        let log = IssueLog(file: path, locator: TOMLKeyLocator(text: text))
+        let reader = ConfigurationReader(
+            log: log, environment: environment, folder: URL(filePath: path).deletingLastPathComponent())
+        let result = reader.readRulesFile(root)
+        guard log.issues.isEmpty, let result else {
+            throw ConfigurationError(issues: log.issues.sorted { ($0.line ?? 0) < ($1.line ?? 0) })
+        }
+        return result
     }
 
     /// Validates a configuration given as text.
@@ -317,14 +349,7 @@ private struct ConfigurationReader {
         var settings = DaemonSettings()
         if let path = table.string("state_dir") { settings.stateDirectory = resolve(path, directory: true) }
         if let path = table.string("digest_dir") { settings.digestDirectory = resolve(path, directory: true) }
-        if let zone = table.string("time_zone") {
-            if let timeZone = TimeZone(identifier: zone), zone.contains("/") || zone == "UTC" {
-                settings.timeZone = timeZone
-            } else {
-                table.report(
-                    "time_zone", "expected an IANA time zone like \"Asia/Shanghai\" or \"UTC\", found \"\(zone)\"")
-            }
-        }
+        if let timeZone = readTimeZone(table) { settings.timeZone = timeZone }
         if let interval = table.duration("poll_interval") { settings.pollInterval = interval }
         if let path = table.string("topics_file") { settings.topicsFile = expandFile(table, "topics_file", path) }
         if let value = table.int("max_concurrent", in: 1...1000) { settings.maxConcurrent = value }
@@ -352,6 +377,16 @@ private struct ConfigurationReader {
         if let value = table.int("max_redirects", in: 0...20) { settings.maxRedirects = value }
         if let value = table.int("max_items_per_feed", in: 1...100_000) { settings.maxItemsPerFeed = value }
         return settings
+    }
+
+    /// `time_zone`: an IANA zone name; an unknown one is an error now, never a crash later.
+    private func readTimeZone(_ table: TableReader) -> TimeZone? {
+        guard let zone = table.string("time_zone") else { return nil }
+        guard let timeZone = TimeZone(identifier: zone), zone.contains("/") || zone == "UTC" else {
+            table.report("time_zone", "expected an IANA time zone like \"Asia/Shanghai\" or \"UTC\", found \"\(zone)\"")
+            return nil
+        }
+        return timeZone
     }
 
     /// `allow_private_networks`: `true`, `false`, or a list of networks in CIDR form.
@@ -404,7 +439,7 @@ private struct ConfigurationReader {
     }
 
     private func readSource(_ table: TableReader) -> SourceSettings? {
-        table.rejectUnknownKeys(known: ["id", "url", "kind", "interval", "headers", "html"])
+        table.rejectUnknownKeys(known: ["id", "url", "kind", "interval", "headers", "html", "date_format", "time_zone"])
         let id = readID(table)
         let url = table.httpURL("url")
         if !table.has("url") { table.report(nil, "url: missing; every source needs the URL to poll") }
@@ -424,19 +459,38 @@ private struct ConfigurationReader {
             }
         }
         var html: HTMLRules?
+        let dateFormat = table.string("date_format")
         if let rules = table.subtable("html", label: "html: ") {
-            html = readHTMLRules(rules)
+            html = readHTMLRules(rules, dateFormat: dateFormat)
             if kind != .html { table.report("html", "rules are only for kind = \"html\" sources") }
         } else if kind == .html, !table.has("html") {
             table.report("kind", "an html source needs html = { item = …, title = …, link = … } rules")
         }
+        if dateFormat != nil, kind != .html { table.report("date_format", "only for kind = \"html\" sources") }
+        if let format = dateFormat, kind == .html, !HTMLRules.isValidDateFormat(format) {
+            table.report("date_format", "unsupported directive in \"\(format)\" (use %Y %y %m %d %e %H %M %S %b %B)")
+            html = nil
+        }
+        let timeZone = readTimeZone(table)
         guard let id, let url else { return nil }
         if kind == .html, html == nil { return nil }
-        return SourceSettings(id: id, url: url, kind: kind, interval: interval, headers: headers, html: html)
+        return SourceSettings(
+            id: id, url: url, kind: kind, interval: interval, headers: headers, html: html, timeZone: timeZone)
     }
 
-    private func readHTMLRules(_ table: TableReader) -> HTMLRules? {
-        table.rejectUnknownKeys(known: ["item", "title", "link", "date", "summary"])
+    func readRulesFile(_ root: TOMLTable) -> (rules: HTMLRules, timeZone: TimeZone?)? {
+        let table = TableReader(table: root, path: "", label: "", log: log)
+        let dateFormat = table.string("date_format")
+        if let format = dateFormat, !HTMLRules.isValidDateFormat(format) {
+            table.report("date_format", "unsupported directive in \"\(format)\" (use %Y %y %m %d %e %H %M %S %b %B)")
+        }
+        let timeZone = readTimeZone(table)
+        let rules = readHTMLRules(table, dateFormat: dateFormat, extraKeys: ["date_format", "time_zone"])
+        return rules.map { ($0, timeZone) }
+    }
+
+    private func readHTMLRules(_ table: TableReader, dateFormat: String?, extraKeys: [String] = []) -> HTMLRules? {
+        table.rejectUnknownKeys(known: ["item", "title", "link", "date", "summary", "id"] + extraKeys)
         var missing = false
         func rule(_ key: String, required: Bool) -> String? {
             guard let text = table.string(key) else {
@@ -458,8 +512,25 @@ private struct ConfigurationReader {
         let link = rule("link", required: true)
         let date = rule("date", required: false)
         let summary = rule("summary", required: false)
+        let id = rule("id", required: false)
         guard !missing, let item, let title, let link else { return nil }
-        return HTMLRules(item: item, title: title, link: link, date: date, summary: summary)
+        // Each rule is translated (CSS) and compiled (XPath) now, so that a broken one is a
+        // configuration error with its line rather than a source that silently finds nothing.
+        var valid = true
+        for (key, value) in [
+            ("item", item), ("title", title), ("link", link), ("date", date), ("summary", summary), ("id", id),
+        ] {
+            guard let value else { continue }
+            do {
+                _ = try HTMLRules.xpath(for: value, withinItem: key != "item")
+            } catch {
+                table.report(key, error.description)
+                valid = false
+            }
+        }
+        guard valid else { return nil }
+        return HTMLRules(
+            item: item, title: title, link: link, date: date, summary: summary, id: id, dateFormat: dateFormat)
     }
 
     private func readWebhook(_ table: TableReader) -> WebhookSettings? {

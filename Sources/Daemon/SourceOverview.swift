@@ -71,6 +71,7 @@ public enum SourceOverview {
         case .ok where state.health.consecutiveFailures > 0: "ok (\(state.health.consecutiveFailures) failed in a row)"
         case .ok: "ok"
         case .failing(let reason): "failing (\(state.health.consecutiveFailures) in a row: \(reason))"
+        case .empty(let reason): "empty (\(reason))"
         case .retired(let reason): "retired (\(reason))"
         }
     }

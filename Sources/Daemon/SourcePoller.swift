@@ -1,3 +1,4 @@
+public import Feeds
 public import Fetching
 public import Foundation
 public import Logging
@@ -22,11 +23,21 @@ public struct SourcePoller: Sendable {
         self.logger = logger
     }
 
-    /// Polls `source` once.
+    /// What one poll came to.
+    public struct Poll: Sendable {
+        /// The fetch and what it meant for the source.
+        public var result: SourceFetchState.PollResult
+        /// The document's items, when it was new and could be read.
+        public var feed: ParsedFeed?
+        /// Every health transition this poll crossed, in order.
+        public var transitions: [SourceHealth.Transition]
+    }
+
+    /// Polls `source` once: fetch, and read the document when it is new.
     ///
     /// - Returns: what the poll came to, or nil when the source is retired and was not polled.
     /// - Throws: `CancellationError` when cancelled; the store's errors when its state cannot be saved.
-    public func poll(_ source: SourceSettings, now: Date = Date()) async throws -> SourceFetchState.PollResult? {
+    public func poll(_ source: SourceSettings, now: Date = Date()) async throws -> Poll? {
         let stored = try await store.fetchState(ofSource: source.id)
         var state = stored?.reconciled(withConfiguredURL: source.url) ?? SourceFetchState(url: source.url)
         guard !state.health.isRetired else { return nil }
@@ -36,18 +47,55 @@ public struct SourcePoller: Sendable {
             interval: source.interval ?? settings.pollInterval, failureThreshold: settings.failureThreshold)
         var random = SystemRandomNumberGenerator()
         let result = state.record(outcome, at: now, policy: policy, using: &random)
+        var transitions = result.transition.map { [$0] } ?? []
+        var feed: ParsedFeed?
+        if case .parse(let body, let provenance) = result.decision {
+            do {
+                let parsed = try read(body, of: source, provenance: provenance)
+                feed = parsed
+                transitions += state.recordParsed(itemCount: parsed.items.count)
+                for warning in parsed.warnings.prefix(3) {
+                    logger.notice(
+                        "document read with a warning", metadata: ["source": "\(source.id)", "warning": "\(warning)"])
+                }
+            } catch {
+                let reason = "reading \(provenance.finalURL.absoluteString) failed: \(error)"
+                if let transition = state.recordUnreadable(reason: reason, at: now, policy: policy, using: &random) {
+                    transitions.append(transition)
+                }
+                logger.warning("document unreadable", metadata: ["source": "\(source.id)", "error": "\(reason)"])
+            }
+        }
         try await store.saveFetchState(
-            state, ofSource: source.id, kind: source.kind.rawValue, transition: result.transition, at: now)
-        log(result, source: source, state: state)
-        return result
+            state, ofSource: source.id, kind: source.kind.rawValue, transitions: transitions, at: now)
+        log(result, transitions: transitions, source: source, state: state)
+        return Poll(result: result, feed: feed, transitions: transitions)
     }
 
-    private func log(_ result: SourceFetchState.PollResult, source: SourceSettings, state: SourceFetchState) {
+    /// Parses a fetched document as the source's kind says.
+    private func read(_ body: Data, of source: SourceSettings, provenance: Provenance) throws -> ParsedFeed {
+        let zone = source.timeZone ?? settings.timeZone
+        var limits = FeedParser.Limits()
+        limits.maxItems = settings.maxItemsPerFeed
+        let dates = FeedDateParser(timeZone: zone, cstIsChina: zone.identifier == "Asia/Shanghai")
+        if let rules = source.html {
+            return try HTMLSourceParser(rules: rules.compiled(), dates: dates, limits: limits)
+                .parse(body, pageURL: provenance.finalURL, charset: provenance.charset)
+        }
+        return try FeedParser(limits: limits, dates: dates)
+            .parse(body, documentURL: provenance.finalURL, charset: provenance.charset)
+    }
+
+    private func log(
+        _ result: SourceFetchState.PollResult, transitions: [SourceHealth.Transition], source: SourceSettings,
+        state: SourceFetchState
+    ) {
         var metadata: Logger.Metadata = ["source": "\(source.id)"]
         switch result.decision {
         case .parse(let body, let provenance):
             metadata["status"] = "\(provenance.status)"
             metadata["bytes"] = "\(body.count)"
+            if let count = state.lastItemCount { metadata["items"] = "\(count)" }
             logger.info("fetched", metadata: metadata)
         case .unchanged(let provenance):
             metadata["status"] = "\(provenance.status)"
@@ -67,12 +115,19 @@ public struct SourcePoller: Sendable {
                 "source moved permanently; polling the new URL from now on (update the configuration to match)",
                 metadata: ["source": "\(source.id)", "url": "\(movedTo.absoluteString)"])
         }
-        switch result.transition {
-        case .down:
-            logger.error(
-                "source down", metadata: ["source": "\(source.id)", "failures": "\(state.health.consecutiveFailures)"])
-        case .recovered: logger.notice("source recovered", metadata: ["source": "\(source.id)"])
-        case .retired, nil: break
+        for transition in transitions {
+            switch transition {
+            case .down:
+                logger.error(
+                    "source down",
+                    metadata: ["source": "\(source.id)", "failures": "\(state.health.consecutiveFailures)"])
+            case .recovered: logger.notice("source recovered", metadata: ["source": "\(source.id)"])
+            case .parseEmpty:
+                logger.error(
+                    "source parse_empty: the page gave no items where it used to; its markup may have changed",
+                    metadata: ["source": "\(source.id)"])
+            case .retired: break
+            }
         }
     }
 }

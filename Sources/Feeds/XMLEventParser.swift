@@ -85,6 +85,7 @@ enum XMLEventParser {
     /// Parses `data`, reporting events to `handler`.
     /// - Parameter encoding: a charset that overrides the XML declaration (from HTTP), or nil.
     static func parse(_ data: Data, encoding: String?, handler: any XMLEventHandler) -> Report {
+        LibXML2.initialized
         let context = Context(handler: handler)
         var sax = xmlSAXHandler()
         sax.initialized = ew_sax2_magic()

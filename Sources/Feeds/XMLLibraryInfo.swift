@@ -14,3 +14,11 @@ public enum XMLLibraryInfo {
         return "\(number / 10000).\(number / 100 % 100).\(number % 100)"
     }
 }
+
+/// libxml2's one-time set-up, done once before any parser is used: its own lazy initialisation is
+/// not safe when two threads start parsing at the same moment.
+enum LibXML2 {
+    static let initialized: Void = {
+        xmlInitParser()
+    }()
+}

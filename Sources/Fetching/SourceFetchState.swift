@@ -32,6 +32,8 @@ public struct SourceFetchState: Sendable, Equatable {
     public var lastStatus: Int?
     /// The last poll's failure, if it failed.
     public var lastError: String?
+    /// How many items the last document read gave.
+    public var lastItemCount: Int?
 
     /// A source never polled.
     public init(url: URL) {
@@ -45,7 +47,7 @@ public struct SourceFetchState: Sendable, Equatable {
     public init(
         configuredURL: URL, currentURL: URL, etag: String?, lastModified: String?, bodySHA256: String?,
         health: SourceHealth, redirectTarget: URL?, redirectStreak: Int, nextDueAt: Date?, lastAttemptAt: Date?,
-        lastSuccessAt: Date?, lastStatus: Int?, lastError: String?
+        lastSuccessAt: Date?, lastStatus: Int?, lastError: String?, lastItemCount: Int? = nil
     ) {
         self.configuredURL = configuredURL
         self.currentURL = currentURL
@@ -60,6 +62,7 @@ public struct SourceFetchState: Sendable, Equatable {
         self.lastSuccessAt = lastSuccessAt
         self.lastStatus = lastStatus
         self.lastError = lastError
+        self.lastItemCount = lastItemCount
     }
 
     /// The state to poll with under the configured `url`: this one, or a fresh one when the
@@ -77,7 +80,8 @@ public struct SourceFetchState: Sendable, Equatable {
     public struct PollResult: Sendable, Equatable {
         /// What to do with the poll's document.
         public enum Decision: Sendable, Equatable {
-            /// A new or changed document: parse it.
+            /// A new or changed document: parse it, then complete the poll with `recordParsed(itemCount:)`
+            /// or `recordUnreadable(reason:at:policy:using:)`.
             case parse(body: Data, provenance: Provenance)
             /// 304, or a body byte-identical to the last one parsed: nothing to parse.
             case unchanged(provenance: Provenance)
@@ -109,16 +113,18 @@ public struct SourceFetchState: Sendable, Equatable {
         lastStatus = outcome.provenance?.status
         switch outcome {
         case .fetched(let body, let provenance):
-            let unchanged = provenance.sha256 == bodySHA256
-            let result = recordSuccess(provenance, at: now, policy: policy, using: &random)
+            let movedTo = recordFetch(provenance, at: now, policy: policy, using: &random)
+            guard provenance.sha256 != bodySHA256 else {
+                return PollResult(
+                    decision: .unchanged(provenance: provenance), transition: health.recordSuccess(), movedTo: movedTo)
+            }
+            // The poll succeeds once its document has been read: see recordParsed and recordUnreadable.
             bodySHA256 = provenance.sha256
-            return PollResult(
-                decision: unchanged ? .unchanged(provenance: provenance) : .parse(body: body, provenance: provenance),
-                transition: result.transition, movedTo: result.movedTo)
+            return PollResult(decision: .parse(body: body, provenance: provenance), transition: nil, movedTo: movedTo)
         case .notModified(let provenance):
-            let result = recordSuccess(provenance, at: now, policy: policy, using: &random)
+            let movedTo = recordFetch(provenance, at: now, policy: policy, using: &random)
             return PollResult(
-                decision: .unchanged(provenance: provenance), transition: result.transition, movedTo: result.movedTo)
+                decision: .unchanged(provenance: provenance), transition: health.recordSuccess(), movedTo: movedTo)
         case .failed(let error):
             lastError = error.description
             if error.status == 410 {
@@ -132,25 +138,53 @@ public struct SourceFetchState: Sendable, Equatable {
                 nextDueAt = now.addingTimeInterval(max(delay, policy.interval.seconds))
                 return PollResult(decision: .failed(error), transition: nil)
             }
-            let transition = health.recordFailure(reason: error.description, threshold: policy.failureThreshold)
-            let backoff = min(
-                policy.interval.seconds * pow(2, Double(health.consecutiveFailures - 1)),
-                max(policy.maxBackoff.seconds, policy.interval.seconds))
-            nextDueAt = now.addingTimeInterval(policy.jittered(backoff, using: &random))
+            let transition = recordFailure(reason: error.description, at: now, policy: policy, using: &random)
             return PollResult(decision: .failed(error), transition: transition)
         }
     }
 
-    private mutating func recordSuccess(
+    /// Completes a poll whose decision was `.parse`: the document was read and gave `itemCount`
+    /// items. The poll counts as a success (`source.recovered` after failures), and a page that gave
+    /// items and now gives none raises `source.parse_empty`, once, until items come back.
+    public mutating func recordParsed(itemCount: Int) -> [SourceHealth.Transition] {
+        defer { lastItemCount = itemCount }
+        return [health.recordSuccess(), health.recordItems(itemCount, previousCount: lastItemCount)].compactMap { $0 }
+    }
+
+    /// Completes a poll whose decision was `.parse` but whose document could not be read (not a
+    /// feed, a rule that fails): a failure like a fetch failure, and the body is forgotten so that
+    /// the same bytes are read again next time.
+    public mutating func recordUnreadable(
+        reason: String, at now: Date, policy: PollPolicy, using random: inout some RandomNumberGenerator
+    ) -> SourceHealth.Transition? {
+        bodySHA256 = nil
+        lastError = reason
+        return recordFailure(reason: reason, at: now, policy: policy, using: &random)
+    }
+
+    /// Counts a failure and backs the next poll off exponentially, with jitter, up to 6 h.
+    private mutating func recordFailure(
+        reason: String, at now: Date, policy: PollPolicy, using random: inout some RandomNumberGenerator
+    ) -> SourceHealth.Transition? {
+        let transition = health.recordFailure(reason: reason, threshold: policy.failureThreshold)
+        let backoff = min(
+            policy.interval.seconds * pow(2, Double(max(health.consecutiveFailures, 1) - 1)),
+            max(policy.maxBackoff.seconds, policy.interval.seconds))
+        nextDueAt = now.addingTimeInterval(policy.jittered(backoff, using: &random))
+        return transition
+    }
+
+    /// What every answered poll records: validators, schedule, and permanent redirects.
+    private mutating func recordFetch(
         _ provenance: Provenance, at now: Date, policy: PollPolicy, using random: inout some RandomNumberGenerator
-    ) -> (transition: SourceHealth.Transition?, movedTo: URL?) {
+    ) -> URL? {
         // Validators are kept whenever the server sends them, even with a byte-identical body.
         if let etag = provenance.etag { self.etag = etag }
         if let lastModified = provenance.lastModified { self.lastModified = lastModified }
         lastSuccessAt = now
         lastError = nil
         nextDueAt = now.addingTimeInterval(policy.jittered(policy.interval.seconds, using: &random))
-        return (health.recordSuccess(), followPermanentRedirect(provenance.hops, policy: policy))
+        return followPermanentRedirect(provenance.hops, policy: policy)
     }
 
     /// Counts polls that began with the same permanent redirect (301/308); adopts its target after

@@ -1,5 +1,7 @@
 /// A source's health, as a state machine: `ok` → `failing` after `failure_threshold` consecutive
-/// failures → `ok` on the first success; `retired` when the server says 410 Gone.
+/// failures → `ok` on the first success; `ok` → `empty` when a page that used to give items
+/// gives none (its markup changed under the rules) → `ok` when items come back; `retired` when
+/// the server says 410 Gone.
 ///
 /// Each event returns the transition to announce, if any, so that `source.down` and
 /// `source.recovered` are told exactly once per crossing and never in between.
@@ -10,6 +12,8 @@ public struct SourceHealth: Sendable, Equatable {
         case ok
         /// Failed `failure_threshold` or more times in a row; `reason` is the latest failure.
         case failing(reason: String)
+        /// Fetched fine, but the document that used to give items gives none: the site changed.
+        case empty(reason: String)
         /// Gone for good (HTTP 410): not polled until its configuration changes.
         case retired(reason: String)
     }
@@ -19,6 +23,7 @@ public struct SourceHealth: Sendable, Equatable {
         case down = "source.down"
         case recovered = "source.recovered"
         case retired = "source.retired"
+        case parseEmpty = "source.parse_empty"
     }
 
     /// The current state.
@@ -42,15 +47,29 @@ public struct SourceHealth: Sendable, Equatable {
         if case .retired = state { true } else { false }
     }
 
-    /// A poll succeeded.
+    /// A poll fetched its document. A source that is `empty` stays so until items come back.
     public mutating func recordSuccess() -> Transition? {
         consecutiveFailures = 0
         switch state {
-        case .ok, .retired:
+        case .ok, .retired, .empty:
             return nil
         case .failing:
             state = .ok
             return .recovered
+        }
+    }
+
+    /// A fetched document was read: `itemCount` items, where the previous read gave `previousCount`.
+    public mutating func recordItems(_ itemCount: Int, previousCount: Int?) -> Transition? {
+        switch state {
+        case .ok where itemCount == 0 && (previousCount ?? 0) > 0:
+            state = .empty(reason: "the page gave no items where it gave \(previousCount!) before; check its rules")
+            return .parseEmpty
+        case .empty where itemCount > 0:
+            state = .ok
+            return .recovered
+        default:
+            return nil
         }
     }
 
@@ -65,7 +84,7 @@ public struct SourceHealth: Sendable, Equatable {
         case .failing:
             state = .failing(reason: reason)
             return nil
-        case .ok, .retired:
+        case .ok, .retired, .empty:
             return nil
         }
     }

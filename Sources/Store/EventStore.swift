@@ -14,10 +14,9 @@ public protocol EventStore: Sendable {
     /// The fetch state of one source, or nil for a source never polled.
     func fetchState(ofSource id: String) async throws -> SourceFetchState?
 
-    /// Saves a source's fetch state after a poll, with the health transition it crossed (if any),
-    /// in one transaction.
+    /// Saves a source's fetch state after a poll, with the health transitions it crossed, in one transaction.
     func saveFetchState(
-        _ state: SourceFetchState, ofSource id: String, kind: String, transition: SourceHealth.Transition?, at: Date
+        _ state: SourceFetchState, ofSource id: String, kind: String, transitions: [SourceHealth.Transition], at: Date
     ) async throws
 
     /// The health transitions recorded for a source, oldest first.

@@ -53,12 +53,13 @@ public final class SQLiteEventStore: EventStore {
     }
 
     public func saveFetchState(
-        _ state: SourceFetchState, ofSource id: String, kind: String, transition: SourceHealth.Transition?, at: Date
+        _ state: SourceFetchState, ofSource id: String, kind: String, transitions: [SourceHealth.Transition], at: Date
     ) async throws {
         let (health, reason): (String, String?) =
             switch state.health.state {
             case .ok: ("ok", nil)
             case .failing(let reason): ("failing", reason)
+            case .empty(let reason): ("empty", reason)
             case .retired(let reason): ("retired", reason)
             }
         try await pool.write { db in
@@ -67,8 +68,8 @@ public final class SQLiteEventStore: EventStore {
                     INSERT INTO source (
                         id, configured_url, current_url, kind, etag, last_modified, body_sha256, health, health_reason,
                         failure_streak, next_due_at, last_attempt_at, last_success_at, last_status, last_error,
-                        redirect_target, redirect_streak, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        redirect_target, redirect_streak, last_item_count, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET
                         configured_url = excluded.configured_url, current_url = excluded.current_url,
                         kind = excluded.kind, etag = excluded.etag, last_modified = excluded.last_modified,
@@ -77,15 +78,15 @@ public final class SQLiteEventStore: EventStore {
                         next_due_at = excluded.next_due_at, last_attempt_at = excluded.last_attempt_at,
                         last_success_at = excluded.last_success_at, last_status = excluded.last_status,
                         last_error = excluded.last_error, redirect_target = excluded.redirect_target,
-                        redirect_streak = excluded.redirect_streak
+                        redirect_streak = excluded.redirect_streak, last_item_count = excluded.last_item_count
                     """,
                 arguments: [
                     id, state.configuredURL.absoluteString, state.currentURL.absoluteString, kind, state.etag,
                     state.lastModified, state.bodySHA256, health, reason, state.health.consecutiveFailures,
                     state.nextDueAt, state.lastAttemptAt, state.lastSuccessAt, state.lastStatus, state.lastError,
-                    state.redirectTarget?.absoluteString, state.redirectStreak, at,
+                    state.redirectTarget?.absoluteString, state.redirectStreak, state.lastItemCount, at,
                 ])
-            if let transition {
+            for transition in transitions {
                 try db.execute(
                     sql: "INSERT INTO source_event (source_id, type, reason, occurred_at) VALUES (?, ?, ?, ?)",
                     arguments: [id, transition.rawValue, reason, at])
@@ -111,6 +112,7 @@ public final class SQLiteEventStore: EventStore {
         let health: SourceHealth.State =
             switch row["health"] as String {
             case "failing": .failing(reason: reason)
+            case "empty": .empty(reason: reason)
             case "retired": .retired(reason: reason)
             default: .ok
             }
@@ -122,7 +124,8 @@ public final class SQLiteEventStore: EventStore {
             redirectTarget: (row["redirect_target"] as String?).flatMap(URL.init(string:)),
             redirectStreak: row["redirect_streak"], nextDueAt: row["next_due_at"],
             lastAttemptAt: row["last_attempt_at"],
-            lastSuccessAt: row["last_success_at"], lastStatus: row["last_status"], lastError: row["last_error"])
+            lastSuccessAt: row["last_success_at"], lastStatus: row["last_status"], lastError: row["last_error"],
+            lastItemCount: row["last_item_count"])
     }
 
     /// The migrations this database has had applied, oldest first.

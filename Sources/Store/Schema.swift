@@ -10,6 +10,7 @@ enum Schema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-sources-and-items", migrate: createSourcesAndItems)
         migrator.registerMigration("v2-outbox-and-digests", migrate: createOutboxAndDigests)
+        migrator.registerMigration("v3-source-empty-health", migrate: addEmptyHealth)
         return migrator
     }
 
@@ -115,6 +116,48 @@ enum Schema {
             table.primaryKey(["item_id", "kind", "value"])
         }
         try db.create(index: "item_identifier_on_value", on: "item_identifier", columns: ["kind", "value"])
+    }
+
+    /// HTML sources whose rules stop finding items: a fourth health state, `empty`, and the item
+    /// count of the last read. SQLite cannot change a CHECK constraint in place, so the table is
+    /// rebuilt (create, copy, drop, rename), as SQLite's documentation prescribes.
+    private static func addEmptyHealth(_ db: Database) throws {
+        try db.create(table: "new_source") { table in
+            table.primaryKey("id", .text)
+            table.column("configured_url", .text).notNull()
+            table.column("current_url", .text).notNull()
+            table.column("kind", .text).notNull()
+            table.column("etag", .text)
+            table.column("last_modified", .text)
+            table.column("body_sha256", .text)
+            table.column("health", .text).notNull().defaults(to: "ok")
+                .check { ["ok", "failing", "empty", "retired"].contains($0) }
+            table.column("health_reason", .text)
+            table.column("failure_streak", .integer).notNull().defaults(to: 0)
+            table.column("next_due_at", .datetime)
+            table.column("last_attempt_at", .datetime)
+            table.column("last_success_at", .datetime)
+            table.column("last_status", .integer)
+            table.column("last_error", .text)
+            table.column("redirect_target", .text)
+            table.column("redirect_streak", .integer).notNull().defaults(to: 0)
+            table.column("baseline_done", .boolean).notNull().defaults(to: false)
+            table.column("created_at", .datetime).notNull()
+            table.column("last_item_count", .integer)
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO new_source (
+                    id, configured_url, current_url, kind, etag, last_modified, body_sha256, health, health_reason,
+                    failure_streak, next_due_at, last_attempt_at, last_success_at, last_status, last_error,
+                    redirect_target, redirect_streak, baseline_done, created_at)
+                SELECT id, configured_url, current_url, kind, etag, last_modified, body_sha256, health, health_reason,
+                    failure_streak, next_due_at, last_attempt_at, last_success_at, last_status, last_error,
+                    redirect_target, redirect_streak, baseline_done, created_at
+                FROM source
+                """)
+        try db.drop(table: "source")
+        try db.rename(table: "new_source", to: "source")
     }
 
     /// The transactional outbox of webhook events, every delivery attempt, and built digests.

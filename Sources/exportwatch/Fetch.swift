@@ -20,8 +20,27 @@ struct Fetch: AsyncParsableCommand {
     @Flag(name: .long, help: "Allow private, loopback and link-local addresses (off in the daemon unless configured).")
     var insecureAllowPrivate = false
 
+    @Option(name: .long, help: "Read the page as HTML: the rule (XPath or CSS) for each repeating item.")
+    var item: String?
+    @Option(name: .long, help: "With --item: the title rule, inside each item.")
+    var title: String?
+    @Option(name: .long, help: "With --item: the link rule, inside each item (e.g. a@href).")
+    var link: String?
+    @Option(name: .long, help: "With --item: the date rule, inside each item.")
+    var date: String?
+
     func run() async throws {
         guard let target = URL(string: url) else { throw ValidationError("not a URL: \(url)") }
+        var htmlParser: HTMLSourceParser?
+        if let item {
+            guard let title, let link else { throw ValidationError("--item needs --title and --link too") }
+            do {
+                htmlParser = HTMLSourceParser(
+                    rules: try HTMLRules(item: item, title: title, link: link, date: date).compiled())
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
         var headers: [String: String] = [:]
         for entry in header {
             guard let colon = entry.firstIndex(of: ":"), colon != entry.startIndex else {
@@ -39,7 +58,9 @@ struct Fetch: AsyncParsableCommand {
             return
         }
         do {
-            let feed = try FeedParser().parse(body, documentURL: provenance.finalURL, charset: provenance.charset)
+            let feed =
+                try htmlParser?.parse(body, pageURL: provenance.finalURL, charset: provenance.charset)
+                ?? FeedParser().parse(body, documentURL: provenance.finalURL, charset: provenance.charset)
             print(FetchReport.text(for: feed))
         } catch {
             print("parse: \(error)")

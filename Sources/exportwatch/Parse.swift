@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Feeds
 import Foundation
 
@@ -18,6 +19,13 @@ struct Parse: AsyncParsableCommand {
     @Option(name: .long, help: "The IANA time zone of dates that name none (default UTC).")
     var timeZone: String = "UTC"
 
+    @Option(
+        name: .long,
+        help:
+            "Read the files as HTML list pages with these rules (TOML: item, title, link, date, summary, id, date_format, time_zone)."
+    )
+    var htmlRules: String?
+
     @Argument(help: "The files to parse.")
     var files: [String]
 
@@ -28,17 +36,27 @@ struct Parse: AsyncParsableCommand {
             return url
         }
         let parser = FeedParser(dates: FeedDateParser(timeZone: zone, cstIsChina: zone.identifier == "Asia/Shanghai"))
+        var htmlParser: HTMLSourceParser?
+        if let htmlRules {
+            let (rules, rulesZone) = try ConfigurationLoader().loadHTMLRules(path: htmlRules)
+            let pageZone = rulesZone ?? zone
+            htmlParser = HTMLSourceParser(
+                rules: try rules.compiled(),
+                dates: FeedDateParser(timeZone: pageZone, cstIsChina: pageZone.identifier == "Asia/Shanghai"))
+        }
         var failed = false
         var output: [UInt8] = []
         output.reserveCapacity(1 << 21)
         for file in files {
             if let data = FileManager.default.contents(atPath: file) {
                 do {
-                    FeedJSON.append(
-                        try parser.parse(data, documentURL: base, charset: charset), file: file, to: &output)
+                    let feed =
+                        try htmlParser?.parse(data, pageURL: base, charset: charset)
+                        ?? parser.parse(data, documentURL: base, charset: charset)
+                    FeedJSON.append(feed, file: file, to: &output)
                 } catch {
                     failed = true
-                    output += (FeedJSON.errorLine(file: file, error: error.description) + "\n").utf8
+                    output += (FeedJSON.errorLine(file: file, error: "\(error)") + "\n").utf8
                 }
             } else {
                 failed = true

@@ -1,3 +1,4 @@
+import Feeds
 import Fetching
 import Foundation
 import Testing
@@ -37,6 +38,37 @@ struct ConfigurationTests {
         #expect(configuration.daemon.timeZone.identifier == "Asia/Shanghai")
         #expect(configuration.daemon.stateDirectory.path.hasSuffix("/state"))
         #expect(configuration.webhooks.first?.signingSecrets.count == 1)
+    }
+
+    @Test("the default sources in feeds/ are valid, their HTML rules compiled")
+    func defaultSourcesAreValid() throws {
+        let file = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../feeds/sources.toml")
+        let configuration = try ConfigurationLoader(environment: [:]).load(path: file.standardizedFileURL.path)
+        let html = configuration.sources.filter { $0.kind == .html }
+        #expect(html.count >= 3)
+        for source in html { #expect(throws: Never.self) { try source.html?.compiled() } }
+        #expect(
+            configuration.sources.first { $0.id == "mofcom-policy-releases" }?.timeZone?.identifier == "Asia/Shanghai")
+    }
+
+    @Test("a broken HTML rule is a configuration error at its line")
+    func brokenHTMLRule() {
+        let messages = errors(
+            """
+            [[source]]
+            id = "mfa"
+            url = "https://www.mfa.gov.cn/"
+            kind = "html"
+            date_format = "%Y年%m月%d日 %Q"
+            [source.html]
+            item = "ul.list1 >> li"
+            title = "a"
+            link = "a/@@href"
+            """)
+        #expect(messages.count == 3)
+        #expect(messages[0].hasPrefix(#"exportwatch.toml:5: source "mfa": date_format: unsupported directive"#))
+        #expect(messages[1].hasPrefix(#"exportwatch.toml:7: source "mfa": html: item: not a supported CSS selector"#))
+        #expect(messages[2].hasPrefix(#"exportwatch.toml:9: source "mfa": html: link: not a valid XPath expression"#))
     }
 
     @Test("an empty file gives the documented defaults")

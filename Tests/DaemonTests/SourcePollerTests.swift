@@ -1,3 +1,4 @@
+import Feeds
 import Fetching
 import Foundation
 import Logging
@@ -71,7 +72,7 @@ struct SourcePollerTests {
         let fixture = try Fixture(script: ["/gone": [.init(status: 410)], "/new": [.init(body: "<rss/>")]])
         defer { fixture.close() }
         let first = try await fixture.poller.poll(fixture.source("/gone"))
-        #expect(first?.transition == .retired)
+        #expect(first?.transitions == [.retired])
         #expect(try await fixture.poller.poll(fixture.source("/gone")) == nil)
         #expect(try fixture.server.requests().count == 1)
         #expect(try await fixture.store.healthEvents(ofSource: "src").map(\.transition) == [.retired])
@@ -81,10 +82,50 @@ struct SourcePollerTests {
         #expect(rows.first?.health.hasPrefix("retired") == true)
 
         let moved = try await fixture.poller.poll(fixture.source("/new"))
-        guard case .parse = moved?.decision else {
+        guard case .parse = moved?.result.decision else {
             Issue.record("a source whose URL changed should be polled afresh, got \(String(describing: moved))")
             return
         }
+    }
+
+    @Test("an HTML page whose rules stop finding items raises source.parse_empty once, and recovers")
+    func parseEmpty() async throws {
+        let list = #"<ul class="news"><li><a href="/n/1">Entity List additions</a><span>2024-05-10</span></li></ul>"#
+        let redesigned = #"<div class="cards"><div class="card"><a href="/n/1">Entity List additions</a></div></div>"#
+        let fixture = try Fixture(script: [
+            "/page": [
+                .init(body: "<html><body>\(list)</body></html>"),
+                .init(body: "<html><body>\(redesigned)</body></html>"),
+                .init(body: "<html><body>\(redesigned) </body></html>"),
+                .init(body: "<html><body>\(list) </body></html>"),
+            ]
+        ])
+        defer { fixture.close() }
+        var source = fixture.source("/page")
+        source.kind = .html
+        source.html = HTMLRules(item: "ul.news > li", title: "a", link: "a@href", date: "span")
+        var transitions: [SourceHealth.Transition] = []
+        var counts: [Int?] = []
+        for _ in 1...4 {
+            let poll = try await fixture.poller.poll(source)
+            transitions += poll?.transitions ?? []
+            counts.append(poll?.feed?.items.count)
+        }
+        #expect(counts == [1, 0, 0, 1])
+        #expect(transitions == [.parseEmpty, .recovered])
+        #expect(try await fixture.store.healthEvents(ofSource: "src").map(\.transition) == [.parseEmpty, .recovered])
+        #expect(fixture.logs.all.filter { $0.contains("source parse_empty") }.count == 1)
+    }
+
+    @Test("a document that is not a feed counts as a failure and is read again next time")
+    func unreadable() async throws {
+        let fixture = try Fixture(script: ["/feed": [.init(body: "<html><body>moved</body></html>")]])
+        defer { fixture.close() }
+        for _ in 1...3 { _ = try await fixture.poller.poll(fixture.source("/feed")) }
+        #expect(try await fixture.store.healthEvents(ofSource: "src").map(\.transition) == [.down])
+        let state = try #require(try await fixture.store.fetchState(ofSource: "src"))
+        #expect(state.health.consecutiveFailures == 3)
+        #expect(state.lastError?.contains("not a feed: the root element is <html>") == true)
     }
 
     @Test("after three polls through the same 301 the store polls the new URL")

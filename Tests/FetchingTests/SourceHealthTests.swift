@@ -26,6 +26,19 @@ struct SourceHealthTests {
         #expect(health.consecutiveFailures == 0 && health.state == .ok)
     }
 
+    @Test("a page that gave items and gives none is empty once; items bring it back")
+    func parseEmpty() {
+        var health = SourceHealth()
+        #expect(health.recordItems(0, previousCount: nil) == nil)
+        #expect(health.recordItems(12, previousCount: 0) == nil)
+        #expect(health.recordItems(0, previousCount: 12) == .parseEmpty)
+        #expect(health.recordSuccess() == nil)
+        #expect(health.recordItems(0, previousCount: 0) == nil)
+        if case .empty = health.state {} else { Issue.record("expected empty, got \(health.state)") }
+        #expect(health.recordItems(3, previousCount: 0) == .recovered)
+        #expect(health.state == .ok)
+    }
+
     @Test("a retired source stays retired and is announced once")
     func retirement() {
         var health = SourceHealth()

@@ -125,7 +125,7 @@ struct SQLiteEventStoreTests {
         state.lastAttemptAt = now
         state.lastStatus = 500
         state.lastError = "fetching … failed: HTTP 500"
-        try await store.saveFetchState(state, ofSource: "fr-bis", kind: "feed", transition: .down, at: now)
+        try await store.saveFetchState(state, ofSource: "fr-bis", kind: "feed", transitions: [.down], at: now)
 
         #expect(try await store.fetchState(ofSource: "fr-bis") == state)
         #expect(try await store.fetchState(ofSource: "unknown") == nil)
@@ -133,7 +133,7 @@ struct SQLiteEventStoreTests {
         #expect(events == [SourceHealthEvent(transition: .down, reason: "HTTP 500", occurredAt: now)])
 
         _ = state.health.recordSuccess()
-        try await store.saveFetchState(state, ofSource: "fr-bis", kind: "feed", transition: .recovered, at: now)
+        try await store.saveFetchState(state, ofSource: "fr-bis", kind: "feed", transitions: [.recovered], at: now)
         #expect(try await store.fetchState(ofSource: "fr-bis")?.health == SourceHealth())
         #expect(try await store.healthEvents(ofSource: "fr-bis").map(\.transition) == [.down, .recovered])
     }
