@@ -108,3 +108,45 @@ struct CommandLineTests {
         #expect(refused.output.contains("refused to connect to 127.0.0.1"))
     }
 }
+
+@Suite("Command line: HTML sources")
+struct HTMLCommandLineTests {
+    @Test("fetch --item reads a page with rules; parse --html-rules does the same offline")
+    func htmlRules() throws {
+        let page =
+            #"<html><head><title>公告</title></head><body><ul class="list1"><li><a href="./n46.shtml">商务部公告2024年第46号</a><span>2024-05-10</span></li></ul></body></html>"#
+        let server = try ScriptedHTTPServer(script: [
+            "/list/": [.init(headers: ["Content-Type": "text/html; charset=utf-8"], body: page)]
+        ])
+        defer { server.stop() }
+        let fetched = try CommandLineTests.exportwatch(
+            "fetch", server.url("/list/").absoluteString, "--insecure-allow-private", "--item", "ul.list1 > li",
+            "--title", "a",
+            "--link", "a@href", "--date", "span")
+        #expect(fetched.status == 0, "\(fetched.errors)")
+        #expect(fetched.output.contains("format: html\n"))
+        #expect(
+            fetched.output.contains(
+                "2024-05-10T00:00:00Z  商务部公告2024年第46号  \(server.url("/list/n46.shtml").absoluteString)"))
+
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-html-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try page.write(to: folder.appending(path: "page.html"), atomically: true, encoding: .utf8)
+        try """
+        item = "ul.list1 > li"
+        title = "a"
+        link = "a@href"
+        date = "span"
+        time_zone = "Asia/Shanghai"
+        """.write(to: folder.appending(path: "rules.toml"), atomically: true, encoding: .utf8)
+        let parsed = try CommandLineTests.exportwatch(
+            "parse", "--html-rules", folder.appending(path: "rules.toml").path, "--base-url",
+            "https://www.mofcom.gov.cn/list/",
+            folder.appending(path: "page.html").path)
+        #expect(parsed.status == 0, "\(parsed.errors)")
+        #expect(parsed.output.contains(#""format":"html""#))
+        #expect(parsed.output.contains(#""link":"https://www.mofcom.gov.cn/list/n46.shtml""#))
+        #expect(parsed.output.contains(#""published":"2024-05-09T16:00:00Z""#))
+    }
+}
