@@ -34,11 +34,12 @@ let package = Package(
 
         .target(name: "Fetching", dependencies: ["CCurl", "COpenSSL"]),
         .target(name: "Feeds", dependencies: ["CLibXML2"]),
+        .target(name: "Classification"),
         .target(name: "Store", dependencies: ["Fetching", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Daemon",
             dependencies: [
-                "Fetching", "Feeds", "Store",
+                "Classification", "Fetching", "Feeds", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
@@ -46,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "exportwatch",
             dependencies: [
-                "Daemon",
+                "Classification", "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -61,10 +62,14 @@ let package = Package(
 
         .testTarget(name: "FetchingTests", dependencies: ["Fetching", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FeedsTests", dependencies: ["Feeds"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ClassificationTests", dependencies: ["Classification"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Daemon", "Feeds", "Store", "TestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Classification", "Daemon", "Feeds", "Store", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Fixtures")]
         ),
         // The built binary, run as a process against loopback servers.
         .testTarget(name: "EndToEndTests", dependencies: ["exportwatch", "TestSupport"]),

@@ -1,3 +1,4 @@
+public import Classification
 public import Feeds
 internal import Fetching
 public import Foundation
@@ -44,6 +45,51 @@ public struct ConfigurationLoader: Sendable {
         }
         let folder = URL(filePath: path).deletingLastPathComponent()
         return try parse(text, fileName: path, folder: folder)
+    }
+
+    /// The topics file a configuration uses: its `topics_file`, else `topics.toml` beside it; nil
+    /// when neither exists (the daemon then has no topics to classify with).
+    public func topicsPath(for configuration: Configuration, configurationPath: String) -> String? {
+        if let explicit = configuration.daemon.topicsFile { return explicit.path }
+        let folder = (configurationPath as NSString).deletingLastPathComponent
+        let beside = folder.isEmpty ? "topics.toml" : folder + "/topics.toml"
+        return FileManager.default.fileExists(atPath: beside) ? beside : nil
+    }
+
+    /// Reads and validates a topics file (`feeds/topics.toml`): unknown keys, weights and
+    /// thresholds outside 0…1, empty groups, duplicate ids, and a term given twice in one topic
+    /// (after normalization) are errors, each with its line.
+    /// - Throws: ``ConfigurationError`` with every mistake.
+    public func loadTopics(path: String) throws(ConfigurationError) -> [Topic] {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(issues: [.init(file: path, line: nil, message: "cannot read the file")])
+        }
+        return try parseTopics(text, fileName: path)
+    }
+
+    /// ``loadTopics(path:)`` for text in hand.
+    public func parseTopics(_ text: String, fileName: String) throws(ConfigurationError) -> [Topic] {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(issues: [
+                .init(file: fileName, line: error.source.begin.line, message: "syntax error: \(error.description)")
+            ])
+        } catch {
+            throw ConfigurationError(issues: [.init(file: fileName, line: nil, message: "syntax error: \(error)")])
+        }
+        let log = IssueLog(file: fileName, locator: TOMLKeyLocator(text: text))
+        let reader = ConfigurationReader(
+            log: log, environment: environment, folder: URL(filePath: fileName).deletingLastPathComponent())
+        let topics = reader.readTopics(root)
+        guard log.issues.isEmpty else {
+            throw ConfigurationError(issues: log.issues.sorted { ($0.line ?? 0) < ($1.line ?? 0) })
+        }
+        return topics
     }
 
     /// Reads a file of HTML rules, for `exportwatch parse --html-rules`: the keys of a source's
@@ -476,6 +522,79 @@ private struct ConfigurationReader {
         if kind == .html, html == nil { return nil }
         return SourceSettings(
             id: id, url: url, kind: kind, interval: interval, headers: headers, html: html, timeZone: timeZone)
+    }
+
+    func readTopics(_ root: TOMLTable) -> [Topic] {
+        for key in root.keys where key != "topic" {
+            log.add(path: key, fallbackPath: key, "unknown key \"\(key)\" (a topics file holds [[topic]] tables)")
+        }
+        let topics = readArray(root, key: "topic", label: "topic") { table -> Topic? in
+            table.rejectUnknownKeys(known: [
+                "id", "name", "threshold", "terms", "require", "exclude", "identifier_weights",
+            ])
+            let id = readID(table)
+            let name = table.string("name") ?? id ?? ""
+            let threshold = table.number("threshold", in: 0...1) ?? 0.5
+            var terms: [Topic.Term] = []
+            var seen: [String: (String, Double)] = [:]
+            if let termTable = table.subtable("terms", label: "terms: ") {
+                for key in termTable.table.keys {
+                    guard let weight = termTable.number(key, in: 0...1) else { continue }
+                    let normalized = TextNormalizer.normalize(key)
+                    if let (earlier, earlierWeight) = seen[normalized] {
+                        if earlierWeight != weight {
+                            termTable.report(
+                                key,
+                                "the same term as \"\(earlier)\" after normalization, with another weight (\(earlierWeight))"
+                            )
+                        }
+                        continue
+                    }
+                    seen[normalized] = (key, weight)
+                    terms.append(Topic.Term(key, weight: weight))
+                }
+            } else if !table.has("terms") {
+                table.report(nil, "terms: missing; a topic needs weighted terms")
+            }
+            var groups: [Topic.Group] = []
+            if let value = table.table["require"] {
+                if let array = value.array {
+                    for (index, entry) in array.enumerated() {
+                        guard let groupTable = entry.table else { continue }
+                        let group = TableReader(
+                            table: groupTable, path: "\(table.path).require[\(index)]",
+                            label: table.label + "require: ", log: log)
+                        group.rejectUnknownKeys(known: ["name", "terms", "identifiers"])
+                        let groupTerms = group.strings("terms") ?? []
+                        if groupTerms.isEmpty { group.report("terms", "a group needs at least one term") }
+                        groups.append(
+                            Topic.Group(
+                                name: group.string("name") ?? "group \(index + 1)", terms: groupTerms,
+                                identifiersCount: group.bool("identifiers") ?? false))
+                    }
+                } else {
+                    table.report("require", "expected [[topic.require]] tables")
+                }
+            }
+            let exclusions = table.strings("exclude") ?? []
+            var identifierWeights: [RegulatoryIdentifier.Kind: Double] = [:]
+            if let weightsTable = table.subtable("identifier_weights", label: "identifier_weights: ") {
+                for key in weightsTable.table.keys {
+                    guard let kind = RegulatoryIdentifier.Kind(rawValue: key) else {
+                        weightsTable.report(
+                            key, "unknown identifier kind (fr-document, fr-citation, cfr, eccn, rin, cn-announcement)")
+                        continue
+                    }
+                    if let weight = weightsTable.number(key, in: 0...1) { identifierWeights[kind] = weight }
+                }
+            }
+            guard let id else { return nil }
+            return Topic(
+                id: id, name: name, threshold: threshold, terms: terms, groups: groups, exclusions: exclusions,
+                identifierWeights: identifierWeights)
+        }
+        rejectDuplicateIDs(in: root, key: "topic")
+        return topics
     }
 
     func readRulesFile(_ root: TOMLTable) -> (rules: HTMLRules, timeZone: TimeZone?)? {

@@ -5,7 +5,7 @@ import Daemon
 struct CheckConfig: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
-        abstract: "Validate the configuration; print every error as FILE:LINE: message."
+        abstract: "Validate the configuration and its topics file; print every error as FILE:LINE: message."
     )
 
     @OptionGroup var options: ConfigOptions
@@ -14,8 +14,14 @@ struct CheckConfig: AsyncParsableCommand {
         let (path, configuration) = try options.load()
         let sources = configuration.sources.count
         let webhooks = configuration.webhooks.count
-        print(
-            "\(path): valid (\(sources) source\(sources == 1 ? "" : "s"), \(webhooks) webhook\(webhooks == 1 ? "" : "s"))"
-        )
+        var summary = "\(sources) source\(sources == 1 ? "" : "s"), \(webhooks) webhook\(webhooks == 1 ? "" : "s")"
+        let loader = ConfigurationLoader()
+        if let topicsPath = loader.topicsPath(for: configuration, configurationPath: path) {
+            let topics = try loader.loadTopics(path: topicsPath)
+            summary += ", \(topics.count) topics from \(topicsPath)"
+        } else {
+            summary += ", no topics file"
+        }
+        print("\(path): valid (\(summary))")
     }
 }

@@ -45,7 +45,7 @@ struct CommandLineTests {
     func exampleIsValid() throws {
         let run = try Self.exportwatch("check-config", "--config", "feeds/example.toml")
         #expect(run.status == 0, "\(run.errors)")
-        #expect(run.output == "feeds/example.toml: valid (3 sources, 1 webhook)\n")
+        #expect(run.output == "feeds/example.toml: valid (3 sources, 1 webhook, 10 topics from feeds/topics.toml)\n")
     }
 
     @Test("a configuration with three mistakes exits 2 and names all three with their lines")
@@ -87,6 +87,37 @@ struct CommandLineTests {
         #expect(lines.count == 2)
         #expect(lines[0] == #"{"file":"\#(page.path)","error":"not a feed: the root element is <html>"}"#)
         #expect(lines[1].contains(#""title":"BIS""#) && lines[1].contains(#""link":"https://www.bis.gov/news/r.html""#))
+    }
+
+    @Test("classify reads JSON Lines and prints topics, scores, matched terms and identifiers")
+    func classify() throws {
+        let process = Process()
+        process.executableURL = Bundle.main.bundleURL.appending(path: "exportwatch")
+        process.arguments = ["classify", "--topics", "feeds/topics.toml"]
+        process.currentDirectoryURL = Self.repository
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(
+            Data(
+                """
+                {"id": "a", "title": "US tightens export controls on Nvidia H20 chips", "summary": "Under ECCN 3A090."}
+                {"id": "b", "title": "Best potato chips of 2024", "summary": ""}
+
+                """.utf8))
+        try input.fileHandleForWriting.close()
+        let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(
+            separator: "\n")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(lines.count == 2)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+        #expect(first?["relevant"] as? Bool == true)
+        #expect((first?["topics"] as? [[String: Any]])?.contains { $0["id"] as? String == "chip-controls" } == true)
+        #expect((first?["identifiers"] as? [[String: String]]) == [["kind": "eccn", "value": "3A090"]])
+        #expect(lines[1].contains(#""relevant":false"#))
     }
 
     @Test("usage mistakes exit 2")

@@ -1,0 +1,194 @@
+import Foundation
+
+/// One topic of DESIGN.md §6: weighted terms in English and Chinese, groups of which one term
+/// each must match, exclusions for the near misses that fool keyword filters, and a threshold.
+public struct Topic: Sendable, Equatable {
+    /// A term and what it weighs as evidence (0…1).
+    public struct Term: Sendable, Equatable {
+        public var text: String
+        public var weight: Double
+
+        public init(_ text: String, weight: Double) {
+            self.text = text
+            self.weight = weight
+        }
+    }
+
+    /// Terms of which at least one must match for the topic to be relevant.
+    public struct Group: Sendable, Equatable {
+        public var name: String
+        public var terms: [String]
+        /// Whether an export-control identifier (an ECCN, 15 CFR 730–774, a MOFCOM announcement) satisfies the group.
+        public var identifiersCount: Bool
+
+        public init(name: String, terms: [String], identifiersCount: Bool = false) {
+            self.name = name
+            self.terms = terms
+            self.identifiersCount = identifiersCount
+        }
+    }
+
+    public var id: String
+    public var name: String
+    public var threshold: Double
+    public var terms: [Term]
+    public var groups: [Group]
+    /// Phrases whose matches hide the topic's matches inside them (`potato chips`) and weaken the topic.
+    public var exclusions: [String]
+    /// What a cited identifier of each kind weighs as evidence for this topic (`eccn`: 0.4).
+    public var identifierWeights: [RegulatoryIdentifier.Kind: Double]
+
+    public init(
+        id: String, name: String, threshold: Double = 0.5, terms: [Term], groups: [Group] = [],
+        exclusions: [String] = [],
+        identifierWeights: [RegulatoryIdentifier.Kind: Double] = [:]
+    ) {
+        self.id = id
+        self.name = name
+        self.threshold = threshold
+        self.terms = terms
+        self.groups = groups
+        self.exclusions = exclusions
+        self.identifierWeights = identifierWeights
+    }
+}
+
+/// What the classifier says of one item.
+public struct Classification: Sendable, Equatable {
+    /// A topic's verdict.
+    public struct TopicScore: Sendable, Equatable {
+        public var id: String
+        /// 0…1.
+        public var score: Double
+        /// The terms that matched, as the topics file writes them: the explanation.
+        public var matched: [String]
+        /// Whether the score reached the topic's threshold.
+        public var passes: Bool
+    }
+
+    /// Whether any topic passed its threshold.
+    public var relevant: Bool
+    /// The topics with any match, best first.
+    public var topics: [TopicScore]
+    /// The regulatory identifiers the item cites.
+    public var identifiers: [RegulatoryIdentifier]
+    /// The normalized text the terms were matched in, for `--explain`.
+    public var normalizedText: String
+    /// Where each counted term matched in ``normalizedText`` (UTF-8 offsets), for `--explain`.
+    public var spans: [(start: Int, end: Int, term: String)]
+
+    public static func == (lhs: Classification, rhs: Classification) -> Bool {
+        lhs.relevant == rhs.relevant && lhs.topics == rhs.topics && lhs.identifiers == rhs.identifiers
+    }
+}
+
+/// Classifies items against topics with one multi-pattern matcher for all of them.
+///
+/// Scoring, per topic: the weights of its distinct matched terms combine as independent evidence,
+/// `1 − Π(1 − w)`, a cited identifier counting as a term where the topic gives its kind a weight;
+/// an export-control identifier satisfies the groups that accept one; each matched
+/// exclusion halves the score;
+/// a required group with no match caps the score at a fifth of the threshold. The topic passes when
+/// the score reaches its threshold.
+public struct Classifier: Sendable {
+    public let topics: [Topic]
+    private let matcher: PatternMatcher
+    /// For each pattern: the (topic, role) pairs it plays.
+    private let roles: [[Role]]
+    private let patternTexts: [String]
+
+    private enum Role: Sendable {
+        case term(topic: Int, weight: Double, label: String)
+        case group(topic: Int, group: Int)
+        case exclusion(topic: Int)
+    }
+
+    /// Builds the matcher for `topics`.
+    public init(topics: [Topic]) {
+        self.topics = topics
+        var index: [String: Int] = [:]
+        var patterns: [String] = []
+        var roles: [[Role]] = []
+        func add(_ text: String, _ role: Role) {
+            let normalized = TextNormalizer.normalize(text)
+            guard !normalized.isEmpty else { return }
+            if let existing = index[normalized] {
+                roles[existing].append(role)
+            } else {
+                index[normalized] = patterns.count
+                patterns.append(normalized)
+                roles.append([role])
+            }
+        }
+        for (topicIndex, topic) in topics.enumerated() {
+            for term in topic.terms { add(term.text, .term(topic: topicIndex, weight: term.weight, label: term.text)) }
+            for (groupIndex, group) in topic.groups.enumerated() {
+                for term in group.terms { add(term, .group(topic: topicIndex, group: groupIndex)) }
+            }
+            for exclusion in topic.exclusions { add(exclusion, .exclusion(topic: topicIndex)) }
+        }
+        matcher = PatternMatcher(patterns: patterns)
+        self.roles = roles
+        patternTexts = patterns
+    }
+
+    /// Classifies an item by its title and summary (HTML allowed).
+    public func classify(title: String, summary: String) -> Classification {
+        let text = TextNormalizer.normalize(title + " \n " + summary)
+        let matches = matcher.matches(in: text)
+        let identifiers = IdentifierExtractor.identifiers(in: text)
+        let evidence = identifiers.contains(where: \.isExportControlEvidence)
+
+        var exclusionSpans: [[Range<Int>]] = Array(repeating: [], count: topics.count)
+        for match in matches {
+            for case .exclusion(let topic) in roles[match.pattern] {
+                exclusionSpans[topic].append(match.start..<match.end)
+            }
+        }
+        var weights: [[String: Double]] = Array(repeating: [:], count: topics.count)
+        var groupsHit: [Set<Int>] = Array(repeating: [], count: topics.count)
+        var spans: [(Int, Int, String)] = []
+        for match in matches {
+            for role in roles[match.pattern] {
+                switch role {
+                case .term(let topic, let weight, let label):
+                    guard !exclusionSpans[topic].contains(where: { $0.overlaps(match.start..<match.end) }) else {
+                        continue
+                    }
+                    weights[topic][label] = max(weights[topic][label] ?? 0, weight)
+                    spans.append((match.start, match.end, label))
+                case .group(let topic, let group):
+                    guard !exclusionSpans[topic].contains(where: { $0.overlaps(match.start..<match.end) }) else {
+                        continue
+                    }
+                    groupsHit[topic].insert(group)
+                case .exclusion:
+                    break
+                }
+            }
+        }
+        var scores: [Classification.TopicScore] = []
+        for (index, topic) in topics.enumerated() {
+            for identifier in identifiers {
+                if let weight = topic.identifierWeights[identifier.kind], identifier.isExportControlEvidence {
+                    weights[index][identifier.value] = max(weights[index][identifier.value] ?? 0, weight)
+                }
+            }
+            let matched = weights[index]
+            guard !matched.isEmpty else { continue }
+            var score = 1 - matched.values.reduce(1) { $0 * (1 - min(max($1, 0), 1)) }
+            score *= pow(0.5, Double(exclusionSpans[index].count))
+            let missingGroup = topic.groups.indices.contains { group in
+                !groupsHit[index].contains(group) && !(evidence && topic.groups[group].identifiersCount)
+            }
+            if missingGroup { score = min(score, topic.threshold / 5) }
+            score = (score * 1000).rounded() / 1000
+            scores.append(
+                .init(id: topic.id, score: score, matched: matched.keys.sorted(), passes: score >= topic.threshold))
+        }
+        scores.sort { ($0.score, $1.id) > ($1.score, $0.id) }
+        return Classification(
+            relevant: scores.contains(where: \.passes), topics: scores, identifiers: identifiers, normalizedText: text,
+            spans: spans.map { (start: $0.0, end: $0.1, term: $0.2) })
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Classification
+import Daemon
+import Foundation
+
+/// `exportwatch classify`: JSON Lines of items in, topics out (DESIGN.md §6).
+struct Classify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Classify items read as JSON Lines {\"id\",\"title\",\"summary\"} from standard input.",
+        discussion: """
+            Prints {"id","relevant","topics":[{"id","score","matched"}],"identifiers":[{"kind","value"}]} per line,
+            listing the topics that reach their threshold. --explain prints, per item, the normalized text with
+            the matched terms marked, and every topic's score.
+            """
+    )
+
+    @Option(name: .long, help: "The topics file (default: feeds/topics.toml, else /etc/exportwatch/topics.toml).")
+    var topics: String?
+
+    @Flag(name: .long, help: "Explain each verdict instead of printing JSON.")
+    var explain = false
+
+    func run() async throws {
+        let path =
+            topics ?? ["feeds/topics.toml", "/etc/exportwatch/topics.toml"].first {
+                FileManager.default.fileExists(atPath: $0)
+            }
+            ?? "feeds/topics.toml"
+        let classifier = Classifier(topics: try ConfigurationLoader().loadTopics(path: path))
+        var failed = false
+        var lineNumber = 0
+        while let line = readLine(strippingNewline: true) {
+            lineNumber += 1
+            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                FileHandle.standardError.write(Data("stdin:\(lineNumber): not a JSON object\n".utf8))
+                failed = true
+                continue
+            }
+            let id = object["id"].map { "\($0)" }
+            let result = classifier.classify(
+                title: object["title"] as? String ?? "", summary: object["summary"] as? String ?? "")
+            print(
+                explain
+                    ? ClassificationReport.explanation(result, id: id) : ClassificationReport.jsonLine(result, id: id))
+        }
+        if failed { throw ExitCode.failure }
+    }
+}

@@ -1,0 +1,90 @@
+import Classification
+import Foundation
+import Testing
+
+@testable import Daemon
+
+/// The shipped topics file, loaded as the daemon loads it, against the labelled development set.
+@Suite("Topics file")
+struct TopicsFileTests {
+    static let topicsPath = URL(filePath: #filePath).deletingLastPathComponent().appending(
+        path: "../../feeds/topics.toml"
+    )
+    .standardizedFileURL.path
+
+    struct Labelled: Decodable {
+        var id: String
+        var title: String
+        var summary: String
+        var topics: [String]
+    }
+
+    @Test("feeds/topics.toml is valid and defines the ten topics of DESIGN.md §6")
+    func shippedTopics() throws {
+        let topics = try ConfigurationLoader(environment: [:]).loadTopics(path: Self.topicsPath)
+        #expect(
+            Set(topics.map(\.id)) == [
+                "ai-model-controls", "chip-controls", "cloud-compute", "us-legislation", "entity-list-sanctions",
+                "multilateral-regimes", "china-response", "ai-governance-dialogue", "industry-impact", "open-source-ai",
+            ])
+        #expect(topics.allSatisfy { !$0.terms.isEmpty && !$0.groups.isEmpty })
+    }
+
+    @Test("on the development set: micro-F1 ≥ 0.85 and relevance-F1 ≥ 0.93, Chinese as good as English")
+    func developmentSet() throws {
+        let classifier = Classifier(topics: try ConfigurationLoader(environment: [:]).loadTopics(path: Self.topicsPath))
+        let url = Bundle.module.url(forResource: "Fixtures/classify-dev", withExtension: "jsonl")!
+        let items = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
+            try JSONDecoder().decode(Labelled.self, from: Data($0.utf8))
+        }
+        #expect(items.count >= 150)
+        func scores(_ subset: [Labelled]) -> (micro: Double, relevance: Double) {
+            var (tp, fp, fn, rtp, rfp, rfn) = (0, 0, 0, 0, 0, 0)
+            for item in subset {
+                let result = classifier.classify(title: item.title, summary: item.summary)
+                let predicted = Set(result.topics.filter(\.passes).map(\.id))
+                let gold = Set(item.topics)
+                tp += gold.intersection(predicted).count
+                fp += predicted.subtracting(gold).count
+                fn += gold.subtracting(predicted).count
+                if result.relevant && !gold.isEmpty { rtp += 1 }
+                if result.relevant && gold.isEmpty { rfp += 1 }
+                if !result.relevant && !gold.isEmpty { rfn += 1 }
+            }
+            return (Double(2 * tp) / Double(2 * tp + fp + fn), Double(2 * rtp) / Double(2 * rtp + rfp + rfn))
+        }
+        let chinese = items.filter { $0.title.unicodeScalars.contains { $0.value >= 0x4E00 && $0.value <= 0x9FFF } }
+        let english = items.filter { item in !chinese.contains { $0.id == item.id } }
+        let all = scores(items)
+        #expect(all.micro >= 0.85, "micro-F1 \(all.micro)")
+        #expect(all.relevance >= 0.93, "relevance-F1 \(all.relevance)")
+        #expect(scores(chinese).micro >= 0.85 && scores(english).micro >= 0.85)
+        #expect(chinese.count >= 60 && english.count >= 60)
+    }
+
+    @Test("mistakes in a topics file are reported with their lines")
+    func topicsErrors() {
+        let text = """
+            [[topic]]
+            id = "chips"
+            threshold = 1.5
+            [topic.terms]
+            "Export Controls" = 0.4
+            "export controls" = 0.5
+            [[topic.require]]
+            terms = []
+            """
+        do {
+            _ = try ConfigurationLoader(environment: [:]).parseTopics(text, fileName: "topics.toml")
+            Issue.record("expected the topics file to be rejected")
+        } catch {
+            let messages = error.issues.map(\.description)
+            #expect(
+                messages.contains {
+                    $0.hasPrefix("topics.toml:3: topic \"chips\": threshold: expected a number from 0.0 to 1.0")
+                })
+            #expect(messages.contains { $0.contains("after normalization, with another weight") })
+            #expect(messages.contains { $0.contains("a group needs at least one term") })
+        }
+    }
+}
