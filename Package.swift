@@ -57,6 +57,9 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", resources: [.copy("scripted_http_server.py")]),
         // Benchmarks/fetch.sh: HTTPFetcher beside curl over a local nginx.
         .executableTarget(name: "fetch-benchmark", dependencies: ["Fetching"], path: "Benchmarks/FetchBenchmark"),
+        // Benchmarks/classify.sh: the classifier beside grep -F -i -f over the same item text.
+        .executableTarget(
+            name: "classify-benchmark", dependencies: ["Classification", "Daemon"], path: "Benchmarks/ClassifyBenchmark"),
         // Benchmarks/parse.sh: FeedParser beside a raw libxml2 SAX pass over the same corpus.
         .executableTarget(name: "parse-benchmark", dependencies: ["Feeds", "CLibXML2"], path: "Benchmarks/ParseBenchmark"),
 

@@ -101,6 +101,8 @@ public struct Classifier: Sendable {
         case term(topic: Int, weight: Double, label: String)
         case group(topic: Int, group: Int)
         case exclusion(topic: Int)
+        /// A marker that makes an identifier kind worth looking for (see `IdentifierExtractor.markers`).
+        case identifierMarker(String)
     }
 
     /// Builds the matcher for `topics`.
@@ -127,6 +129,8 @@ public struct Classifier: Sendable {
             }
             for exclusion in topic.exclusions { add(exclusion, .exclusion(topic: topicIndex)) }
         }
+        // The identifier markers ride along in the same automaton, so one pass serves both.
+        for marker in IdentifierExtractor.markers { add(marker, .identifierMarker(marker)) }
         matcher = PatternMatcher(patterns: patterns)
         self.roles = roles
         patternTexts = patterns
@@ -134,9 +138,15 @@ public struct Classifier: Sendable {
 
     /// Classifies an item by its title and summary (HTML allowed).
     public func classify(title: String, summary: String) -> Classification {
-        let text = TextNormalizer.normalize(title + " \n " + summary)
-        let matches = matcher.matches(in: text)
-        let identifiers = IdentifierExtractor.identifiers(in: text)
+        var text = TextNormalizer.normalize(parts: [title, summary])
+        let (matches, identifiers) = text.withUTF8 { bytes in
+            let matches = matcher.matches(in: bytes)
+            var markers: Set<String> = []
+            for match in matches {
+                for case .identifierMarker(let marker) in roles[match.pattern] { markers.insert(marker) }
+            }
+            return (matches, IdentifierExtractor.identifiers(in: bytes, markers: markers))
+        }
         let evidence = identifiers.contains(where: \.isExportControlEvidence)
 
         var exclusionSpans: [[Range<Int>]] = Array(repeating: [], count: topics.count)
@@ -162,7 +172,7 @@ public struct Classifier: Sendable {
                         continue
                     }
                     groupsHit[topic].insert(group)
-                case .exclusion:
+                case .exclusion, .identifierMarker:
                     break
                 }
             }

@@ -44,41 +44,110 @@ public struct RegulatoryIdentifier: Sendable, Hashable, Comparable {
 }
 
 /// Extracts ``RegulatoryIdentifier``s from normalized text.
+///
+/// Each kind is looked for only when one pass of a small matcher finds its marker (` fr `, `cfr`,
+/// `rin`, `公告`…), and ECCNs by a hand-written scan: most items cite nothing, and regular expressions
+/// run over every item would cost more than all the rest of classification.
 public enum IdentifierExtractor {
     /// Every identifier in `text` (normalized: lower-case Latin, simplified Chinese), once each, sorted.
     public static func identifiers(in text: String) -> [RegulatoryIdentifier] {
-        var found: Set<RegulatoryIdentifier> = []
-        // Cheap guards first: most items cite nothing, and each pattern needs a digit.
-        guard text.utf8.contains(where: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return [] }
-        for match in text.matches(of: #/\b(\d{1,3}) fr (\d{3,6})\b/#) {
-            found.insert(.init(kind: .federalRegisterCitation, value: "\(match.1) FR \(match.2)"))
+        var text = text
+        return text.withUTF8 { identifiers(in: $0, markers: presentMarkers(in: $0)) }
+    }
+
+    /// ``identifiers(in:)`` when the caller's own matcher already found which ``markers`` the text holds.
+    static func identifiers(in bytes: UnsafeBufferPointer<UInt8>, markers present: Set<String>)
+        -> [RegulatoryIdentifier]
+    {
+        guard bytes.contains(where: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return [] }
+        var found = Set(eccns(in: bytes))
+        guard !present.isEmpty else { return found.sorted() }
+        let string = String(decoding: bytes, as: UTF8.self)
+        if present.contains("fr") {
+            for match in string.matches(of: #/\b(\d{1,3}) fr (\d{3,6})\b/#) {
+                found.insert(.init(kind: .federalRegisterCitation, value: "\(match.1) FR \(match.2)"))
+            }
         }
-        for match in text.matches(of: #/\b(\d{1,2}) c\.?f\.?r\.?(?: part| §|§)? ?(\d{1,4}(?:\.\d+)?)\b/#) {
-            found.insert(.init(kind: .cfrPart, value: "\(match.1) CFR \(match.2)"))
+        if present.contains("cfr") || present.contains("c.f.r") {
+            for match in string.matches(of: #/\b(\d{1,2}) c\.?f\.?r\.?(?: part| §|§)? ?(\d{1,4}(?:\.\d+)?)\b/#) {
+                found.insert(.init(kind: .cfrPart, value: "\(match.1) CFR \(match.2)"))
+            }
         }
-        for match in text.matches(
-            of: #/(?:fr doc\.?|document number|document no\.?|fr document)\s*:?\s*((?:19|20)\d{2}-\d{5})\b/#)
+        if present.contains("fr doc") || present.contains("document number") || present.contains("document no")
+            || present.contains("fr document")
+            || present.contains("federalregister.gov")
         {
-            found.insert(.init(kind: .federalRegisterDocument, value: String(match.1)))
+            let pattern =
+                #/(?:fr doc\.?|document number|document no\.?|fr document)\s*:?\s*((?:19|20)\d{2}-\d{5})\b|federalregister\.gov/(?:d|documents/\d{4}/\d{2}/\d{2})/((?:19|20)\d{2}-\d{5})/#
+            for match in string.matches(of: pattern) {
+                found.insert(.init(kind: .federalRegisterDocument, value: String(match.1 ?? match.2 ?? "")))
+            }
         }
-        for match in text.matches(of: #/federalregister\.gov/(?:d|documents/\d{4}/\d{2}/\d{2})/((?:19|20)\d{2}-\d{5})/#)
-        {
-            found.insert(.init(kind: .federalRegisterDocument, value: String(match.1)))
+        if present.contains("rin") || present.contains("0694-") {
+            for match in string.matches(of: #/\brin:?\s*(\d{4}-[a-z]{2}\d{2})\b|\b(0694-[a-z]{2}\d{2})\b/#) {
+                found.insert(.init(kind: .rin, value: (match.1 ?? match.2 ?? "").uppercased()))
+            }
         }
-        for match in text.matches(of: #/\b(\d[a-e]\d{3})((?:\.[a-z](?:\.\d+)?)?)\b/#) {
-            found.insert(.init(kind: .eccn, value: match.1.uppercased() + match.2))
-        }
-        for match in text.matches(of: #/\brin:?\s*(\d{4}-[a-z]{2}\d{2})\b|\b(0694-[a-z]{2}\d{2})\b/#) {
-            let rin = match.1 ?? match.2 ?? ""
-            found.insert(.init(kind: .rin, value: rin.uppercased()))
-        }
-        for match in text.matches(
-            of:
+        if present.contains("公告") {
+            let pattern =
                 #/((?:商务部|海关总署|国家出口管制工作协调机制办公室)(?:\s*[、和与]?\s*(?:商务部|海关总署|国家国防科技工业局|科技部))*)\s*公告\s*(\d{4})\s*年\s*第\s*(\d{1,3})\s*号/#
-        ) {
-            let issuers = match.1.filter { !$0.isWhitespace }
-            found.insert(.init(kind: .chineseAnnouncement, value: "\(issuers)公告\(match.2)年第\(match.3)号"))
+            for match in string.matches(of: pattern) {
+                let issuers = match.1.filter { !$0.isWhitespace }
+                found.insert(.init(kind: .chineseAnnouncement, value: "\(issuers)公告\(match.2)年第\(match.3)号"))
+            }
         }
         return found.sorted()
+    }
+
+    /// ECCNs: a digit, a letter a–e, three digits, optionally `.x` and `.n`, as a whole word.
+    static func eccns(in bytes: UnsafeBufferPointer<UInt8>) -> [RegulatoryIdentifier] {
+        var found: [RegulatoryIdentifier] = []
+        let count = bytes.count
+        func isDigit(_ index: Int) -> Bool { index < count && bytes[index] >= 0x30 && bytes[index] <= 0x39 }
+        func isWord(_ index: Int) -> Bool {
+            guard index >= 0, index < count else { return false }
+            let byte = bytes[index]
+            return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7A)
+        }
+        var index = 0
+        while index + 5 <= count {
+            guard isDigit(index), !isWord(index - 1), bytes[index + 1] >= 0x61, bytes[index + 1] <= 0x65,
+                isDigit(index + 2), isDigit(index + 3), isDigit(index + 4)
+            else {
+                index += 1
+                continue
+            }
+            var end = index + 5
+            // An optional paragraph: ".a" and then ".1".
+            if end + 1 < count, bytes[end] == 0x2E, bytes[end + 1] >= 0x61, bytes[end + 1] <= 0x7A,
+                !isWord(end + 2) || bytes[end + 2] == 0x2E
+            {
+                end += 2
+                if end + 1 < count, bytes[end] == 0x2E, isDigit(end + 1) {
+                    end += 2
+                    while isDigit(end) { end += 1 }
+                }
+            }
+            guard !isWord(end) else {
+                index += 1
+                continue
+            }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self)
+            found.append(RegulatoryIdentifier(kind: .eccn, value: text.prefix(5).uppercased() + text.dropFirst(5)))
+            index = end
+        }
+        return found
+    }
+
+    /// The markers whose presence makes an identifier kind worth a regular expression.
+    static let markers = [
+        "fr", "cfr", "c.f.r", "fr doc", "document number", "document no", "fr document", "federalregister.gov", "rin",
+        "0694-", "公告",
+    ]
+    private static let markerMatcher = PatternMatcher(patterns: markers)
+
+    /// Which markers the text holds, in one pass.
+    static func presentMarkers(in bytes: UnsafeBufferPointer<UInt8>) -> Set<String> {
+        Set(markerMatcher.matches(in: bytes).map { markers[$0.pattern] })
     }
 }

@@ -11,7 +11,13 @@ public struct PatternMatcher: Sendable {
         public var end: Int
     }
 
+    /// The deterministic automaton: `transitions[state * classCount + byteClass[byte]]`. Bytes that
+    /// occur in no pattern share class 0, which keeps the table small enough to stay in cache.
     private let transitions: [Int32]
+    private let byteClass: [Int32]
+    private let classCount: Int
+    /// Whether any pattern ends in each state, checked before looking at ``outputs``.
+    private let accepting: [Bool]
     /// For each state, the patterns that end there (through its failure chain).
     private let outputs: [[Int32]]
     private let lengths: [Int]
@@ -36,32 +42,43 @@ public struct PatternMatcher: Sendable {
             }
             output[Int(state)].append(Int32(index))
         }
-        // Breadth-first: failure links, then the full table.
-        var failure = [Int32](repeating: 0, count: goto.count)
-        var table = [Int32](repeating: 0, count: goto.count * 256)
-        var queue: [Int32] = []
-        for byte in 0..<256 {
-            if let next = goto[0][UInt8(byte)] {
-                table[byte] = next
-                queue.append(next)
+        // Byte classes: one per byte that occurs in a pattern, class 0 for all the others.
+        var classes = [Int32](repeating: 0, count: 256)
+        var classTotal: Int32 = 1
+        for pattern in patterns {
+            for byte in pattern.utf8 where classes[Int(byte)] == 0 {
+                classes[Int(byte)] = classTotal
+                classTotal += 1
             }
+        }
+        let width = Int(classTotal)
+        // Breadth-first: failure links, then the full table over byte classes.
+        var failure = [Int32](repeating: 0, count: goto.count)
+        var table = [Int32](repeating: 0, count: goto.count * width)
+        var queue: [Int32] = []
+        for (byte, next) in goto[0] {
+            table[Int(classes[Int(byte)])] = next
+            queue.append(next)
         }
         var head = 0
         while head < queue.count {
             let state = Int(queue[head])
             head += 1
             output[state] += output[Int(failure[state])]
-            for byte in 0..<256 {
-                if let next = goto[state][UInt8(byte)] {
-                    failure[Int(next)] = table[Int(failure[state]) * 256 + byte]
-                    table[state * 256 + byte] = next
-                    queue.append(next)
-                } else {
-                    table[state * 256 + byte] = table[Int(failure[state]) * 256 + byte]
-                }
+            for byteClass in 0..<width {
+                table[state * width + byteClass] = table[Int(failure[state]) * width + byteClass]
+            }
+            for (byte, next) in goto[state] {
+                let byteClass = Int(classes[Int(byte)])
+                failure[Int(next)] = table[Int(failure[state]) * width + byteClass]
+                table[state * width + byteClass] = next
+                queue.append(next)
             }
         }
         transitions = table
+        byteClass = classes
+        classCount = width
+        accepting = output.map { !$0.isEmpty }
         outputs = output
         lengths = patterns.map(\.utf8.count)
         needsBoundaries = patterns.map { pattern in
@@ -79,19 +96,24 @@ public struct PatternMatcher: Sendable {
     public func matches(in bytes: UnsafeBufferPointer<UInt8>) -> [Match] {
         var found: [Match] = []
         var state = 0
+        let width = classCount
         transitions.withUnsafeBufferPointer { table in
-            for index in 0..<bytes.count {
-                state = Int(table[state &* 256 &+ Int(bytes[index])])
-                guard !outputs[state].isEmpty else { continue }
-                for pattern in outputs[state] {
-                    let pattern = Int(pattern)
-                    let start = index + 1 - lengths[pattern]
-                    if needsBoundaries[pattern] {
-                        let before = start > 0 ? bytes[start - 1] : 0x20
-                        let after = index + 1 < bytes.count ? bytes[index + 1] : 0x20
-                        if Self.isWordByte(before) || Self.isWordByte(after) { continue }
+            byteClass.withUnsafeBufferPointer { classes in
+                accepting.withUnsafeBufferPointer { accepting in
+                    for index in 0..<bytes.count {
+                        state = Int(table[state &* width &+ Int(classes[Int(bytes[index])])])
+                        guard accepting[state] else { continue }
+                        for pattern in outputs[state] {
+                            let pattern = Int(pattern)
+                            let start = index + 1 - lengths[pattern]
+                            if needsBoundaries[pattern] {
+                                let before = start > 0 ? bytes[start - 1] : 0x20
+                                let after = index + 1 < bytes.count ? bytes[index + 1] : 0x20
+                                if Self.isWordByte(before) || Self.isWordByte(after) { continue }
+                            }
+                            found.append(Match(pattern: pattern, start: start, end: index + 1))
+                        }
                     }
-                    found.append(Match(pattern: pattern, start: start, end: index + 1))
                 }
             }
         }

@@ -7,33 +7,221 @@ import Foundation
 public enum TextNormalizer {
     /// The normalized text.
     public static func normalize(_ text: String) -> String {
-        var plain = stripMarkup(text)
-        // NFKC is the costly step; pure ASCII needs none of it.
-        if !plain.utf8.allSatisfy({ $0 < 0x80 }) {
-            plain = plain.precomposedStringWithCompatibilityMapping
-            plain = String(String.UnicodeScalarView(plain.unicodeScalars.map { simplified[$0] ?? $0 }))
+        normalize(parts: [text])
+    }
+
+    /// The normalized text of several fields (a title and a summary), joined by a space, without
+    /// building the joined text first.
+    public static func normalize(parts: [String]) -> String {
+        var parts = parts
+        if let fast = normalizeCommonScripts(&parts) { return fast }
+        // Anything outside ASCII, Latin-1, CJK ideographs, full-width forms and common punctuation
+        // goes through Foundation's full NFKC.
+        let stripped = stripMarkup(Array(parts.joined(separator: " ").utf8))
+        var unicode = String(decoding: stripped, as: UTF8.self).precomposedStringWithCompatibilityMapping
+        unicode = String(String.UnicodeScalarView(unicode.unicodeScalars.map { simplified[$0] ?? $0 }))
+        if unicode.unicodeScalars.contains(where: { $0.value >= 0x80 && $0.properties.changesWhenLowercased }) {
+            unicode = unicode.lowercased()
         }
-        var output = ""
-        output.reserveCapacity(plain.utf8.count)
+        return collapse(Array(unicode.utf8))
+    }
+
+    /// NFKC, folding, the traditional → simplified map, markup removal and entity decoding in one
+    /// pass over UTF-8, for text made only of scalars whose NFKC form is known here: ASCII, Latin-1
+    /// letters, CJK unified ideographs (NFKC leaves them as they are), full-width ASCII (→ ASCII),
+    /// the ideographic and no-break spaces (→ space), the ellipsis (→ "..."), and CJK and general
+    /// punctuation that NFKC leaves alone. Nil when the text holds anything else.
+    static func normalizeCommonScripts(_ parts: inout [String]) -> String? {
+        let capacity = parts.reduce(parts.count) { $0 + $1.utf8.count }
+        var complete = true
+        // The output is never longer than the input: every mapping here keeps or shortens a character.
+        let result = String(unsafeUninitializedCapacity: capacity) { output in
+            var writer = Writer(output: output.baseAddress!)
+            table.withUnsafeBufferPointer { simplified in
+                for part in parts.indices where complete {
+                    writer.pendingSpace = true
+                    parts[part].withUTF8 { bytes in
+                        complete = writer.append(bytes, simplified: simplified)
+                    }
+                }
+            }
+            return complete ? writer.length : 0
+        }
+        return complete ? result : nil
+    }
+
+    /// Writes normalized UTF-8 into a string's uninitialized storage. A value with mutating methods,
+    /// so that its position and pending space live in registers rather than in captured boxes.
+    private struct Writer {
+        let output: UnsafeMutablePointer<UInt8>
+        var length = 0
         var pendingSpace = false
-        for scalar in plain.unicodeScalars {
-            if scalar.properties.isWhitespace {
-                pendingSpace = !output.isEmpty
-                continue
+
+        init(output: UnsafeMutablePointer<UInt8>) { self.output = output }
+
+        /// Appends one field; false when it holds a scalar outside the common scripts.
+        mutating func append(_ bytes: UnsafeBufferPointer<UInt8>, simplified: UnsafeBufferPointer<UInt16>) -> Bool {
+            let count = bytes.count
+            var index = 0
+            while index < count {
+                let lead = bytes[index]
+                if lead < 0x80 {
+                    if lead == UInt8(ascii: "<"), index + 1 < count, startsTag(bytes[index + 1]) {
+                        while index < count && bytes[index] != UInt8(ascii: ">") { index += 1 }
+                        pendingSpace = true
+                        index += 1
+                        continue
+                    }
+                    if lead == UInt8(ascii: "&"), let (scalar, end) = entity(bytes, at: index) {
+                        guard emit(scalar, simplified: simplified) else { return false }
+                        index = end
+                        continue
+                    }
+                    if lead == 0x20 || lead == 0x0A || lead == 0x09 || lead == 0x0D {
+                        pendingSpace = true
+                    } else {
+                        write(UInt32(lead >= 0x41 && lead <= 0x5A ? lead + 0x20 : lead))
+                    }
+                    index += 1
+                    continue
+                }
+                let scalar: UInt32
+                if lead & 0xE0 == 0xC0, index + 1 < count {
+                    scalar = UInt32(lead & 0x1F) << 6 | UInt32(bytes[index + 1] & 0x3F)
+                    index += 2
+                } else if lead & 0xF0 == 0xE0, index + 2 < count {
+                    scalar =
+                        UInt32(lead & 0x0F) << 12 | UInt32(bytes[index + 1] & 0x3F) << 6
+                        | UInt32(bytes[index + 2] & 0x3F)
+                    index += 3
+                } else {
+                    return false
+                }
+                guard emit(scalar, simplified: simplified) else { return false }
             }
-            if pendingSpace {
-                output.unicodeScalars.append(" ")
-                pendingSpace = false
+            return true
+        }
+
+        @inline(__always)
+        mutating func emit(_ scalar: UInt32, simplified: UnsafeBufferPointer<UInt16>) -> Bool {
+            switch scalar {
+            case 0x20, 0x0A, 0x09, 0x0D, 0x3000, 0x00A0:
+                pendingSpace = true
+            case 0x00...0x7F, 0x00DF...0x00FF, 0x3001...0x3003, 0x3008...0x3011, 0x3014...0x301B, 0x2010,
+                0x2013...0x2016,
+                0x2018...0x201F, 0x2022, 0x2030, 0x00B7, 0x00A9, 0x00AE, 0x00B0:
+                write(scalar >= 0x41 && scalar <= 0x5A ? scalar + 0x20 : scalar)
+            case 0x00C0...0x00DE where scalar != 0x00D7:
+                write(scalar + 0x20)  // Latin-1 capitals: NFKC leaves them, folding lowers them.
+            case 0x4E00...0x9FFF:
+                let mapped = simplified[Int(scalar - 0x4E00)]
+                write(mapped == 0 ? scalar : UInt32(mapped))
+            case 0xFF01...0xFF5E:
+                let ascii = scalar - 0xFEE0
+                write(ascii >= 0x41 && ascii <= 0x5A ? ascii + 0x20 : ascii)
+            case 0x2026:
+                write(0x2E)
+                write(0x2E)
+                write(0x2E)
+            default:
+                return false
             }
-            if scalar.isASCII, scalar.value >= 0x41, scalar.value <= 0x5A {
-                output.unicodeScalars.append(Unicode.Scalar(scalar.value + 0x20)!)
-            } else if scalar.value >= 0x80, scalar.properties.changesWhenCaseFolded {
-                output += String(scalar).lowercased()
+            return true
+        }
+
+        @inline(__always)
+        mutating func write(_ scalar: UInt32) {
+            if pendingSpace && length > 0 {
+                output[length] = 0x20
+                length += 1
+            }
+            pendingSpace = false
+            if scalar < 0x80 {
+                output[length] = UInt8(scalar)
+                length += 1
+            } else if scalar < 0x800 {
+                output[length] = UInt8(0xC0 | (scalar >> 6))
+                output[length + 1] = UInt8(0x80 | (scalar & 0x3F))
+                length += 2
             } else {
-                output.unicodeScalars.append(scalar)
+                output[length] = UInt8(0xE0 | (scalar >> 12))
+                output[length + 1] = UInt8(0x80 | ((scalar >> 6) & 0x3F))
+                output[length + 2] = UInt8(0x80 | (scalar & 0x3F))
+                length += 3
             }
         }
-        return output
+    }
+
+    @inline(__always)
+    fileprivate static func startsTag(_ byte: UInt8) -> Bool {
+        (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") || byte == UInt8(ascii: "/")
+            || byte == UInt8(ascii: "!") || byte == UInt8(ascii: "?")
+    }
+
+    /// The entity at `index` (`&amp;`, `&#8217;`, `&#x2019;`) as a scalar, and where it ends.
+    fileprivate static func entity(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> (UInt32, Int)? {
+        var end = index + 1
+        while end < bytes.count, end - index <= 10, bytes[end] != 0x3B { end += 1 }
+        guard end < bytes.count, bytes[end] == 0x3B, end > index + 1 else { return nil }
+        let name = UnsafeBufferPointer(rebasing: bytes[(index + 1)..<end])
+        if name[0] == UInt8(ascii: "#") {
+            var value: UInt32 = 0
+            let hex = name.count > 1 && (name[1] | 0x20) == UInt8(ascii: "x")
+            for byte in name.dropFirst(hex ? 2 : 1) {
+                let digit: UInt32
+                switch byte {
+                case 0x30...0x39: digit = UInt32(byte - 0x30)
+                case 0x61...0x66 where hex: digit = UInt32(byte - 0x61 + 10)
+                case 0x41...0x46 where hex: digit = UInt32(byte - 0x41 + 10)
+                default: return nil
+                }
+                value = value * (hex ? 16 : 10) + digit
+            }
+            return value > 0 && value < 0x110000 ? (value, end + 1) : nil
+        }
+        for (entityName, scalar) in namedEntities where name.elementsEqual(entityName) { return (scalar, end + 1) }
+        return nil
+    }
+
+    private static let namedEntities: [([UInt8], UInt32)] = [
+        ("amp", 0x26), ("lt", 0x3C), ("gt", 0x3E), ("quot", 0x22), ("apos", 0x27), ("nbsp", 0xA0), ("mdash", 0x2014),
+        ("ndash", 0x2013), ("rsquo", 0x2019), ("lsquo", 0x2018), ("ldquo", 0x201C), ("rdquo", 0x201D),
+        ("hellip", 0x2026),
+    ].map { (Array($0.0.utf8), $0.1) }
+
+    private static let table = simplifiedTable
+
+    /// ``simplified`` as a flat table over U+4E00…U+9FFF (0 where a character maps to itself).
+    static let simplifiedTable: [UInt16] = {
+        var table = [UInt16](repeating: 0, count: 0xA000 - 0x4E00)
+        for (traditional, simplified) in simplified
+        where (0x4E00...0x9FFF).contains(traditional.value) && simplified.value <= 0xFFFF {
+            table[Int(traditional.value - 0x4E00)] = UInt16(simplified.value)
+        }
+        return table
+    }()
+
+    /// Runs of ASCII whitespace become one space; ASCII letters are lower-cased; the ends are trimmed.
+    static func collapse(_ bytes: [UInt8]) -> String {
+        String(unsafeUninitializedCapacity: bytes.count) { output in
+            var count = 0
+            var pendingSpace = false
+            for var byte in bytes {
+                if byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D {
+                    pendingSpace = count > 0
+                    continue
+                }
+                if pendingSpace {
+                    output[count] = 0x20
+                    count += 1
+                    pendingSpace = false
+                }
+                if byte >= 0x41 && byte <= 0x5A { byte += 0x20 }
+                output[count] = byte
+                count += 1
+            }
+            return count
+        }
     }
 
     /// Traditional → simplified, from OpenCC's character table.
@@ -48,41 +236,35 @@ public enum TextNormalizer {
         return map
     }()
 
-    /// Tags removed (each a space), the common entities decoded.
-    static func stripMarkup(_ text: String) -> String {
-        guard text.contains("<") || text.contains("&") else { return text }
-        var output = ""
-        var inTag = false
-        var index = text.startIndex
-        while index < text.endIndex {
-            let character = text[index]
-            if inTag {
-                if character == ">" { inTag = false }
-            } else if character == "<" {
-                inTag = true
-                output.append(" ")
-            } else if character == "&", let semicolon = text[index...].prefix(10).firstIndex(of: ";") {
-                let name = text[text.index(after: index)..<semicolon]
-                let entities: [Substring: String] = [
-                    "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "nbsp": " ",
-                ]
-                if let decoded = entities[name] {
-                    output += decoded
-                } else if name.hasPrefix("#"), let value = UInt32(name.dropFirst()), let scalar = Unicode.Scalar(value)
-                {
-                    output.unicodeScalars.append(scalar)
-                } else {
-                    output.append(character)
-                    index = text.index(after: index)
-                    continue
-                }
-                index = text.index(after: semicolon)
-                continue
+    /// Tags removed (each a space), the common entities decoded, over UTF-8 bytes.
+    static func stripMarkup(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") }) else { return bytes }
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "<") {
+                while index < bytes.count && bytes[index] != UInt8(ascii: ">") { index += 1 }
+                output.append(0x20)
+                index += 1
+            } else if byte == UInt8(ascii: "&"), let (decoded, end) = entityBytes(bytes, at: index) {
+                output += decoded
+                index = end
             } else {
-                output.append(character)
+                output.append(byte)
+                index += 1
             }
-            index = text.index(after: index)
         }
         return output
+    }
+
+    /// ``entity(_:at:)`` for the slow path, as UTF-8 bytes.
+    private static func entityBytes(_ bytes: [UInt8], at index: Int) -> ([UInt8], Int)? {
+        bytes.withUnsafeBufferPointer { buffer in
+            entity(buffer, at: index).flatMap { scalar, end in
+                Unicode.Scalar(scalar).map { (Array(String($0).utf8), end) }
+            }
+        }
     }
 }
