@@ -147,31 +147,35 @@ public struct Classifier: Sendable {
             }
             return (matches, IdentifierExtractor.identifiers(in: bytes, markers: markers))
         }
+        guard !matches.isEmpty || !identifiers.isEmpty else {
+            return Classification(relevant: false, topics: [], identifiers: [], normalizedText: text, spans: [])
+        }
         let evidence = identifiers.contains(where: \.isExportControlEvidence)
 
-        var exclusionSpans: [[Range<Int>]] = Array(repeating: [], count: topics.count)
+        // Flat lists of hits: an item matches a handful of patterns, so small arrays beat
+        // per-topic dictionaries and sets.
+        var exclusions: [(topic: Int, range: Range<Int>)] = []
         for match in matches {
             for case .exclusion(let topic) in roles[match.pattern] {
-                exclusionSpans[topic].append(match.start..<match.end)
+                exclusions.append((topic, match.start..<match.end))
             }
         }
-        var weights: [[String: Double]] = Array(repeating: [:], count: topics.count)
-        var groupsHit: [Set<Int>] = Array(repeating: [], count: topics.count)
-        var spans: [(Int, Int, String)] = []
+        func excluded(_ topic: Int, _ match: PatternMatcher.Match) -> Bool {
+            exclusions.contains { $0.topic == topic && $0.range.overlaps(match.start..<match.end) }
+        }
+        var terms: [(topic: Int, label: String, weight: Double)] = []
+        var groups: [(topic: Int, group: Int)] = []
+        var spans: [(start: Int, end: Int, term: String)] = []
         for match in matches {
             for role in roles[match.pattern] {
                 switch role {
                 case .term(let topic, let weight, let label):
-                    guard !exclusionSpans[topic].contains(where: { $0.overlaps(match.start..<match.end) }) else {
-                        continue
-                    }
-                    weights[topic][label] = max(weights[topic][label] ?? 0, weight)
+                    guard !excluded(topic, match) else { continue }
+                    terms.append((topic, label, weight))
                     spans.append((match.start, match.end, label))
                 case .group(let topic, let group):
-                    guard !exclusionSpans[topic].contains(where: { $0.overlaps(match.start..<match.end) }) else {
-                        continue
-                    }
-                    groupsHit[topic].insert(group)
+                    guard !excluded(topic, match) else { continue }
+                    groups.append((topic, group))
                 case .exclusion, .identifierMarker:
                     break
                 }
@@ -179,26 +183,37 @@ public struct Classifier: Sendable {
         }
         var scores: [Classification.TopicScore] = []
         for (index, topic) in topics.enumerated() {
-            for identifier in identifiers {
-                if let weight = topic.identifierWeights[identifier.kind], identifier.isExportControlEvidence {
-                    weights[index][identifier.value] = max(weights[index][identifier.value] ?? 0, weight)
+            var matched: [(label: String, weight: Double)] = []
+            func add(_ label: String, _ weight: Double) {
+                if let existing = matched.firstIndex(where: { $0.label == label }) {
+                    matched[existing].weight = max(matched[existing].weight, weight)
+                } else {
+                    matched.append((label, weight))
                 }
             }
-            let matched = weights[index]
+            for term in terms where term.topic == index { add(term.label, term.weight) }
+            for identifier in identifiers {
+                if let weight = topic.identifierWeights[identifier.kind], identifier.isExportControlEvidence {
+                    add(identifier.value, weight)
+                }
+            }
             guard !matched.isEmpty else { continue }
-            var score = 1 - matched.values.reduce(1) { $0 * (1 - min(max($1, 0), 1)) }
-            score *= pow(0.5, Double(exclusionSpans[index].count))
+            var score = 1 - matched.reduce(1) { $0 * (1 - min(max($1.weight, 0), 1)) }
+            score *= pow(0.5, Double(exclusions.filter { $0.topic == index }.count))
             let missingGroup = topic.groups.indices.contains { group in
-                !groupsHit[index].contains(group) && !(evidence && topic.groups[group].identifiersCount)
+                !groups.contains { $0.topic == index && $0.group == group }
+                    && !(evidence && topic.groups[group].identifiersCount)
             }
             if missingGroup { score = min(score, topic.threshold / 5) }
             score = (score * 1000).rounded() / 1000
             scores.append(
-                .init(id: topic.id, score: score, matched: matched.keys.sorted(), passes: score >= topic.threshold))
+                .init(
+                    id: topic.id, score: score, matched: matched.map(\.label).sorted(), passes: score >= topic.threshold
+                ))
         }
         scores.sort { ($0.score, $1.id) > ($1.score, $0.id) }
         return Classification(
             relevant: scores.contains(where: \.passes), topics: scores, identifiers: identifiers, normalizedText: text,
-            spans: spans.map { (start: $0.0, end: $0.1, term: $0.2) })
+            spans: spans)
     }
 }

@@ -11,13 +11,10 @@ public struct PatternMatcher: Sendable {
         public var end: Int
     }
 
-    /// The deterministic automaton: `transitions[state * classCount + byteClass[byte]]`. Bytes that
-    /// occur in no pattern share class 0, which keeps the table small enough to stay in cache.
+    /// The deterministic automaton, `transitions[state << 8 | byte]`; a negative entry `~next` means a
+    /// pattern ends in `next`. It is built over byte classes (bytes that occur in no pattern share
+    /// one) and then expanded, so that the loop needs one load per byte.
     private let transitions: [Int32]
-    private let byteClass: [Int32]
-    private let classCount: Int
-    /// Whether any pattern ends in each state, checked before looking at ``outputs``.
-    private let accepting: [Bool]
     /// For each state, the patterns that end there (through its failure chain).
     private let outputs: [[Int32]]
     private let lengths: [Int]
@@ -75,10 +72,17 @@ public struct PatternMatcher: Sendable {
                 queue.append(next)
             }
         }
-        transitions = table
-        byteClass = classes
-        classCount = width
-        accepting = output.map { !$0.isEmpty }
+        // Expand classes into a full 256-wide table whose entries carry the "a pattern ends here" flag
+        // in their sign bit: one dependent load per byte in the hot loop.
+        let acceptingStates = output.map { !$0.isEmpty }
+        var expanded = [Int32](repeating: 0, count: goto.count * 256)
+        for state in 0..<goto.count {
+            for byte in 0..<256 {
+                let next = table[state * width + Int(classes[byte])]
+                expanded[state * 256 + byte] = acceptingStates[Int(next)] ? ~next : next
+            }
+        }
+        transitions = expanded
         outputs = output
         lengths = patterns.map(\.utf8.count)
         needsBoundaries = patterns.map { pattern in
@@ -94,30 +98,40 @@ public struct PatternMatcher: Sendable {
 
     /// Every match in UTF-8 bytes.
     public func matches(in bytes: UnsafeBufferPointer<UInt8>) -> [Match] {
-        var found: [Match] = []
-        var state = 0
-        let width = classCount
         transitions.withUnsafeBufferPointer { table in
-            byteClass.withUnsafeBufferPointer { classes in
-                accepting.withUnsafeBufferPointer { accepting in
-                    for index in 0..<bytes.count {
-                        state = Int(table[state &* width &+ Int(classes[Int(bytes[index])])])
-                        guard accepting[state] else { continue }
-                        for pattern in outputs[state] {
-                            let pattern = Int(pattern)
-                            let start = index + 1 - lengths[pattern]
-                            if needsBoundaries[pattern] {
-                                let before = start > 0 ? bytes[start - 1] : 0x20
-                                let after = index + 1 < bytes.count ? bytes[index + 1] : 0x20
-                                if Self.isWordByte(before) || Self.isWordByte(after) { continue }
-                            }
-                            found.append(Match(pattern: pattern, start: start, end: index + 1))
-                        }
-                    }
+            // Locals of this closure, not captured from outside it, so that the hot loop keeps its
+            // state in registers.
+            var found: [Match] = []
+            var state = 0
+            let count = bytes.count
+            var index = 0
+            while index < count {
+                let next = table[state &<< 8 | Int(bytes[index])]
+                index &+= 1
+                if next >= 0 {
+                    state = Int(next)
+                    continue
                 }
+                state = Int(~next)
+                collect(state: state, end: index, in: bytes, into: &found)
             }
+            return found
         }
-        return found
+    }
+
+    /// Appends the patterns that end in `state` at `end`, those needing word boundaries only when
+    /// they have them.
+    private func collect(state: Int, end: Int, in bytes: UnsafeBufferPointer<UInt8>, into found: inout [Match]) {
+        for pattern in outputs[state] {
+            let pattern = Int(pattern)
+            let start = end - lengths[pattern]
+            if needsBoundaries[pattern] {
+                let before = start > 0 ? bytes[start - 1] : 0x20
+                let after = end < bytes.count ? bytes[end] : 0x20
+                if Self.isWordByte(before) || Self.isWordByte(after) { continue }
+            }
+            found.append(Match(pattern: pattern, start: start, end: end))
+        }
     }
 
     /// ASCII letters and digits continue a Latin word; anything else ends it.
