@@ -70,6 +70,13 @@ public struct ConfigurationLoader: Sendable {
         return try parseTopics(text, fileName: path)
     }
 
+    /// The topics built into exportwatch (a copy of `feeds/topics.toml`), for a configuration that
+    /// names no topics file and has none beside it.
+    public func builtInTopics() -> [Topic] {
+        // The built-in copy is checked by the tests; it cannot fail to load.
+        (try? parseTopics(BuiltInTopics.text, fileName: "built-in topics.toml")) ?? []
+    }
+
     /// ``loadTopics(path:)`` for text in hand.
     public func parseTopics(_ text: String, fileName: String) throws(ConfigurationError) -> [Topic] {
         let root: TOMLTable

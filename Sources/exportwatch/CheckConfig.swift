@@ -20,7 +20,7 @@ struct CheckConfig: AsyncParsableCommand {
             let topics = try loader.loadTopics(path: topicsPath)
             summary += ", \(topics.count) topics from \(topicsPath)"
         } else {
-            summary += ", no topics file"
+            summary += ", \(loader.builtInTopics().count) built-in topics"
         }
         print("\(path): valid (\(summary))")
     }

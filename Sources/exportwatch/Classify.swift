@@ -14,7 +14,11 @@ struct Classify: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "The topics file (default: feeds/topics.toml, else /etc/exportwatch/topics.toml).")
+    @Option(
+        name: .long,
+        help:
+            "The topics file (default: feeds/topics.toml, else /etc/exportwatch/topics.toml, else the built-in topics)."
+    )
     var topics: String?
 
     @Flag(name: .long, help: "Explain each verdict instead of printing JSON.")

@@ -62,6 +62,19 @@ struct TopicsFileTests {
         #expect(chinese.count >= 60 && english.count >= 60)
     }
 
+    @Test("the built-in topics are feeds/topics.toml (run scripts/generate-built-in-topics after editing it)")
+    func builtInCopy() throws {
+        let shipped = try String(contentsOfFile: Self.topicsPath, encoding: .utf8)
+        func lines(_ text: String) -> [String] {
+            text.split(separator: "\n", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            .filter { !$0.isEmpty }
+        }
+        #expect(lines(BuiltInTopics.text) == lines(shipped))
+        #expect(ConfigurationLoader(environment: [:]).builtInTopics().count == 10)
+    }
+
     @Test("mistakes in a topics file are reported with their lines")
     func topicsErrors() {
         let text = """
