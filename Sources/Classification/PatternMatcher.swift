@@ -11,10 +11,16 @@ public struct PatternMatcher: Sendable {
         public var end: Int
     }
 
-    /// The deterministic automaton, `transitions[state << 8 | byte]`; a negative entry `~next` means a
+    /// The deterministic automaton, `table[state << 8 | byte]`; a negative entry `~next` means a
     /// pattern ends in `next`. It is built over byte classes (bytes that occur in no pattern share
-    /// one) and then expanded, so that the loop needs one load per byte.
-    private let transitions: [Int32]
+    /// one) and then expanded, so that the loop needs one load per byte; 16-bit entries, while the
+    /// states fit, halve the table so that more of it stays in cache.
+    private let transitions: Transitions
+
+    private enum Transitions: Sendable {
+        case narrow([Int16])
+        case wide([Int32])
+    }
     /// For each state, the patterns that end there (through its failure chain).
     private let outputs: [[Int32]]
     private let lengths: [Int]
@@ -82,7 +88,11 @@ public struct PatternMatcher: Sendable {
                 expanded[state * 256 + byte] = acceptingStates[Int(next)] ? ~next : next
             }
         }
-        transitions = expanded
+        if goto.count < Int(Int16.max) {
+            transitions = .narrow(expanded.map { Int16(truncatingIfNeeded: $0) })
+        } else {
+            transitions = .wide(expanded)
+        }
         outputs = output
         lengths = patterns.map(\.utf8.count)
         needsBoundaries = patterns.map { pattern in
@@ -98,25 +108,32 @@ public struct PatternMatcher: Sendable {
 
     /// Every match in UTF-8 bytes.
     public func matches(in bytes: UnsafeBufferPointer<UInt8>) -> [Match] {
-        transitions.withUnsafeBufferPointer { table in
-            // Locals of this closure, not captured from outside it, so that the hot loop keeps its
-            // state in registers.
-            var found: [Match] = []
-            var state = 0
-            let count = bytes.count
-            var index = 0
-            while index < count {
-                let next = table[state &<< 8 | Int(bytes[index])]
-                index &+= 1
-                if next >= 0 {
-                    state = Int(next)
-                    continue
-                }
-                state = Int(~next)
-                collect(state: state, end: index, in: bytes, into: &found)
-            }
-            return found
+        switch transitions {
+        case .narrow(let table): table.withUnsafeBufferPointer { run($0, over: bytes) }
+        case .wide(let table): table.withUnsafeBufferPointer { run($0, over: bytes) }
         }
+    }
+
+    /// The hot loop, specialized for each table width.
+    @inline(__always)
+    private func run<Entry: FixedWidthInteger & SignedInteger>(
+        _ table: UnsafeBufferPointer<Entry>, over bytes: UnsafeBufferPointer<UInt8>
+    ) -> [Match] {
+        var found: [Match] = []
+        var state = 0
+        let count = bytes.count
+        var index = 0
+        while index < count {
+            let next = table[state &<< 8 | Int(bytes[index])]
+            index &+= 1
+            if next >= 0 {
+                state = Int(next)
+                continue
+            }
+            state = Int(~next)
+            collect(state: state, end: index, in: bytes, into: &found)
+        }
+        return found
     }
 
     /// Appends the patterns that end in `state` at `end`, those needing word boundaries only when
