@@ -36,15 +36,7 @@ public struct ConfigurationLoader: Sendable {
     /// Relative paths inside the file are taken relative to the file's folder.
     /// - Throws: ``ConfigurationError`` with every mistake found, each as `path:line: …`.
     public func load(path: String) throws(ConfigurationError) -> Configuration {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            let reason = (error as NSError).localizedFailureReason ?? "the file cannot be read as UTF-8 text"
-            throw ConfigurationError(issues: [.init(file: path, line: nil, message: "cannot read: \(reason)")])
-        }
-        let folder = URL(filePath: path).deletingLastPathComponent()
-        return try parse(text, fileName: path, folder: folder)
+        try parse(Self.readText(path), fileName: path, folder: URL(filePath: path).deletingLastPathComponent())
     }
 
     /// The topics file a configuration uses: its `topics_file`, else `topics.toml` beside it; nil
@@ -61,13 +53,7 @@ public struct ConfigurationLoader: Sendable {
     /// (after normalization) are errors, each with its line.
     /// - Throws: ``ConfigurationError`` with every mistake.
     public func loadTopics(path: String) throws(ConfigurationError) -> [Topic] {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigurationError(issues: [.init(file: path, line: nil, message: "cannot read the file")])
-        }
-        return try parseTopics(text, fileName: path)
+        try parseTopics(Self.readText(path), fileName: path)
     }
 
     /// The topics built into exportwatch (a copy of `feeds/topics.toml`), for a configuration that
@@ -79,24 +65,9 @@ public struct ConfigurationLoader: Sendable {
 
     /// ``loadTopics(path:)`` for text in hand.
     public func parseTopics(_ text: String, fileName: String) throws(ConfigurationError) -> [Topic] {
-        let root: TOMLTable
-        do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationError(issues: [
-                .init(file: fileName, line: error.source.begin.line, message: "syntax error: \(error.description)")
-            ])
-        } catch {
-            throw ConfigurationError(issues: [.init(file: fileName, line: nil, message: "syntax error: \(error)")])
+        try read(text, fileName: fileName, folder: URL(filePath: fileName).deletingLastPathComponent()) {
+            $0.readTopics($1)
         }
-        let log = IssueLog(file: fileName, locator: TOMLKeyLocator(text: text))
-        let reader = ConfigurationReader(
-            log: log, environment: environment, folder: URL(filePath: fileName).deletingLastPathComponent())
-        let topics = reader.readTopics(root)
-        guard log.issues.isEmpty else {
-            throw ConfigurationError(issues: log.issues.sorted { ($0.line ?? 0) < ($1.line ?? 0) })
-        }
-        return topics
     }
 
     /// Reads a file of HTML rules, for `exportwatch parse --html-rules`: the keys of a source's
@@ -104,30 +75,9 @@ public struct ConfigurationLoader: Sendable {
     /// `time_zone`, at the top level.
     /// - Throws: ``ConfigurationError`` with every mistake, as for a configuration.
     public func loadHTMLRules(path: String) throws(ConfigurationError) -> (rules: HTMLRules, timeZone: TimeZone?) {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigurationError(issues: [.init(file: path, line: nil, message: "cannot read the file")])
+        try read(Self.readText(path), fileName: path, folder: URL(filePath: path).deletingLastPathComponent()) {
+            $0.readRulesFile($1)
         }
-        let root: TOMLTable
-        do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationError(issues: [
-                .init(file: path, line: error.source.begin.line, message: "syntax error: \(error.description)")
-            ])
-        } catch {
-            throw ConfigurationError(issues: [.init(file: path, line: nil, message: "syntax error: \(error)")])
-        }
-        let log = IssueLog(file: path, locator: TOMLKeyLocator(text: text))
-        let reader = ConfigurationReader(
-            log: log, environment: environment, folder: URL(filePath: path).deletingLastPathComponent())
-        let result = reader.readRulesFile(root)
-        guard log.issues.isEmpty, let result else {
-            throw ConfigurationError(issues: log.issues.sorted { ($0.line ?? 0) < ($1.line ?? 0) })
-        }
-        return result
     }
 
     /// Validates a configuration given as text.
@@ -138,6 +88,25 @@ public struct ConfigurationLoader: Sendable {
     ///   - folder: the folder relative paths are resolved against.
     /// - Throws: ``ConfigurationError`` with every mistake found.
     public func parse(_ text: String, fileName: String, folder: URL) throws(ConfigurationError) -> Configuration {
+        try read(text, fileName: fileName, folder: folder) { $0.read($1) }
+    }
+
+    /// A file's text, or the one error saying why it cannot be read.
+    private static func readText(_ path: String) throws(ConfigurationError) -> String {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            let reason = (error as NSError).localizedFailureReason ?? "the file cannot be read as UTF-8 text"
+            throw ConfigurationError(issues: [.init(file: path, line: nil, message: "cannot read: \(reason)")])
+        }
+    }
+
+    /// Parses TOML text and hands its root table to `body`, which reports mistakes into the
+    /// reader's log; throws every mistake at once, in line order, or the syntax error that stopped
+    /// the parse.
+    private func read<Result>(
+        _ text: String, fileName: String, folder: URL, _ body: (ConfigurationReader, TOMLTable) -> Result?
+    ) throws(ConfigurationError) -> Result {
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)
@@ -149,12 +118,11 @@ public struct ConfigurationLoader: Sendable {
             throw ConfigurationError(issues: [.init(file: fileName, line: nil, message: "syntax error: \(error)")])
         }
         let log = IssueLog(file: fileName, locator: TOMLKeyLocator(text: text))
-        let reader = ConfigurationReader(log: log, environment: environment, folder: folder)
-        let configuration = reader.read(root)
-        guard log.issues.isEmpty else {
+        let result = body(ConfigurationReader(log: log, environment: environment, folder: folder), root)
+        guard log.issues.isEmpty, let result else {
             throw ConfigurationError(issues: log.issues.sorted { ($0.line ?? 0) < ($1.line ?? 0) })
         }
-        return configuration
+        return result
     }
 }
 
