@@ -39,6 +39,10 @@ enum BuiltInTopics {
         "大模型" = 0.3
         "大语言模型" = 0.3
         "模型出口" = 0.6
+        "ai diffusion" = 0.45
+        "diffusion rule" = 0.45
+        "闭源模型" = 0.3
+        "前沿模型" = 0.35
         [[topic.require]]
         name = "control"
         identifiers = true
@@ -117,6 +121,14 @@ enum BuiltInTopics {
         "人工智能芯片" = 0.4
         "高带宽存储" = 0.3
         "芯片禁令" = 0.5
+        "chip curbs" = 0.5
+        "chip restrictions" = 0.5
+        "chip export" = 0.45
+        "semiconductor curbs" = 0.5
+        "断供" = 0.35
+        "禁售" = 0.35
+        "出口许可" = 0.35
+        "管控" = 0.25
         [[topic.require]]
         name = "chip"
         terms = ["chips", "chip", "semiconductor", "semiconductors", "chipmaking", "chipmaker", "chipmakers", "nvidia", "accelerators", "advanced computing", "lithography",
@@ -157,6 +169,11 @@ enum BuiltInTopics {
         "远程访问" = 0.4
         "了解你的客户" = 0.5
         "外国客户" = 0.35
+        "diffusion rule" = 0.3
+        "compute" = 0.2
+        "算力" = 0.3
+        "数据中心" = 0.2
+        "租用" = 0.2
         [[topic.require]]
         name = "cloud"
         terms = ["cloud", "iaas", "infrastructure as a service", "remote access", "data centers", "data centres", "云服务", "云计算",
@@ -198,6 +215,12 @@ enum BuiltInTopics {
         "众议院" = 0.25
         "参议院" = 0.25
         "议员" = 0.2
+        "众议院外交事务委员会" = 0.5
+        "参议员" = 0.25
+        "众议员" = 0.25
+        "senator" = 0.25
+        "senators" = 0.25
+        "house foreign affairs" = 0.45
         [[topic.require]]
         name = "legislative"
         terms = ["act", "bill", "bills", "legislation", "lawmakers", "congress", "house", "senate", "ndaa", "ecra", "amendment",
@@ -243,6 +266,8 @@ enum BuiltInTopics {
         "罚款" = 0.2
         "工业与安全局" = 0.45
         "出口许可证" = 0.35
+        "处罚" = 0.25
+        "违反出口管制" = 0.5
         [[topic.require]]
         name = "context"
         identifiers = true
@@ -271,6 +296,9 @@ enum BuiltInTopics {
         "export control" = 0.25
         "asml" = 0.2
         "tokyo electron" = 0.2
+        "coordinate export controls" = 0.5
+        "aligned controls" = 0.4
+        "foreign exchange and foreign trade act" = 0.45
         "eu dual-use" = 0.6
         "dual-use regulation" = 0.5
         "瓦森纳" = 0.8
@@ -282,6 +310,8 @@ enum BuiltInTopics {
         "欧盟" = 0.3
         "出口管制" = 0.25
         "阿斯麦" = 0.2
+        "协调出口管制" = 0.5
+        "外汇法" = 0.35
         [[topic.require]]
         name = "ally"
         terms = ["allies", "allied", "netherlands", "dutch", "japan", "japanese", "tokyo", "eu", "european union", "wassenaar", "cocom",
@@ -315,6 +345,11 @@ enum BuiltInTopics {
         "antimony" = 0.35
         "retaliation" = 0.35
         "retaliates" = 0.35
+        "retaliatory" = 0.4
+        "hits back" = 0.4
+        "control list" = 0.3
+        "dual-use items" = 0.4
+        "critical minerals" = 0.35
         "beijing" = 0.15
         "商务部" = 0.35
         "外交部" = 0.3
@@ -331,6 +366,13 @@ enum BuiltInTopics {
         "坚决反对" = 0.4
         "两用物项" = 0.4
         "中方" = 0.25
+        "商务部新闻发言人" = 0.45
+        "正当权益" = 0.3
+        "必要措施" = 0.35
+        "反倾销" = 0.3
+        "管控名单" = 0.6
+        "出口管制管控名单" = 0.7
+        "关键矿产" = 0.3
         [[topic.require]]
         name = "china"
         terms = ["china", "chinese", "beijing", "mofcom", "ministry of commerce", "commerce ministry", "foreign ministry",
@@ -370,6 +412,10 @@ enum BuiltInTopics {
         "中美人工智能" = 0.3
         "ai safety commitments" = 0.5
         "ai seoul summit" = 0.7
+        "ai action summit" = 0.6
+        "global ai governance initiative" = 0.6
+        "全球人工智能治理倡议" = 0.7
+        "人工智能能力建设" = 0.4
         "日内瓦" = 0.3
         "布莱切利" = 0.7
         "人工智能安全峰会" = 0.7
@@ -404,6 +450,10 @@ enum BuiltInTopics {
         "applied materials" = 0.3
         "sales to china" = 0.35
         "tsmc" = 0.3
+        "earnings" = 0.2
+        "cambricon" = 0.3
+        "ymtc" = 0.3
+        "cxmt" = 0.3
         "台积电" = 0.3
         "lam research" = 0.2
         "asml" = 0.2
@@ -417,10 +467,18 @@ enum BuiltInTopics {
         "收入" = 0.15
         "销售" = 0.15
         "市场份额" = 0.25
+        "股价" = 0.25
+        "业绩" = 0.2
+        "订单" = 0.2
+        "寒武纪" = 0.3
+        "长江存储" = 0.3
+        "长鑫" = 0.3
+        "海光" = 0.25
         [[topic.require]]
         name = "firm"
         terms = ["nvidia", "amd", "intel", "huawei", "smic", "asml", "applied materials", "lam research", "tokyo electron",
-          "chipmakers", "chip makers", "tsmc", "英伟达", "华为", "中芯国际", "阿斯麦", "台积电", "芯片企业", "芯片厂商"]
+          "chipmakers", "chip makers", "tsmc", "cambricon", "ymtc", "cxmt", "英伟达", "华为", "中芯国际", "阿斯麦", "台积电",
+          "寒武纪", "长江存储", "长鑫", "海光", "芯片企业", "芯片厂商"]
         [[topic.require]]
         name = "control"
         identifiers = true
