@@ -52,8 +52,8 @@ public struct FeedParser: Sendable {
             return try JSONFeedReader(documentURL: documentURL, dates: dates, limits: limits).read(data)
         }
         let hasBOM = Self.hasByteOrderMark(data)
-        var encoding = hasBOM ? nil : charset.flatMap(Self.supportedLabel)
-        if encoding == nil, !hasBOM, let declared = Self.declaredEncoding(data), Self.isGB(declared) {
+        var encoding = hasBOM ? nil : charset.flatMap(CharsetLabel.normalized)
+        if encoding == nil, !hasBOM, let declared = Self.declaredEncoding(data), CharsetLabel.isChineseGB(declared) {
             encoding = "GB18030"
         }
         var (feed, report, root) = parseXML(data, documentURL: documentURL, encoding: encoding)
@@ -114,17 +114,5 @@ public struct FeedParser: Sendable {
         let rest = head[key.upperBound..<end.lowerBound].drop { $0 == " " || $0 == "=" }
         guard let quote = rest.first, quote == "\"" || quote == "'" else { return nil }
         return String(rest.dropFirst().prefix { $0 != quote })
-    }
-
-    private static func isGB(_ label: String) -> Bool {
-        ["gb2312", "gbk", "x-gbk", "gb_2312-80", "cp936", "euc-cn"].contains(label.lowercased())
-    }
-
-    /// An HTTP charset label as libxml2 should be told it; GB labels become GB18030.
-    private static func supportedLabel(_ label: String) -> String? {
-        let trimmed = label.trimmingCharacters(in: CharacterSet(charactersIn: " \"'")).lowercased()
-        guard !trimmed.isEmpty else { return nil }
-        if isGB(trimmed) { return "GB18030" }
-        return trimmed
     }
 }

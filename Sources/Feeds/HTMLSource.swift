@@ -184,22 +184,16 @@ public struct HTMLSourceParser: Sendable {
 enum HTMLCharset {
     static func encoding(of data: Data, httpCharset: String?) -> String? {
         if data.starts(with: [0xEF, 0xBB, 0xBF]) { return "UTF-8" }
-        if let label = httpCharset.flatMap(normalized) { return label }
+        if let label = httpCharset.flatMap(CharsetLabel.normalized) { return label }
         let head = String(decoding: data.prefix(4096), as: UTF8.self).lowercased()
         if let range = head.range(of: #"charset\s*=\s*["']?([a-z0-9_\-]+)"#, options: .regularExpression) {
             let declared = head[range].split(separator: "=").last.map {
                 $0.trimmingCharacters(in: CharacterSet(charactersIn: " \"'"))
             }
-            if let label = declared.flatMap(normalized) { return label }
+            if let label = declared.flatMap(CharsetLabel.normalized) { return label }
         }
         if String(validatingUTF8Bytes: data) != nil { return "UTF-8" }
         return looksLikeDoubleByteChinese(data) ? "GB18030" : "WINDOWS-1252"
-    }
-
-    private static func normalized(_ label: String) -> String? {
-        let lower = label.trimmingCharacters(in: CharacterSet(charactersIn: " \"'")).lowercased()
-        guard !lower.isEmpty else { return nil }
-        return ["gb2312", "gbk", "x-gbk", "cp936", "euc-cn", "gb18030"].contains(lower) ? "GB18030" : lower
     }
 
     /// In GBK text, bytes ≥ 0x81 come in pairs; in Latin-1 text they stand alone between ASCII.
