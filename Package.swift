@@ -35,11 +35,12 @@ let package = Package(
         .target(name: "Fetching", dependencies: ["CCurl", "COpenSSL"]),
         .target(name: "Feeds", dependencies: ["CLibXML2"]),
         .target(name: "Classification"),
+        .target(name: "Dedup", dependencies: ["Classification"]),
         .target(name: "Store", dependencies: ["Fetching", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Daemon",
             dependencies: [
-                "Classification", "Fetching", "Feeds", "Store",
+                "Classification", "Dedup", "Fetching", "Feeds", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
@@ -66,6 +67,7 @@ let package = Package(
         .testTarget(name: "FetchingTests", dependencies: ["Fetching", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FeedsTests", dependencies: ["Feeds"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ClassificationTests", dependencies: ["Classification"]),
+        .testTarget(name: "DedupTests", dependencies: ["Classification", "Dedup"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "DaemonTests",

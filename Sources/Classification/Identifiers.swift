@@ -23,6 +23,12 @@ public struct RegulatoryIdentifier: Sendable, Hashable, Comparable {
     /// The identifier in a canonical spelling (`89 FR 12345`, `15 CFR 744`, `3A090.a`).
     public var value: String
 
+    /// An identifier of `kind`, spelt canonically.
+    public init(kind: Kind, value: String) {
+        self.kind = kind
+        self.value = value
+    }
+
     public static func < (lhs: Self, rhs: Self) -> Bool { (lhs.kind, lhs.value) < (rhs.kind, rhs.value) }
 
     /// Whether the identifier is itself evidence of export controls (an ECCN, the Export

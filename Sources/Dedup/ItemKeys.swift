@@ -1,0 +1,114 @@
+public import Classification
+public import Foundation
+
+/// What deduplication reads of a parsed item: its identity candidates and its text.
+public struct DedupItem: Sendable, Equatable {
+    /// The feed's guid or Atom id, as given.
+    public var guid: String?
+    /// The item's link, absolute.
+    public var link: String?
+    /// The title, plain text.
+    public var title: String
+    /// The summary, HTML as the feed gave it.
+    public var summary: String?
+    /// The full content, HTML.
+    public var content: String?
+    /// When the publisher says it was published (or updated, when that is all it says).
+    public var published: Date?
+    /// The regulatory identifiers the item cites.
+    public var identifiers: [RegulatoryIdentifier]
+
+    /// Creates an item.
+    public init(
+        guid: String?, link: String?, title: String, summary: String? = nil, content: String? = nil,
+        published: Date? = nil, identifiers: [RegulatoryIdentifier] = []
+    ) {
+        self.guid = guid
+        self.link = link
+        self.title = title
+        self.summary = summary
+        self.content = content
+        self.published = published
+        self.identifiers = identifiers
+    }
+}
+
+/// How an item is told apart from the other items of its source.
+public enum IdentityKind: String, Sendable, Equatable, CaseIterable {
+    /// By the publisher's guid or id.
+    case guid
+    /// By the canonical link.
+    case link
+    /// By a hash of the normalised title and the date.
+    case content
+}
+
+/// A source's `identity` setting: which ``IdentityKind`` to use, or `auto` to start with guids and
+/// fall back when they prove untrustworthy.
+public enum IdentityPolicy: String, Sendable, Equatable, CaseIterable {
+    case auto, guid, link, content
+}
+
+/// The keys an item can be found by (DESIGN.md §2a `ItemKey` / `StoryKey`), computed once.
+public struct ItemKeys: Sendable, Equatable {
+    /// `guid:` and the guid, when the item has a non-empty one.
+    public var guidKey: String?
+    /// The canonical link (``CanonicalURL``).
+    public var canonicalLink: String?
+    /// `link:` and the canonical link without its scheme.
+    public var linkKey: String?
+    /// `content:` and a hash of the normalised title and the publication date.
+    public var contentKey: String
+    /// The story fingerprint of the title and summary.
+    public var simHash: SimHash?
+    /// The identifier keys that tie this item to a story whatever its language (``storyKeys(for:)``).
+    public var storyKeys: [String]
+
+    /// The keys of `item`.
+    public init(_ item: DedupItem) {
+        let guid = item.guid?.trimmingWhitespace ?? ""
+        guidKey = guid.isEmpty ? nil : "guid:" + guid
+        canonicalLink = item.link.flatMap(CanonicalURL.canonicalize)
+        linkKey = item.link.flatMap(CanonicalURL.matchingKey).map { "link:" + $0 }
+        var content = TextNormalizer.normalize(item.title)
+        if let published = item.published {
+            content += "\n" + String(Int64(published.timeIntervalSince1970.rounded(.down)))
+        }
+        contentKey = "content:" + StableHash.hex(content.utf8)
+        simHash = StoryText.simHash(title: item.title, summary: item.summary ?? item.content)
+        storyKeys = Self.storyKeys(for: item.identifiers)
+    }
+
+    /// The key of the given kind, falling back from guid to link to content when the item lacks it.
+    public func key(for kind: IdentityKind) -> (key: String, kind: IdentityKind) {
+        switch kind {
+        case .guid:
+            if let guidKey { return (guidKey, .guid) }
+            return key(for: .link)
+        case .link:
+            if let linkKey { return (linkKey, .link) }
+            return (contentKey, .content)
+        case .content:
+            return (contentKey, .content)
+        }
+    }
+
+    /// Identifiers specific enough to name one event: a Federal Register document number, a
+    /// Chinese announcement number, a Regulation Identifier Number is not (a rulemaking spans
+    /// months), nor a lone ECCN (3A090 is cited by every chip story); a set of two or more ECCNs
+    /// cited together is.
+    public static func storyKeys(for identifiers: [RegulatoryIdentifier]) -> [String] {
+        var keys: [String] = []
+        for identifier in identifiers {
+            switch identifier.kind {
+            case .federalRegisterDocument, .chineseAnnouncement:
+                keys.append(identifier.kind.rawValue + ":" + identifier.value)
+            default: break
+            }
+        }
+        let eccns = Set(
+            identifiers.filter { $0.kind == .eccn }.map { String($0.value.uppercased().split(separator: ".")[0]) })
+        if eccns.count >= 2 { keys.append("eccn-set:" + eccns.sorted().joined(separator: ",")) }
+        return keys.sorted()
+    }
+}

@@ -1,0 +1,73 @@
+/// A 64-bit SimHash (Charikar): texts that share most of their features get fingerprints that
+/// differ in few bits, so near-duplicate reports of one story are found by Hamming distance.
+public struct SimHash: Sendable, Hashable, CustomStringConvertible {
+    /// The fingerprint's bits.
+    public var bits: UInt64
+
+    /// Wraps stored bits.
+    public init(bits: UInt64) { self.bits = bits }
+
+    /// The fingerprint of weighted features: each feature's 64-bit hash votes its weight for every
+    /// bit it has set and against every bit it has clear; a bit of the result is set where the
+    /// votes for it win. Nil when there are no features.
+    public init?(features: [(hash: UInt64, weight: Int)]) {
+        guard !features.isEmpty else { return nil }
+        var votes = [Int](repeating: 0, count: 64)
+        for (hash, weight) in features {
+            for bit in 0..<64 {
+                votes[bit] += hash >> UInt64(bit) & 1 == 1 ? weight : -weight
+            }
+        }
+        var bits: UInt64 = 0
+        for bit in 0..<64 where votes[bit] > 0 { bits |= 1 << UInt64(bit) }
+        self.bits = bits
+    }
+
+    /// How many bits differ.
+    public func distance(to other: SimHash) -> Int { (bits ^ other.bits).nonzeroBitCount }
+
+    /// The number of bands the fingerprint is cut into for lookup.
+    public static let bandCount = 4
+
+    /// The fingerprint cut into ``bandCount`` 16-bit bands. Two fingerprints within Hamming
+    /// distance 3 agree exactly in at least one band (four bands, at most three differ), so an
+    /// index on each band finds every near neighbour while reading only the few fingerprints that
+    /// share a band.
+    public var bands: [Int] {
+        (0..<Self.bandCount).map { Int(bits >> UInt64($0 * 16) & 0xFFFF) }
+    }
+
+    /// The bits as a signed 64-bit integer, the form SQLite stores.
+    public var storedValue: Int64 { Int64(bitPattern: bits) }
+
+    public var description: String {
+        let hex = String(bits, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// A stable 64-bit hash of bytes (FNV-1a, then a SplitMix64 finaliser to spread the bits, which
+/// SimHash's per-bit votes need). Stable across runs and machines, unlike Swift's `Hasher`, since
+/// fingerprints are stored.
+enum StableHash {
+    static func hash<Bytes: Sequence<UInt8>>(_ bytes: Bytes, seed: UInt64 = 0) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x100_0000_01b3
+        }
+        return mix(hash)
+    }
+
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9e37_79b9_7f4a_7c15
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+
+    /// The 64-bit hash as 16 hex digits.
+    static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+        SimHash(bits: hash(bytes)).description
+    }
+}

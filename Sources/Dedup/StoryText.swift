@@ -1,0 +1,174 @@
+import Classification
+import Foundation
+
+/// The text a story is recognised by, and its SimHash: the headline without the outlet's name
+/// and wire prefixes, then the lead of the summary, normalised (markup, NFKC, case, traditional →
+/// simplified Chinese) and cut into features: word unigrams and bigrams of Latin text (function
+/// words dropped), character 3-grams of Chinese text.
+///
+/// The headline weighs three times the lead: outlets shorten or extend a summary far more often
+/// than they rewrite a wire headline, so a story is matched mostly on its headline while the lead
+/// keeps two headlines of a series ("Commerce adds 12 entities…", "Commerce adds 31 entities…")
+/// apart.
+public enum StoryText {
+    /// How many words of the summary's first sentence count.
+    static let leadWords = 30
+    /// How many Chinese characters of the summary's first sentence count.
+    static let leadCharacters = 60
+    static let headlineWeight = 3
+
+    /// The fingerprint of an item's title and summary, or nil when neither has any text.
+    public static func simHash(title: String, summary: String?) -> SimHash? {
+        let headline = tokens(of: TextNormalizer.normalize(headlineCore(title)))
+        var lead = tokens(of: TextNormalizer.normalize(firstSentence(of: summary ?? "")))
+        lead = cutLead(lead)
+        var features: [(hash: UInt64, weight: Int)] = []
+        addFeatures(of: headline, weight: headlineWeight, to: &features)
+        addFeatures(of: lead, weight: 1, to: &features)
+        return SimHash(features: features)
+    }
+
+    /// The headline with an outlet's name after a separator (` - Reuters`, `| AP News`, `_新华网`)
+    /// and wire prefixes (`UPDATE 2-`, `EXCLUSIVE:`) removed.
+    public static func headlineCore(_ title: String) -> String {
+        var core = Substring(title.trimmingWhitespace)
+        for prefix in wirePrefixes where core.lowercased().hasPrefix(prefix) {
+            core = core.dropFirst(prefix.count).drop { $0 == " " || $0.isNumber || $0 == "-" || $0 == ":" }
+            break
+        }
+        // Only the last segment is dropped, and only when it is short and what remains is not.
+        for separator in outletSeparators {
+            guard let range = core.range(of: separator, options: .backwards) else { continue }
+            let outlet = core[range.upperBound...]
+            let rest = core[..<range.lowerBound]
+            if isShortLabel(outlet), rest.count >= 8 {
+                core = rest
+                break
+            }
+        }
+        return String(core).trimmingWhitespace
+    }
+
+    private static let wirePrefixes = [
+        "update ", "exclusive-", "exclusive:", "breaking:", "analysis-", "factbox-", "独家：",
+    ]
+    private static let outletSeparators = [" - ", " | ", " — ", " – ", "｜", "|", "_", "－", " -- "]
+
+    private static func isShortLabel(_ text: Substring) -> Bool {
+        let trimmed = String(text).trimmingWhitespace
+        guard !trimmed.isEmpty else { return false }
+        let isChinese = trimmed.unicodeScalars.contains { isHan($0) }
+        return isChinese ? trimmed.count <= 12 : trimmed.split(separator: " ").count <= 4
+    }
+
+    /// Up to the first sentence end (`.`, `!`, `?` before a space, or `。！？`), markup included;
+    /// the normaliser removes it.
+    static func firstSentence(of text: String) -> String {
+        var previousWasEnd = false
+        var end = text.endIndex
+        for index in text.indices {
+            let character = text[index]
+            if "。！？".contains(character) {
+                end = text.index(after: index)
+                break
+            }
+            if previousWasEnd, character == " " || character == "\n" {
+                end = index
+                break
+            }
+            previousWasEnd = character == "." || character == "!" || character == "?"
+        }
+        return String(text[..<end])
+    }
+
+    /// A word of Latin text or one Chinese character.
+    struct Token: Equatable {
+        var text: Substring
+        var isHan: Bool
+    }
+
+    /// Latin words (letters and digits) and single Han characters of normalised text; English
+    /// function words are dropped.
+    static func tokens(of normalized: String, droppingFunctionWords: Bool = true) -> [Token] {
+        var tokens: [Token] = []
+        var wordStart: String.Index?
+        func endWord(at index: String.Index) {
+            if let start = wordStart {
+                let word = normalized[start..<index]
+                if !droppingFunctionWords || !stopWords.contains(word) {
+                    tokens.append(Token(text: word, isHan: false))
+                }
+                wordStart = nil
+            }
+        }
+        var index = normalized.startIndex
+        while index < normalized.endIndex {
+            let character = normalized[index]
+            if let scalar = character.unicodeScalars.first, isHan(scalar) {
+                endWord(at: index)
+                tokens.append(Token(text: normalized[index..<normalized.index(after: index)], isHan: true))
+            } else if character.isLetter || character.isNumber {
+                if wordStart == nil { wordStart = index }
+            } else {
+                endWord(at: index)
+            }
+            index = normalized.index(after: index)
+        }
+        endWord(at: normalized.endIndex)
+        return tokens
+    }
+
+    private static func cutLead(_ tokens: [Token]) -> [Token] {
+        var words = 0
+        var characters = 0
+        var cut: [Token] = []
+        for token in tokens {
+            if token.isHan { characters += 1 } else { words += 1 }
+            if words > leadWords || characters > leadCharacters { break }
+            cut.append(token)
+        }
+        return cut
+    }
+
+    /// Latin: each word and each pair of adjacent words; Han: each run's 3-grams (a shorter run as a whole).
+    private static func addFeatures(of tokens: [Token], weight: Int, to features: inout [(hash: UInt64, weight: Int)]) {
+        var index = 0
+        while index < tokens.count {
+            var end = index
+            while end < tokens.count, tokens[end].isHan == tokens[index].isHan { end += 1 }
+            let run = tokens[index..<end]
+            if tokens[index].isHan {
+                let characters = run.map(\.text)
+                if characters.count < 3 {
+                    features.append((StableHash.hash(characters.joined().utf8), weight))
+                } else {
+                    for start in 0...(characters.count - 3) {
+                        features.append((StableHash.hash(characters[start..<start + 3].joined().utf8), weight))
+                    }
+                }
+            } else {
+                let words = run.map(\.text)
+                for (offset, word) in words.enumerated() {
+                    features.append((StableHash.hash(word.utf8), weight))
+                    if offset + 1 < words.count {
+                        features.append((StableHash.hash((word + " " + words[offset + 1]).utf8), weight))
+                    }
+                }
+            }
+            index = end
+        }
+    }
+
+    static func isHan(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xF900...0xFAFF, 0x20000...0x2FA1F: true
+        default: false
+        }
+    }
+
+    private static let stopWords: Set<Substring> = [
+        "a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "by", "with", "at", "as", "is", "are", "was",
+        "were", "be", "been", "its", "it", "that", "this", "from", "has", "have", "had", "will", "would", "says",
+        "said", "say", "s", "after", "over", "into", "amid", "new",
+    ]
+}
