@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Feeds", dependencies: ["CLibXML2"]),
         .target(name: "Classification"),
         .target(name: "Dedup", dependencies: ["Classification"]),
-        .target(name: "Store", dependencies: ["Fetching", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Store", dependencies: ["Classification", "Dedup", "Fetching", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Daemon",
             dependencies: [
@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "FeedsTests", dependencies: ["Feeds"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ClassificationTests", dependencies: ["Classification"]),
         .testTarget(name: "DedupTests", dependencies: ["Classification", "Dedup"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StoreTests", dependencies: ["Classification", "Dedup", "Fetching", "Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "DaemonTests",
             dependencies: [

@@ -1,3 +1,4 @@
+public import Dedup
 public import Feeds
 public import Fetching
 public import Foundation
@@ -136,12 +137,16 @@ public struct SourceSettings: Sendable, Equatable {
     public var html: HTMLRules?
     /// The zone of dates the source writes without one (`time_zone`); nil means the daemon's.
     public var timeZone: TimeZone?
+    /// How its items are told apart (`identity`): `auto` (guids until they prove untrustworthy),
+    /// `guid`, `link` or `content`.
+    public var identity: IdentityPolicy
 
     /// Creates a source.
     public init(
         id: String, url: URL, kind: Kind = .feed, interval: Duration? = nil, headers: [String: String] = [:],
-        html: HTMLRules? = nil, timeZone: TimeZone? = nil
+        html: HTMLRules? = nil, timeZone: TimeZone? = nil, identity: IdentityPolicy = .auto
     ) {
+        self.identity = identity
         self.id = id
         self.url = url
         self.kind = kind

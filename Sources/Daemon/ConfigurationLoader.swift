@@ -1,4 +1,5 @@
 public import Classification
+internal import Dedup
 public import Feeds
 internal import Fetching
 public import Foundation
@@ -460,7 +461,9 @@ private struct ConfigurationReader {
     }
 
     private func readSource(_ table: TableReader) -> SourceSettings? {
-        table.rejectUnknownKeys(known: ["id", "url", "kind", "interval", "headers", "html", "date_format", "time_zone"])
+        table.rejectUnknownKeys(known: [
+            "id", "url", "kind", "interval", "headers", "html", "date_format", "time_zone", "identity",
+        ])
         let id = readID(table)
         let url = table.httpURL("url")
         if !table.has("url") { table.report(nil, "url: missing; every source needs the URL to poll") }
@@ -493,10 +496,12 @@ private struct ConfigurationReader {
             html = nil
         }
         let timeZone = readTimeZone(table)
+        let identity = table.choice("identity", of: IdentityPolicy.self) ?? .auto
         guard let id, let url else { return nil }
         if kind == .html, html == nil { return nil }
         return SourceSettings(
-            id: id, url: url, kind: kind, interval: interval, headers: headers, html: html, timeZone: timeZone)
+            id: id, url: url, kind: kind, interval: interval, headers: headers, html: html, timeZone: timeZone,
+            identity: identity)
     }
 
     func readTopics(_ root: TOMLTable) -> [Topic] {

@@ -5,20 +5,25 @@ public import Logging
 public import Store
 
 /// Polls one configured source: reads its stored fetch state, fetches with its validators,
-/// updates its health and schedule, and saves the state with any health transition, logging
-/// one line for what happened.
+/// updates its health and schedule, reads a new document, and hands it all to the ``Ingestor``,
+/// which records the state, the transitions and the items in one transaction; logs one line for
+/// what happened.
 ///
 /// A retired source is skipped until its configured URL changes.
 public struct SourcePoller: Sendable {
     private let fetcher: HTTPFetcher
     private let store: any EventStore
+    private let ingestor: Ingestor
     private let settings: DaemonSettings
     private let logger: Logger
 
     /// Creates a poller.
-    public init(fetcher: HTTPFetcher, store: any EventStore, settings: DaemonSettings, logger: Logger) {
+    public init(
+        fetcher: HTTPFetcher, store: any EventStore, ingestor: Ingestor, settings: DaemonSettings, logger: Logger
+    ) {
         self.fetcher = fetcher
         self.store = store
+        self.ingestor = ingestor
         self.settings = settings
         self.logger = logger
     }
@@ -31,6 +36,8 @@ public struct SourcePoller: Sendable {
         public var feed: ParsedFeed?
         /// Every health transition this poll crossed, in order.
         public var transitions: [SourceHealth.Transition]
+        /// What was recorded of the document's items.
+        public var ingest: Ingestor.Summary
     }
 
     /// Polls `source` once: fetch, and read the document when it is new.
@@ -49,7 +56,9 @@ public struct SourcePoller: Sendable {
         let result = state.record(outcome, at: now, policy: policy, using: &random)
         var transitions = result.transition.map { [$0] } ?? []
         var feed: ParsedFeed?
+        var documentProvenance: Provenance?
         if case .parse(let body, let provenance) = result.decision {
+            documentProvenance = provenance
             do {
                 let parsed = try read(body, of: source, provenance: provenance)
                 feed = parsed
@@ -66,10 +75,10 @@ public struct SourcePoller: Sendable {
                 logger.warning("document unreadable", metadata: ["source": "\(source.id)", "error": "\(reason)"])
             }
         }
-        try await store.saveFetchState(
-            state, ofSource: source.id, kind: source.kind.rawValue, transitions: transitions, at: now)
-        log(result, transitions: transitions, source: source, state: state)
-        return Poll(result: result, feed: feed, transitions: transitions)
+        let ingest = try await ingestor.ingest(
+            feed, of: source, state: state, transitions: transitions, provenance: documentProvenance, at: now)
+        log(result, transitions: transitions, source: source, state: state, ingest: ingest)
+        return Poll(result: result, feed: feed, transitions: transitions, ingest: ingest)
     }
 
     /// Parses a fetched document as the source's kind says.
@@ -88,7 +97,7 @@ public struct SourcePoller: Sendable {
 
     private func log(
         _ result: SourceFetchState.PollResult, transitions: [SourceHealth.Transition], source: SourceSettings,
-        state: SourceFetchState
+        state: SourceFetchState, ingest: Ingestor.Summary
     ) {
         var metadata: Logger.Metadata = ["source": "\(source.id)"]
         switch result.decision {
@@ -96,6 +105,10 @@ public struct SourcePoller: Sendable {
             metadata["status"] = "\(provenance.status)"
             metadata["bytes"] = "\(body.count)"
             if let count = state.lastItemCount { metadata["items"] = "\(count)" }
+            metadata["new"] = "\(ingest.newItems)"
+            if ingest.newRelevantItems > 0 { metadata["relevant"] = "\(ingest.newRelevantItems)" }
+            if ingest.updatedItems > 0 { metadata["updated"] = "\(ingest.updatedItems)" }
+            if ingest.baseline { metadata["baseline"] = "true" }
             logger.info("fetched", metadata: metadata)
         case .unchanged(let provenance):
             metadata["status"] = "\(provenance.status)"

@@ -14,12 +14,19 @@ public struct KnownItem: Sendable, Equatable {
     public var contentKey: String?
     /// Its text as last recorded.
     public var text: ItemText
+    /// Its public id (`itm_…`), as events name it.
+    public var publicID: String?
+    /// The row id of its story.
+    public var storyID: Int64?
 
     /// Creates a known item.
     public init(
-        id: Int64, identityKey: String, guidKey: String?, linkKey: String?, contentKey: String?, text: ItemText
+        id: Int64, identityKey: String, guidKey: String?, linkKey: String?, contentKey: String?, text: ItemText,
+        publicID: String? = nil, storyID: Int64? = nil
     ) {
         self.id = id
+        self.publicID = publicID
+        self.storyID = storyID
         self.identityKey = identityKey
         self.guidKey = guidKey
         self.linkKey = linkKey

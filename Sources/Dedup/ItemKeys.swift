@@ -79,6 +79,21 @@ public struct ItemKeys: Sendable, Equatable {
         storyKeys = Self.storyKeys(for: item.identifiers)
     }
 
+    /// The public id of the item stored under `identityKey` in `source`: `itm_` and 128 bits of a
+    /// stable hash, so that it is the same in every database and on every retry.
+    public static func publicItemID(source: String, identityKey: String) -> String {
+        "itm_" + wideHash(source + "\n" + identityKey)
+    }
+
+    /// The public id of the story an item starts: `sty_` and a hash of the item's public id.
+    public static func publicStoryID(foundedBy itemPublicID: String) -> String {
+        "sty_" + wideHash(itemPublicID)
+    }
+
+    private static func wideHash(_ text: String) -> String {
+        StableHash.hex(text.utf8) + StableHash.hex(text.utf8, seed: 0x5bd1_e995)
+    }
+
     /// The key of the given kind, falling back from guid to link to content when the item lacks it.
     public func key(for kind: IdentityKind) -> (key: String, kind: IdentityKind) {
         switch kind {

@@ -67,7 +67,7 @@ enum StableHash {
     }
 
     /// The 64-bit hash as 16 hex digits.
-    static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
-        SimHash(bits: hash(bytes)).description
+    static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes, seed: UInt64 = 0) -> String {
+        SimHash(bits: hash(bytes, seed: seed)).description
     }
 }

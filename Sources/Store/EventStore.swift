@@ -1,3 +1,4 @@
+public import Dedup
 public import Fetching
 public import Foundation
 
@@ -21,6 +22,30 @@ public protocol EventStore: Sendable {
 
     /// The health transitions recorded for a source, oldest first.
     func healthEvents(ofSource id: String) async throws -> [SourceHealthEvent]
+
+    /// The identity kind a source learnt on earlier fetches, nil for a source never resolved.
+    func learnedIdentity(ofSource id: String) async throws -> IdentityKind?
+
+    /// Whether the source's first fetch has been recorded (so its items are no longer a baseline).
+    func isBaselined(source id: String) async throws -> Bool
+
+    /// The stored items of a source that share any key with the fetched ones: their identity key
+    /// under any kind, their guid, link key or content key. Deduplication decides among them.
+    func knownItems(ofSource id: String, matching keys: [ItemKeys]) async throws -> [KnownItem]
+
+    /// Stories with an item first seen since `since` whose fingerprint shares a band with the
+    /// item's, or that carry one of its story keys. The ``StoryMatcher`` decides among them.
+    func storyCandidates(for keys: ItemKeys, since: Date) async throws -> [StoryCandidate]
+
+    /// A story's public id, its sources in order, and whether it was announced; nil when unknown.
+    func story(id: Int64) async throws -> StorySummary?
+
+    /// Writes one poll (state, items, stories, events) in one transaction. An item whose source
+    /// already holds its identity key is not written again, nor are its events.
+    func commit(_ record: PollRecord) async throws -> CommitSummary
+
+    /// The policy events raised since `since` (all when nil), oldest first.
+    func policyEvents(since: Date?) async throws -> [StoredPolicyEvent]
 }
 
 /// A source as the store knows it.

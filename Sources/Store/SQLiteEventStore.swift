@@ -14,7 +14,7 @@ public final class SQLiteEventStore: EventStore {
     /// The database file.
     public let databaseURL: URL
     // DatabasePool is Sendable: GRDB serialises writes and gives each read its own connection.
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating if needed) the database in `stateDirectory` and brings its schema up to date.
     ///
@@ -55,6 +55,16 @@ public final class SQLiteEventStore: EventStore {
     public func saveFetchState(
         _ state: SourceFetchState, ofSource id: String, kind: String, transitions: [SourceHealth.Transition], at: Date
     ) async throws {
+        try await pool.write { db in
+            try Self.write(state, ofSource: id, kind: kind, transitions: transitions, at: at, in: db)
+        }
+    }
+
+    /// Upserts a source's fetch state and appends its health transitions.
+    static func write(
+        _ state: SourceFetchState, ofSource id: String, kind: String, transitions: [SourceHealth.Transition], at: Date,
+        in db: Database
+    ) throws {
         let (health, reason): (String, String?) =
             switch state.health.state {
             case .ok: ("ok", nil)
@@ -62,35 +72,33 @@ public final class SQLiteEventStore: EventStore {
             case .empty(let reason): ("empty", reason)
             case .retired(let reason): ("retired", reason)
             }
-        try await pool.write { db in
+        try db.execute(
+            sql: """
+                INSERT INTO source (
+                    id, configured_url, current_url, kind, etag, last_modified, body_sha256, health, health_reason,
+                    failure_streak, next_due_at, last_attempt_at, last_success_at, last_status, last_error,
+                    redirect_target, redirect_streak, last_item_count, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET
+                    configured_url = excluded.configured_url, current_url = excluded.current_url,
+                    kind = excluded.kind, etag = excluded.etag, last_modified = excluded.last_modified,
+                    body_sha256 = excluded.body_sha256, health = excluded.health,
+                    health_reason = excluded.health_reason, failure_streak = excluded.failure_streak,
+                    next_due_at = excluded.next_due_at, last_attempt_at = excluded.last_attempt_at,
+                    last_success_at = excluded.last_success_at, last_status = excluded.last_status,
+                    last_error = excluded.last_error, redirect_target = excluded.redirect_target,
+                    redirect_streak = excluded.redirect_streak, last_item_count = excluded.last_item_count
+                """,
+            arguments: [
+                id, state.configuredURL.absoluteString, state.currentURL.absoluteString, kind, state.etag,
+                state.lastModified, state.bodySHA256, health, reason, state.health.consecutiveFailures,
+                state.nextDueAt, state.lastAttemptAt, state.lastSuccessAt, state.lastStatus, state.lastError,
+                state.redirectTarget?.absoluteString, state.redirectStreak, state.lastItemCount, at,
+            ])
+        for transition in transitions {
             try db.execute(
-                sql: """
-                    INSERT INTO source (
-                        id, configured_url, current_url, kind, etag, last_modified, body_sha256, health, health_reason,
-                        failure_streak, next_due_at, last_attempt_at, last_success_at, last_status, last_error,
-                        redirect_target, redirect_streak, last_item_count, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET
-                        configured_url = excluded.configured_url, current_url = excluded.current_url,
-                        kind = excluded.kind, etag = excluded.etag, last_modified = excluded.last_modified,
-                        body_sha256 = excluded.body_sha256, health = excluded.health,
-                        health_reason = excluded.health_reason, failure_streak = excluded.failure_streak,
-                        next_due_at = excluded.next_due_at, last_attempt_at = excluded.last_attempt_at,
-                        last_success_at = excluded.last_success_at, last_status = excluded.last_status,
-                        last_error = excluded.last_error, redirect_target = excluded.redirect_target,
-                        redirect_streak = excluded.redirect_streak, last_item_count = excluded.last_item_count
-                    """,
-                arguments: [
-                    id, state.configuredURL.absoluteString, state.currentURL.absoluteString, kind, state.etag,
-                    state.lastModified, state.bodySHA256, health, reason, state.health.consecutiveFailures,
-                    state.nextDueAt, state.lastAttemptAt, state.lastSuccessAt, state.lastStatus, state.lastError,
-                    state.redirectTarget?.absoluteString, state.redirectStreak, state.lastItemCount, at,
-                ])
-            for transition in transitions {
-                try db.execute(
-                    sql: "INSERT INTO source_event (source_id, type, reason, occurred_at) VALUES (?, ?, ?, ?)",
-                    arguments: [id, transition.rawValue, reason, at])
-            }
+                sql: "INSERT INTO source_event (source_id, type, reason, occurred_at) VALUES (?, ?, ?, ?)",
+                arguments: [id, transition.rawValue, reason, at])
         }
     }
 

@@ -11,6 +11,7 @@ enum Schema {
         migrator.registerMigration("v1-sources-and-items", migrate: createSourcesAndItems)
         migrator.registerMigration("v2-outbox-and-digests", migrate: createOutboxAndDigests)
         migrator.registerMigration("v3-source-empty-health", migrate: addEmptyHealth)
+        migrator.registerMigration("v4-dedup-keys-and-events", migrate: addDedupKeysAndEvents)
         return migrator
     }
 
@@ -196,5 +197,58 @@ enum Schema {
             table.column("files", .jsonText).notNull()
             table.column("counts", .jsonText).notNull()
         }
+    }
+
+    /// What deduplication looks items and stories up by, and the log of policy events.
+    ///
+    /// Items get public ids (stable across databases, shown to users and sent in events), the
+    /// scheme-less link key, and their SimHash cut into four 16-bit bands, each indexed with the
+    /// first-seen time so that a story lookup reads only the recent fingerprints sharing a band.
+    /// Stories get public ids and the identifier keys that tie reports together. A source records
+    /// the identity kind it learnt. `policy_event` keeps every `policy_item.*` event as sent.
+    private static func addDedupKeysAndEvents(_ db: Database) throws {
+        try db.alter(table: "source") { table in
+            table.add(column: "identity_kind", .text)
+            table.add(column: "identity_reason", .text)
+        }
+        try db.alter(table: "item") { table in
+            table.add(column: "public_id", .text)
+            table.add(column: "link_key", .text)
+            for band in 0..<4 { table.add(column: "simhash_band\(band)", .integer) }
+        }
+        try db.create(index: "item_on_public_id", on: "item", columns: ["public_id"], options: .unique)
+        try db.create(index: "item_on_source_link_key", on: "item", columns: ["source_id", "link_key"])
+        try db.create(index: "item_on_source_guid", on: "item", columns: ["source_id", "guid"])
+        try db.create(index: "item_on_source_content", on: "item", columns: ["source_id", "content_fingerprint"])
+        for band in 0..<4 {
+            try db.create(
+                index: "item_on_simhash_band\(band)", on: "item", columns: ["simhash_band\(band)", "first_seen_at"])
+        }
+
+        try db.alter(table: "story") { table in
+            table.add(column: "public_id", .text)
+        }
+        try db.create(index: "story_on_public_id", on: "story", columns: ["public_id"], options: .unique)
+
+        try db.create(table: "story_key") { table in
+            table.column("key", .text).notNull()
+            table.column("story_id", .integer).notNull().references("story", onDelete: .cascade)
+            table.column("added_at", .datetime).notNull()
+            table.primaryKey(["key", "story_id"])
+        }
+
+        try db.create(table: "policy_event") { table in
+            table.primaryKey("id", .text)
+            table.column("type", .text).notNull()
+            table.column("source_id", .text).notNull()
+            table.column("item_id", .integer).references("item", onDelete: .cascade)
+            table.column("story_id", .integer).references("story", onDelete: .setNull)
+            // Whether this event is the story's announcement (false: another source of a known story).
+            table.column("announces_story", .boolean).notNull()
+            table.column("occurred_at", .datetime).notNull()
+            table.column("payload", .jsonText).notNull()
+        }
+        try db.create(index: "policy_event_on_occurred_at", on: "policy_event", columns: ["occurred_at"])
+        try db.create(index: "policy_event_on_item_id", on: "policy_event", columns: ["item_id"])
     }
 }

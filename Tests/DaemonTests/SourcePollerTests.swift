@@ -1,3 +1,4 @@
+import Classification
 import Feeds
 import Fetching
 import Foundation
@@ -33,9 +34,13 @@ struct SourcePollerTests {
             settings.failureThreshold = 3
             let logs = self.logs
             let logger = Logger(label: "exportwatch") { LogLineHandler(label: $0, journal: true, write: logs.append) }
-            poller = SourcePoller(
-                fetcher: HTTPFetcher(configuration: settings.fetcherConfiguration), store: store, settings: settings,
+            let ingestor = Ingestor(
+                store: store, classifier: Classifier(topics: ConfigurationLoader().builtInTopics()),
+                baselineNewSources: true,
                 logger: logger)
+            poller = SourcePoller(
+                fetcher: HTTPFetcher(configuration: settings.fetcherConfiguration), store: store, ingestor: ingestor,
+                settings: settings, logger: logger)
         }
 
         func source(_ path: String) -> SourceSettings {

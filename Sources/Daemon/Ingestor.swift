@@ -1,0 +1,227 @@
+public import Classification
+public import Dedup
+public import Feeds
+public import Fetching
+public import Foundation
+public import Logging
+public import Store
+
+/// Turns one poll's parsed document into what the store records, and records it: the
+/// Deduplicator → Classifier → Store stages of DESIGN.md §1.
+///
+/// An actor, so polls of different sources are ingested one at a time: the story lookup of one
+/// poll sees every story the previous one started, and two outlets reporting the same event in
+/// the same cycle form one story.
+public actor Ingestor {
+    private let store: any EventStore
+    private let classifier: Classifier
+    private let matcher: StoryMatcher
+    private let baselineNewSources: Bool
+    private let logger: Logger
+
+    /// Creates an ingestor.
+    public init(
+        store: any EventStore, classifier: Classifier, matcher: StoryMatcher = StoryMatcher(),
+        baselineNewSources: Bool, logger: Logger
+    ) {
+        self.store = store
+        self.classifier = classifier
+        self.matcher = matcher
+        self.baselineNewSources = baselineNewSources
+        self.logger = logger
+    }
+
+    /// What one ingest did.
+    public struct Summary: Sendable, Equatable {
+        /// Items never seen before.
+        public var newItems = 0
+        /// Of those, the relevant ones.
+        public var newRelevantItems = 0
+        /// Known items that changed materially.
+        public var updatedItems = 0
+        /// Whether this was the source's baseline (nothing announced).
+        public var baseline = false
+        /// What the store wrote.
+        public var commit = CommitSummary()
+    }
+
+    /// Records a poll of `source`: its fetch state and transitions, and, when a document was read,
+    /// its new and changed items with their stories and events, in one transaction.
+    public func ingest(
+        _ feed: ParsedFeed?, of source: SourceSettings, state: SourceFetchState,
+        transitions: [SourceHealth.Transition], provenance: Provenance?, at now: Date
+    ) async throws -> Summary {
+        var record = PollRecord(
+            sourceID: source.id, kind: source.kind.rawValue, state: state, transitions: transitions, at: now)
+        var summary = Summary()
+        if let feed {
+            if baselineNewSources { summary.baseline = try await !store.isBaselined(source: source.id) }
+            try await resolve(feed, of: source, provenance: provenance, baseline: summary.baseline, into: &record)
+            summary.newItems = record.newItems.count
+            summary.newRelevantItems = record.newItems.count { $0.classification.relevant }
+            summary.updatedItems = record.events.count { $0.type == "policy_item.updated" }
+        }
+        summary.commit = try await store.commit(record)
+        return summary
+    }
+
+    private func resolve(
+        _ feed: ParsedFeed, of source: SourceSettings, provenance: Provenance?, baseline: Bool,
+        into record: inout PollRecord
+    ) async throws {
+        let items = feed.items.map { item in
+            DedupItem(
+                guid: item.id, link: item.link, title: item.title ?? "", summary: item.summary,
+                content: item.content, published: item.published ?? item.updated)
+        }
+        let keyed = items.map { ($0, ItemKeys($0)) }
+        let known = try await store.knownItems(ofSource: source.id, matching: keyed.map(\.1))
+        let knownByID = Dictionary(known.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let learned = try await store.learnedIdentity(ofSource: source.id)
+        let (identity, decisions) = Deduplicator(policy: source.identity, learned: learned).resolve(keyed, known: known)
+        record.identity = identity
+        if identity.switched || (learned == nil && identity.reason != nil) {
+            logger.notice(
+                "items of this source are now told apart by \(identity.kind.rawValue)",
+                metadata: ["source": "\(source.id)", "reason": "\(identity.reason ?? "configured")"])
+        }
+
+        var batch = StoryBatch()
+        for (index, decision) in decisions.enumerated() {
+            let (item, parsed) = (keyed[index], feed.items[index])
+            switch decision {
+            case .new(let identityKey, let identityKind):
+                let classification = classifier.classify(
+                    title: item.0.title, summary: item.0.summary ?? item.0.content ?? "")
+                var keys = item.1
+                keys.storyKeys = ItemKeys.storyKeys(for: classification.identifiers)
+                let publicID = ItemKeys.publicItemID(source: source.id, identityKey: identityKey)
+                let story = try await placeInStory(
+                    keys, title: item.0.title, publicID: publicID, batch: &batch, record: &record)
+                record.newItems.append(
+                    NewItem(
+                        publicID: publicID, identityKey: identityKey, identityKind: identityKind, keys: keys,
+                        guid: parsed.id, link: parsed.link, title: item.0.title, summary: parsed.summary,
+                        content: parsed.content, language: feed.language, published: parsed.published,
+                        updated: parsed.updated, classification: classification, story: story, provenance: provenance))
+                batch.remember(keys, story: story)
+                guard classification.relevant, !baseline else { continue }
+                let announces = try await !isAnnounced(story, batch: batch)
+                if announces { batch.announced.insert(story) }
+                let body = try await eventBody(
+                    type: "policy_item.created", itemID: publicID, item: item.0, classification: classification,
+                    story: story, announces: announces, source: source.id, language: feed.language,
+                    provenance: provenance, record: record)
+                try record.events.append(event(body, story: story, announces: announces))
+            case .updated(let itemID, let changes):
+                let classification = classifier.classify(
+                    title: item.0.title, summary: item.0.summary ?? item.0.content ?? "")
+                record.updates.append(
+                    ItemUpdate(
+                        itemID: itemID,
+                        text: ItemText(title: item.0.title, summary: item.0.summary, content: item.0.content),
+                        classification: classification))
+                guard classification.relevant, !baseline, let stored = knownByID[itemID],
+                    let publicID = stored.publicID, let storyID = stored.storyID
+                else { continue }
+                var body = try await eventBody(
+                    type: "policy_item.updated", itemID: publicID, item: item.0, classification: classification,
+                    story: .existing(storyID), announces: false, source: source.id, language: feed.language,
+                    provenance: provenance, record: record)
+                body.changes = changes.map { .init(field: $0.field, before: $0.before, after: $0.after) }
+                try record.events.append(event(body, story: .existing(storyID), announces: false))
+            case .knownUnchanged(let itemID, true):
+                record.updates.append(
+                    ItemUpdate(
+                        itemID: itemID,
+                        text: ItemText(title: item.0.title, summary: item.0.summary, content: item.0.content),
+                        classification: nil))
+            case .knownUnchanged, .repeatedInFetch:
+                continue
+            }
+        }
+    }
+
+    /// The stories this poll has started or joined so far, offered as candidates to its later
+    /// items, and the ones it has announced.
+    private struct StoryBatch {
+        var fingerprints: [(keys: ItemKeys, story: StoryReference)] = []
+        var announced: Set<StoryReference> = []
+
+        mutating func remember(_ keys: ItemKeys, story: StoryReference) {
+            fingerprints.append((keys, story))
+        }
+
+        /// Candidates among this poll's items; started stories get negative ids (-1 for the first).
+        func candidates(for keys: ItemKeys) -> [StoryCandidate] {
+            fingerprints.map { stored in
+                let id: Int64 =
+                    switch stored.story {
+                    case .existing(let id): id
+                    case .started(let index): -Int64(index) - 1
+                    }
+                return StoryCandidate(
+                    storyID: id, simHash: stored.keys.simHash,
+                    sharedKeys: Set(stored.keys.storyKeys).intersection(keys.storyKeys).sorted())
+            }
+        }
+    }
+
+    private func placeInStory(
+        _ keys: ItemKeys, title: String, publicID: String, batch: inout StoryBatch, record: inout PollRecord
+    ) async throws -> StoryReference {
+        let stored = try await store.storyCandidates(for: keys, since: matcher.windowStart(at: record.at))
+        switch matcher.decide(keys, candidates: stored + batch.candidates(for: keys)) {
+        case .joins(let id, _) where id < 0: return .started(Int(-id - 1))
+        case .joins(let id, _): return .existing(id)
+        case .startsStory:
+            record.newStories.append(
+                NewStory(
+                    publicID: ItemKeys.publicStoryID(foundedBy: publicID), title: title, simHash: keys.simHash))
+            return .started(record.newStories.count - 1)
+        }
+    }
+
+    private func isAnnounced(_ story: StoryReference, batch: StoryBatch) async throws -> Bool {
+        if batch.announced.contains(story) { return true }
+        guard case .existing(let id) = story else { return false }
+        return try await store.story(id: id)?.announced ?? false
+    }
+
+    private func eventBody(
+        type: String, itemID: String, item: DedupItem, classification: Classification, story: StoryReference,
+        announces: Bool, source: String, language: String?, provenance: Provenance?, record: PollRecord
+    ) async throws -> PolicyEventBody {
+        let storyID: String
+        var sources: [String]
+        switch story {
+        case .existing(let id):
+            let summary = try await store.story(id: id)
+            storyID = summary?.publicID ?? "sty_\(id)"
+            sources = summary?.sources ?? []
+        case .started(let index):
+            storyID = record.newStories[index].publicID
+            sources = []
+        }
+        if !sources.contains(source) { sources.append(source) }
+        return PolicyEventBody(
+            type: type, id: "evt_" + UUID().uuidString.replacing("-", with: "").lowercased(), occurredAt: record.at,
+            item: .init(
+                id: itemID, source: source, title: item.title, link: item.link, summary: item.summary,
+                published: item.published, language: language,
+                identifiers: classification.identifiers.map { "\($0.kind.rawValue):\($0.value)" },
+                provenance: .init(
+                    finalURL: provenance?.finalURL.absoluteString, fetchedAt: provenance?.fetchedAt,
+                    sha256: provenance?.sha256)),
+            topics: classification.topics.filter(\.passes).map {
+                .init(id: $0.id, score: $0.score, matched: $0.matched)
+            },
+            story: .init(id: storyID, sources: sources, new: announces))
+    }
+
+    private func event(_ body: PolicyEventBody, story: StoryReference, announces: Bool) throws -> PolicyEvent {
+        PolicyEvent(
+            id: body.id, type: body.type, itemPublicID: body.item.id, story: story, announcesStory: announces,
+            occurredAt: body.occurredAt, payload: try body.encoded())
+    }
+}

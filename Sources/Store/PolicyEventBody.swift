@@ -1,0 +1,173 @@
+public import Foundation
+
+/// The JSON of a `policy_item.*` event (DESIGN.md §7), version 1: what the `json` webhook format
+/// sends, and what the other formats are rendered from. Keys are snake_case; every key is always
+/// present (null when unknown).
+public struct PolicyEventBody: Codable, Sendable, Equatable {
+    /// The item an event is about.
+    public struct Item: Codable, Sendable, Equatable {
+        public var id: String
+        public var source: String
+        public var title: String
+        public var link: String?
+        public var summary: String?
+        public var published: Date?
+        public var language: String?
+        /// Identifiers as `kind:value` (`fr-document:2024-07004`).
+        public var identifiers: [String]
+        public var provenance: Provenance
+
+        /// Creates an item.
+        public init(
+            id: String, source: String, title: String, link: String?, summary: String?, published: Date?,
+            language: String?, identifiers: [String], provenance: Provenance
+        ) {
+            self.id = id
+            self.source = source
+            self.title = title
+            self.link = link
+            self.summary = summary
+            self.published = published
+            self.language = language
+            self.identifiers = identifiers
+            self.provenance = provenance
+        }
+    }
+
+    /// Where the item's bytes came from.
+    public struct Provenance: Codable, Sendable, Equatable {
+        public var finalURL: String?
+        public var fetchedAt: Date?
+        public var sha256: String?
+
+        /// Creates a provenance.
+        public init(finalURL: String?, fetchedAt: Date?, sha256: String?) {
+            self.finalURL = finalURL
+            self.fetchedAt = fetchedAt
+            self.sha256 = sha256
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case finalURL = "final_url"
+            case fetchedAt = "fetched_at"
+            case sha256
+        }
+    }
+
+    /// A topic the item passed, with the terms that matched.
+    public struct Topic: Codable, Sendable, Equatable {
+        public var id: String
+        public var score: Double
+        public var matched: [String]
+
+        /// Creates a topic entry.
+        public init(id: String, score: Double, matched: [String]) {
+            self.id = id
+            self.score = score
+            self.matched = matched
+        }
+    }
+
+    /// The story the item belongs to.
+    public struct Story: Codable, Sendable, Equatable {
+        public var id: String
+        /// The sources that reported it, first reporter first.
+        public var sources: [String]
+        /// Whether this event announces the story (false: a further source of a known story).
+        public var new: Bool
+
+        /// Creates a story entry.
+        public init(id: String, sources: [String], new: Bool) {
+            self.id = id
+            self.sources = sources
+            self.new = new
+        }
+    }
+
+    /// A material change of a `policy_item.updated` event.
+    public struct Change: Codable, Sendable, Equatable {
+        public var field: String
+        public var before: String
+        public var after: String
+
+        /// Creates a change.
+        public init(field: String, before: String, after: String) {
+            self.field = field
+            self.before = before
+            self.after = after
+        }
+    }
+
+    /// The payload's version: 1.
+    public var version = 1
+    public var type: String
+    public var id: String
+    public var occurredAt: Date
+    public var item: Item
+    public var topics: [Topic]
+    public var story: Story
+    /// What changed (`policy_item.updated`); empty for `policy_item.created`.
+    public var changes: [Change]
+
+    /// Creates an event body.
+    public init(
+        type: String, id: String, occurredAt: Date, item: Item, topics: [Topic], story: Story, changes: [Change] = []
+    ) {
+        self.type = type
+        self.id = id
+        self.occurredAt = occurredAt
+        self.item = item
+        self.topics = topics
+        self.story = story
+        self.changes = changes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, type, id
+        case occurredAt = "occurred_at"
+        case item, topics, story, changes
+    }
+
+    /// The body as JSON: sorted keys, RFC 3339 dates, nulls written out, `/` not escaped.
+    public func encoded() throws -> Data {
+        try Self.encoder.encode(self)
+    }
+
+    /// Reads a body back.
+    public static func decode(_ data: Data) throws -> PolicyEventBody {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(PolicyEventBody.self, from: data)
+    }
+
+    private static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+}
+
+extension PolicyEventBody.Item {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(source, forKey: .source)
+        try container.encode(title, forKey: .title)
+        try container.encode(link, forKey: .link)
+        try container.encode(summary, forKey: .summary)
+        try container.encode(published, forKey: .published)
+        try container.encode(language, forKey: .language)
+        try container.encode(identifiers, forKey: .identifiers)
+        try container.encode(provenance, forKey: .provenance)
+    }
+}
+
+extension PolicyEventBody.Provenance {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(finalURL, forKey: .finalURL)
+        try container.encode(fetchedAt, forKey: .fetchedAt)
+        try container.encode(sha256, forKey: .sha256)
+    }
+}

@@ -1,0 +1,260 @@
+internal import Classification
+public import Dedup
+internal import Fetching
+public import Foundation
+internal import GRDB
+
+extension SQLiteEventStore {
+    public func learnedIdentity(ofSource id: String) async throws -> IdentityKind? {
+        try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT identity_kind FROM source WHERE id = ?", arguments: [id])
+                .flatMap(IdentityKind.init(rawValue:))
+        }
+    }
+
+    public func knownItems(ofSource id: String, matching keys: [ItemKeys]) async throws -> [KnownItem] {
+        let lookups: [(column: String, values: [String])] = [
+            ("identity_key", keys.flatMap { key in IdentityKind.allCases.map { key.key(for: $0).key } }),
+            ("guid", keys.compactMap { $0.guidKey.map { String($0.dropFirst("guid:".count)) } }),
+            ("link_key", keys.compactMap(\.linkKey)),
+            ("content_fingerprint", keys.map(\.contentKey)),
+        ]
+        return try await pool.read { db in
+            var found: [Int64: KnownItem] = [:]
+            for (column, values) in lookups where !values.isEmpty {
+                // Chunks stay well under SQLite's limit on bound parameters.
+                for chunk in Array(Set(values)).chunked(into: 500) {
+                    let rows = try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT id, public_id, story_id, identity_key, guid, link_key, content_fingerprint, title, summary,
+                                content
+                            FROM item WHERE source_id = ? AND \(column) IN (\(databaseQuestionMarks(count: chunk.count)))
+                            """,
+                        arguments: StatementArguments([id] + chunk))
+                    for row in rows {
+                        let guid: String? = row["guid"]
+                        found[row["id"]] = KnownItem(
+                            id: row["id"], identityKey: row["identity_key"],
+                            guidKey: guid.flatMap { $0.isEmpty ? nil : "guid:" + $0 }, linkKey: row["link_key"],
+                            contentKey: row["content_fingerprint"],
+                            text: ItemText(title: row["title"], summary: row["summary"], content: row["content"]),
+                            publicID: row["public_id"], storyID: row["story_id"])
+                    }
+                }
+            }
+            return found.values.sorted { $0.id < $1.id }
+        }
+    }
+
+    public func storyCandidates(for keys: ItemKeys, since: Date) async throws -> [StoryCandidate] {
+        try await pool.read { db in
+            var candidates: [StoryCandidate] = []
+            if let simHash = keys.simHash {
+                for (band, value) in simHash.bands.enumerated() {
+                    let rows = try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT story_id, simhash FROM item
+                            WHERE simhash_band\(band) = ? AND first_seen_at >= ? AND story_id IS NOT NULL
+                            """,
+                        arguments: [value, since])
+                    for row in rows {
+                        let bits: Int64 = row["simhash"]
+                        candidates.append(
+                            StoryCandidate(storyID: row["story_id"], simHash: SimHash(bits: UInt64(bitPattern: bits))))
+                    }
+                }
+            }
+            if !keys.storyKeys.isEmpty {
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT story_id, key FROM story_key
+                        WHERE key IN (\(databaseQuestionMarks(count: keys.storyKeys.count))) AND added_at >= ?
+                        """,
+                    arguments: StatementArguments(keys.storyKeys + [since]))
+                let byStory = Dictionary(grouping: rows, by: { $0["story_id"] as Int64 })
+                for (story, rows) in byStory {
+                    candidates.append(StoryCandidate(storyID: story, sharedKeys: rows.map { $0["key"] }))
+                }
+            }
+            return candidates
+        }
+    }
+
+    public func story(id: Int64) async throws -> StorySummary? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM story WHERE id = ?", arguments: [id]) else {
+                return nil
+            }
+            let sources = try String.fetchAll(
+                db,
+                sql: "SELECT source_id FROM item WHERE story_id = ? GROUP BY source_id ORDER BY MIN(id)",
+                arguments: [id])
+            return StorySummary(
+                id: id, publicID: row["public_id"] ?? "sty_\(id)", sources: sources,
+                announced: (row["announced_at"] as Date?) != nil)
+        }
+    }
+
+    public func commit(_ record: PollRecord) async throws -> CommitSummary {
+        try await pool.write { db in
+            var summary = CommitSummary()
+            try Self.write(
+                record.state, ofSource: record.sourceID, kind: record.kind, transitions: record.transitions,
+                at: record.at, in: db)
+            if let identity = record.identity {
+                try db.execute(
+                    sql: "UPDATE source SET identity_kind = ?, identity_reason = ? WHERE id = ?",
+                    arguments: [identity.kind.rawValue, identity.reason, record.sourceID])
+            }
+            var startedStories: [Int64] = []
+            for story in record.newStories {
+                try db.execute(
+                    sql: """
+                        INSERT INTO story (public_id, title, simhash, created_at, last_item_at)
+                        VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT (public_id) DO UPDATE SET last_item_at = excluded.last_item_at
+                        """,
+                    arguments: [story.publicID, story.title, story.simHash?.storedValue, record.at, record.at])
+                let id = try Int64.fetchOne(
+                    db, sql: "SELECT id FROM story WHERE public_id = ?", arguments: [story.publicID])
+                startedStories.append(id!)
+            }
+            func storyID(_ reference: StoryReference) -> Int64 {
+                switch reference {
+                case .existing(let id): id
+                case .started(let index): startedStories[index]
+                }
+            }
+
+            var skippedItems: Set<String> = []
+            for item in record.newItems {
+                if try Self.insert(item, story: storyID(item.story), of: record, in: db) {
+                    summary.insertedItems += 1
+                } else {
+                    summary.alreadyStored += 1
+                    skippedItems.insert(item.publicID)
+                }
+            }
+            for update in record.updates {
+                try Self.apply(update, at: record.at, in: db)
+            }
+            for event in record.events where !skippedItems.contains(event.itemPublicID) {
+                let story = storyID(event.story)
+                try db.execute(
+                    sql: """
+                        INSERT INTO policy_event (id, type, source_id, item_id, story_id, announces_story, occurred_at, payload)
+                        VALUES (?, ?, ?, (SELECT id FROM item WHERE public_id = ?), ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        event.id, event.type, record.sourceID, event.itemPublicID, story, event.announcesStory,
+                        event.occurredAt, String(decoding: event.payload, as: UTF8.self),
+                    ])
+                if event.announcesStory {
+                    try db.execute(
+                        sql: "UPDATE story SET announced_at = ? WHERE id = ? AND announced_at IS NULL",
+                        arguments: [event.occurredAt, story])
+                }
+                summary.eventIDs.append(event.id)
+            }
+            if record.identity != nil {
+                // A document was read: the source's baseline, if it was one, is recorded.
+                try db.execute(sql: "UPDATE source SET baseline_done = 1 WHERE id = ?", arguments: [record.sourceID])
+            }
+            return summary
+        }
+    }
+
+    /// Whether the source has had its baseline fetch recorded.
+    public func isBaselined(source id: String) async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT baseline_done FROM source WHERE id = ?", arguments: [id]) ?? false
+        }
+    }
+
+    public func policyEvents(since: Date?) async throws -> [StoredPolicyEvent] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM policy_event WHERE occurred_at >= ? ORDER BY occurred_at, rowid",
+                arguments: [since ?? .distantPast]
+            ).map { row in
+                StoredPolicyEvent(
+                    id: row["id"], type: row["type"], sourceID: row["source_id"],
+                    announcesStory: row["announces_story"], occurredAt: row["occurred_at"],
+                    payload: Data((row["payload"] as String).utf8))
+            }
+        }
+    }
+
+    /// Inserts a new item with its topics, identifiers and story keys; false when its source
+    /// already holds an item under the same identity key (stored by an earlier, interrupted run).
+    private static func insert(_ item: NewItem, story: Int64, of record: PollRecord, in db: Database) throws -> Bool {
+        let bands = item.keys.simHash?.bands ?? []
+        try db.execute(
+            sql: """
+                INSERT INTO item (
+                    public_id, source_id, identity_key, identity_kind, guid, link, canonical_link, link_key, title,
+                    summary, content, language, published_at, updated_at, content_fingerprint, simhash,
+                    simhash_band0, simhash_band1, simhash_band2, simhash_band3, story_id, relevant, first_seen_at,
+                    last_changed_at, final_url, fetched_at, body_sha256, etag, last_modified)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (source_id, identity_key) DO NOTHING
+                """,
+            arguments: [
+                item.publicID, record.sourceID, item.identityKey, item.identityKind.rawValue, item.guid, item.link,
+                item.keys.canonicalLink, item.keys.linkKey, item.title, item.summary, item.content, item.language,
+                item.published, item.updated, item.keys.contentKey, item.keys.simHash?.storedValue,
+                bands.count > 0 ? bands[0] : nil, bands.count > 1 ? bands[1] : nil, bands.count > 2 ? bands[2] : nil,
+                bands.count > 3 ? bands[3] : nil, story, item.classification.relevant, record.at, record.at,
+                item.provenance?.finalURL.absoluteString, item.provenance?.fetchedAt, item.provenance?.sha256,
+                item.provenance?.etag, item.provenance?.lastModified,
+            ])
+        guard db.changesCount > 0 else { return false }
+        let id = db.lastInsertedRowID
+        try writeClassification(item.classification, ofItem: id, in: db)
+        for key in item.keys.storyKeys {
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO story_key (key, story_id, added_at) VALUES (?, ?, ?)",
+                arguments: [key, story, record.at])
+        }
+        try db.execute(sql: "UPDATE story SET last_item_at = ? WHERE id = ?", arguments: [record.at, story])
+        return true
+    }
+
+    private static func apply(_ update: ItemUpdate, at: Date, in db: Database) throws {
+        try db.execute(
+            sql: "UPDATE item SET title = ?, summary = ?, content = ?, last_changed_at = ? WHERE id = ?",
+            arguments: [update.text.title, update.text.summary, update.text.content, at, update.itemID])
+        guard let classification = update.classification else { return }
+        try db.execute(
+            sql: "UPDATE item SET relevant = ? WHERE id = ?", arguments: [classification.relevant, update.itemID])
+        try db.execute(sql: "DELETE FROM item_topic WHERE item_id = ?", arguments: [update.itemID])
+        try db.execute(sql: "DELETE FROM item_identifier WHERE item_id = ?", arguments: [update.itemID])
+        try writeClassification(classification, ofItem: update.itemID, in: db)
+    }
+
+    /// The topics that pass their thresholds, with the matched terms, and the identifiers cited.
+    private static func writeClassification(
+        _ classification: Classification, ofItem id: Int64, in db: Database
+    ) throws {
+        for topic in classification.topics where topic.passes {
+            let matched = try JSONSerialization.data(withJSONObject: topic.matched)
+            try db.execute(
+                sql: "INSERT INTO item_topic (item_id, topic_id, score, matched) VALUES (?, ?, ?, ?)",
+                arguments: [id, topic.id, topic.score, String(decoding: matched, as: UTF8.self)])
+        }
+        for identifier in classification.identifiers {
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO item_identifier (item_id, kind, value) VALUES (?, ?, ?)",
+                arguments: [id, identifier.kind.rawValue, identifier.value])
+        }
+    }
+}
+
+extension Array {
+    func chunked(into size: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
+    }
+}

@@ -1,0 +1,206 @@
+import Classification
+import Dedup
+import Feeds
+import Fetching
+import Foundation
+import Logging
+import Store
+import Testing
+
+@testable import Daemon
+
+/// The Deduplicator → Classifier → Store stages over a real SQLite store: what is announced, and what is not.
+@Suite("Ingesting polls")
+struct IngestorTests {
+    struct Fixture: ~Copyable {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-ingest-\(UUID().uuidString)")
+        let store: SQLiteEventStore
+        let ingestor: Ingestor
+        var clock = Date(timeIntervalSince1970: 1_715_300_000)
+
+        init(baseline: Bool = false) throws {
+            store = try SQLiteEventStore(stateDirectory: folder)
+            ingestor = Ingestor(
+                store: store, classifier: Classifier(topics: ConfigurationLoader().builtInTopics()),
+                baselineNewSources: baseline, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        }
+
+        deinit { try? FileManager.default.removeItem(at: folder) }
+
+        /// Records a fetch of `items` from `source`, an hour after the previous one.
+        mutating func poll(_ source: String, _ items: [ParsedItem], identity: IdentityPolicy = .auto) async throws
+            -> Ingestor.Summary
+        {
+            clock += 3600
+            var feed = ParsedFeed(format: .rss20)
+            feed.items = items
+            let url = URL(string: "https://\(source).example/feed")!
+            return try await ingestor.ingest(
+                feed, of: SourceSettings(id: source, url: url, identity: identity), state: SourceFetchState(url: url),
+                transitions: [], provenance: nil, at: clock)
+        }
+
+        func events() async throws -> [PolicyEventBody] {
+            try await store.policyEvents(since: nil).map { try PolicyEventBody.decode($0.payload) }
+        }
+    }
+
+    static func item(
+        id: String?, title: String, summary: String, link: String,
+        published: Date? = Date(timeIntervalSince1970: 1_715_000_000)
+    ) -> ParsedItem {
+        var item = ParsedItem()
+        item.id = id
+        item.title = title
+        item.summary = summary
+        item.link = link
+        item.published = published
+        return item
+    }
+
+    static let entityList = item(
+        id: "bis-2024-05-09", title: "Commerce Adds 37 Chinese Entities to the Entity List",
+        summary: "The Bureau of Industry and Security added 37 entities to the Entity List for supporting China's "
+            + "military modernization and its quantum computing efforts, imposing license requirements on exports.",
+        link: "https://www.bis.gov/press-release/commerce-adds-37-entities")
+
+    @Test("a relevant new item is announced once, with its topics, identifiers and story")
+    func createdEvent() async throws {
+        var fixture = try Fixture()
+        let first = try await fixture.poll("bis-press", [Self.entityList])
+        #expect(first.newItems == 1 && first.newRelevantItems == 1)
+        let again = try await fixture.poll("bis-press", [Self.entityList])
+        #expect(again.newItems == 0)
+        let events = try await fixture.events()
+        #expect(events.count == 1)
+        let event = try #require(events.first)
+        #expect(event.type == "policy_item.created")
+        #expect(event.id.hasPrefix("evt_") && event.item.id.hasPrefix("itm_") && event.story.id.hasPrefix("sty_"))
+        #expect(event.item.source == "bis-press" && event.story.sources == ["bis-press"] && event.story.new)
+        #expect(event.topics.contains { $0.id == "entity-list-sanctions" })
+    }
+
+    @Test("a new source's first fetch is a baseline: stored, not announced")
+    func baseline() async throws {
+        var fixture = try Fixture(baseline: true)
+        let first = try await fixture.poll("bis-press", [Self.entityList])
+        #expect(first.baseline && first.newItems == 1)
+        var next = Self.entityList
+        next.id = "bis-2024-06-01"
+        next.title = "Commerce Tightens Export Controls on Advanced AI Chips to China"
+        next.summary = "BIS issued an interim final rule adding license requirements for advanced computing items."
+        next.link = "https://www.bis.gov/press-release/ai-chips"
+        let second = try await fixture.poll("bis-press", [next, Self.entityList])
+        #expect(!second.baseline && second.newItems == 1)
+        #expect(try await fixture.events().map(\.item.title) == [next.title])
+    }
+
+    @Test("a feed whose guids change on every fetch produces no new events")
+    func churningGuids() async throws {
+        var fixture = try Fixture()
+        func fetch(_ round: Int) -> [ParsedItem] {
+            (1...3).map { number in
+                Self.item(
+                    id: "urn:uuid:\(round)-\(number)",
+                    title: "Commerce adds entities to the Entity List, case \(number)",
+                    summary: "BIS imposed export license requirements on \(number * 7) Chinese chip firms.",
+                    link: "https://www.bis.gov/press/\(number)")
+            }
+        }
+        _ = try await fixture.poll("churn", fetch(1))
+        let before = try await fixture.events().count
+        for round in 2...4 {
+            let summary = try await fixture.poll("churn", fetch(round))
+            #expect(summary.newItems == 0)
+        }
+        #expect(try await fixture.events().count == before)
+        #expect(try await fixture.store.learnedIdentity(ofSource: "churn") == .link)
+    }
+
+    @Test("the same wire story from three outlets is one story, announced once")
+    func wireStory() async throws {
+        var fixture = try Fixture()
+        let lead =
+            "The U.S. Commerce Department on Thursday added 37 Chinese entities to its export blacklist, the Entity "
+            + "List, citing support for China's military modernization and quantum computing efforts."
+        let title = "US adds 37 Chinese entities to export blacklist over military, quantum ties"
+        _ = try await fixture.poll(
+            "reuters",
+            [Self.item(id: "r1", title: title + " - Reuters", summary: lead, link: "https://www.reuters.com/t/1")])
+        _ = try await fixture.poll(
+            "yahoo",
+            [
+                Self.item(
+                    id: "y1", title: title, summary: lead + " The move follows pressure from lawmakers in Congress.",
+                    link: "https://finance.yahoo.com/n/1?utm_source=rss")
+            ])
+        _ = try await fixture.poll(
+            "ap", [Self.item(id: "a1", title: title + " | AP News", summary: lead, link: "https://apnews.com/a/1")])
+        let events = try await fixture.events()
+        #expect(events.count == 3)
+        #expect(events.filter(\.story.new).count == 1)
+        #expect(Set(events.map(\.story.id)).count == 1)
+        #expect(events.last?.story.sources == ["reuters", "yahoo", "ap"])
+    }
+
+    @Test("an English and a Chinese report of one Federal Register document share a story")
+    func identifierJoin() async throws {
+        var fixture = try Fixture()
+        _ = try await fixture.poll(
+            "fr-bis",
+            [
+                Self.item(
+                    id: "2024-07004",
+                    title: "Implementation of Additional Export Controls: Certain Advanced Computing Items",
+                    summary: "BIS issues an interim final rule (FR Doc. 2024-07004) revising export controls on "
+                        + "advanced computing items and semiconductor manufacturing items.",
+                    link: "https://www.federalregister.gov/d/2024-07004")
+            ])
+        _ = try await fixture.poll(
+            "mofcom",
+            [
+                Self.item(
+                    id: "zh-1", title: "商务部新闻发言人就美方出口管制规则答记者问",
+                    summary: "美方发布暂行最终规则（FR Doc. 2024-07004），进一步收紧对华芯片出口管制，中方坚决反对。",
+                    link: "https://www.mofcom.gov.cn/xwfb/2024/0405.html")
+            ])
+        let events = try await fixture.events()
+        #expect(events.count == 2)
+        #expect(Set(events.map(\.story.id)).count == 1)
+        #expect(events.map(\.story.new) == [true, false])
+    }
+
+    @Test("re-dating an old item announces nothing; a real edit announces one update")
+    func redatingAndEditing() async throws {
+        var fixture = try Fixture()
+        _ = try await fixture.poll("bis-press", [Self.entityList])
+        var redated = Self.entityList
+        redated.published = Date(timeIntervalSince1970: 1_716_000_000)
+        redated.summary = "<p>" + (Self.entityList.summary ?? "") + "</p>\n"
+        #expect(try await fixture.poll("bis-press", [redated]).updatedItems == 0)
+        #expect(try await fixture.events().count == 1)
+
+        var edited = redated
+        edited.summary = (Self.entityList.summary ?? "") + " The rule takes effect on May 15, 2024."
+        let summary = try await fixture.poll("bis-press", [edited])
+        #expect(summary.updatedItems == 1)
+        let events = try await fixture.events()
+        #expect(events.map(\.type) == ["policy_item.created", "policy_item.updated"])
+        #expect(events[1].item.id == events[0].item.id && events[1].story.id == events[0].story.id)
+        #expect(events[1].changes.map(\.field) == ["summary"])
+        #expect(try await fixture.poll("bis-press", [edited]).updatedItems == 0)
+    }
+
+    @Test("an irrelevant item is stored and never announced")
+    func irrelevant() async throws {
+        var fixture = try Fixture()
+        let summary = try await fixture.poll(
+            "bakery",
+            [
+                Self.item(
+                    id: "c", title: "New chocolate chips recipe", summary: "Bake at 180 degrees.", link: "https://b/1")
+            ])
+        #expect(summary.newItems == 1 && summary.newRelevantItems == 0)
+        #expect(try await fixture.events().isEmpty)
+    }
+}

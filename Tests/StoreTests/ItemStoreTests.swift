@@ -1,0 +1,83 @@
+import Classification
+import Dedup
+import Fetching
+import Foundation
+import Testing
+
+@testable import Store
+
+@Suite("SQLite store: items, stories, events")
+struct ItemStoreTests {
+    struct StateFolder: ~Copyable {
+        let url = FileManager.default.temporaryDirectory.appending(path: "ew-items-\(UUID().uuidString)/state")
+        deinit { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+    }
+
+    static let now = Date(timeIntervalSince1970: 1_715_300_000)
+
+    /// A poll that stores one new item starting its own story, with its created event.
+    static func record(guid: String, title: String, at: Date = now) throws -> PollRecord {
+        let url = URL(string: "https://www.bis.gov/rss")!
+        let dedupItem = DedupItem(guid: guid, link: "https://www.bis.gov/\(guid)", title: title)
+        let keys = ItemKeys(dedupItem)
+        let publicID = ItemKeys.publicItemID(source: "bis", identityKey: keys.guidKey!)
+        var record = PollRecord(
+            sourceID: "bis", kind: "feed", state: SourceFetchState(url: url),
+            identity: IdentityChoice(kind: .guid, reason: nil, switched: false), at: at)
+        record.newStories = [
+            NewStory(publicID: ItemKeys.publicStoryID(foundedBy: publicID), title: title, simHash: keys.simHash)
+        ]
+        record.newItems = [
+            NewItem(
+                publicID: publicID, identityKey: keys.guidKey!, identityKind: .guid, keys: keys, guid: guid,
+                link: dedupItem.link, title: title, summary: nil, content: nil, language: "en", published: nil,
+                updated: nil, classification: Classifier(topics: []).classify(title: title, summary: ""),
+                story: .started(0), provenance: nil)
+        ]
+        record.events = [
+            PolicyEvent(
+                id: "evt_\(guid)", type: "policy_item.created", itemPublicID: publicID, story: .started(0),
+                announcesStory: true, occurredAt: at, payload: Data("{}".utf8))
+        ]
+        return record
+    }
+
+    @Test("committing the same poll twice (a crash and restart before the state was saved) stores nothing twice")
+    func secondCommitIsHarmless() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let record = try Self.record(guid: "a", title: "Commerce adds entities to the Entity List")
+        let first = try await store.commit(record)
+        #expect(first.insertedItems == 1 && first.eventIDs == ["evt_a"])
+
+        var replay = record
+        replay.events[0].id = "evt_a-replayed"
+        let second = try await store.commit(replay)
+        #expect(second.insertedItems == 0 && second.alreadyStored == 1 && second.eventIDs.isEmpty)
+        #expect(try await store.policyEvents(since: nil).map(\.id) == ["evt_a"])
+        #expect(try await store.isBaselined(source: "bis"))
+        #expect(try await store.learnedIdentity(ofSource: "bis") == .guid)
+    }
+
+    @Test("known items are found by any of their keys; stories by band within the window, and by identifier")
+    func lookups() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let title = "Commerce adds 37 Chinese entities to the Entity List"
+        _ = try await store.commit(try Self.record(guid: "a", title: title))
+
+        let sameLink = ItemKeys(DedupItem(guid: "changed", link: "http://www.bis.gov/a?utm_source=x", title: "other"))
+        let known = try await store.knownItems(ofSource: "bis", matching: [sameLink])
+        #expect(known.map(\.text.title) == [title])
+        #expect(known.first?.publicID?.hasPrefix("itm_") == true && known.first?.storyID != nil)
+        #expect(try await store.knownItems(ofSource: "other", matching: [sameLink]).isEmpty)
+
+        let keys = ItemKeys(DedupItem(guid: "b", link: "https://x/b", title: title + " - Reuters"))
+        let candidates = try await store.storyCandidates(for: keys, since: Self.now.addingTimeInterval(-3600))
+        #expect(!candidates.isEmpty && candidates.allSatisfy { $0.simHash != nil })
+        #expect(try await store.storyCandidates(for: keys, since: Self.now.addingTimeInterval(1)).isEmpty)
+
+        let story = try #require(try await store.story(id: candidates[0].storyID))
+        #expect(story.sources == ["bis"] && story.announced && story.publicID.hasPrefix("sty_"))
+    }
+}
