@@ -62,6 +62,10 @@ let package = Package(
         .executableTarget(
             name: "classify-benchmark", dependencies: ["Classification", "Daemon"], path: "Benchmarks/ClassifyBenchmark"),
         // Benchmarks/parse.sh: FeedParser beside a raw libxml2 SAX pass over the same corpus.
+        // Benchmarks/dedup.sh: story grouping precision and recall, and lookup time against a large store.
+        .executableTarget(
+            name: "dedup-benchmark", dependencies: ["Classification", "Dedup", "Fetching", "Store"],
+            path: "Benchmarks/DedupBenchmark"),
         .executableTarget(name: "parse-benchmark", dependencies: ["Feeds", "CLibXML2"], path: "Benchmarks/ParseBenchmark"),
 
         .testTarget(name: "FetchingTests", dependencies: ["Fetching", "TestSupport"], resources: [.copy("Fixtures")]),

@@ -161,7 +161,7 @@ public actor Ingestor {
                     case .started(let index): -Int64(index) - 1
                     }
                 return StoryCandidate(
-                    storyID: id, simHash: stored.keys.simHash,
+                    storyID: id, simHash: stored.keys.simHash, headlineNumbers: stored.keys.headlineNumbers,
                     sharedKeys: Set(stored.keys.storyKeys).intersection(keys.storyKeys).sorted())
             }
         }

@@ -61,6 +61,8 @@ public struct ItemKeys: Sendable, Equatable {
     public var contentKey: String
     /// The story fingerprint of the title and summary.
     public var simHash: SimHash?
+    /// The numbers of the headline (``StoryText/headlineNumbers(_:)``), 0 when none.
+    public var headlineNumbers: UInt32
     /// The identifier keys that tie this item to a story whatever its language (``storyKeys(for:)``).
     public var storyKeys: [String]
 
@@ -76,6 +78,7 @@ public struct ItemKeys: Sendable, Equatable {
         }
         contentKey = "content:" + StableHash.hex(content.utf8)
         simHash = StoryText.simHash(title: item.title, summary: item.summary ?? item.content)
+        headlineNumbers = StoryText.headlineNumbers(item.title)
         storyKeys = Self.storyKeys(for: item.identifiers)
     }
 

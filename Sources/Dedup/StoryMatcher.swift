@@ -7,13 +7,16 @@ public struct StoryCandidate: Sendable, Equatable {
     public var storyID: Int64
     /// The fingerprint of one of its items, when the candidate came from the band index.
     public var simHash: SimHash?
+    /// That item's headline numbers (0 when none).
+    public var headlineNumbers: UInt32
     /// The story keys it shares with the new item, when it came from the key index.
     public var sharedKeys: [String]
 
     /// Creates a candidate.
-    public init(storyID: Int64, simHash: SimHash? = nil, sharedKeys: [String] = []) {
+    public init(storyID: Int64, simHash: SimHash? = nil, headlineNumbers: UInt32 = 0, sharedKeys: [String] = []) {
         self.storyID = storyID
         self.simHash = simHash
+        self.headlineNumbers = headlineNumbers
         self.sharedKeys = sharedKeys
     }
 }
@@ -36,7 +39,8 @@ public enum StoryDecision: Sendable, Equatable {
 
 /// Groups reports of one event across sources and languages (DESIGN.md §1, stories): an item joins
 /// a recent story when both cite the same specific regulatory identifier, or else when their
-/// fingerprints are at most ``maximumDistance`` bits apart; the closest story wins, the oldest on a tie.
+/// fingerprints are at most ``maximumDistance`` bits apart and their headlines do not cite different
+/// numbers; the closest story wins, the oldest on a tie.
 public struct StoryMatcher: Sendable {
     /// The largest Hamming distance that still joins a story.
     public var maximumDistance: Int
@@ -64,6 +68,11 @@ public struct StoryMatcher: Sendable {
         var best: (storyID: Int64, distance: Int)?
         for candidate in candidates {
             guard let other = candidate.simHash else { continue }
+            if keys.headlineNumbers != 0, candidate.headlineNumbers != 0,
+                keys.headlineNumbers != candidate.headlineNumbers
+            {
+                continue
+            }
             let distance = fingerprint.distance(to: other)
             guard distance <= maximumDistance else { continue }
             if best == nil || (distance, candidate.storyID) < (best!.distance, best!.storyID) {

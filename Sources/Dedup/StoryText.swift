@@ -20,12 +20,20 @@ public enum StoryText {
     /// The fingerprint of an item's title and summary, or nil when neither has any text.
     public static func simHash(title: String, summary: String?) -> SimHash? {
         let headline = tokens(of: TextNormalizer.normalize(headlineCore(title)))
-        var lead = tokens(of: TextNormalizer.normalize(firstSentence(of: summary ?? "")))
-        lead = cutLead(lead)
+        let lead = cutLead(tokens(of: withoutDateline(firstSentence(of: TextNormalizer.normalize(summary ?? "")))))
         var features: [(hash: UInt64, weight: Int)] = []
         addFeatures(of: headline, weight: headlineWeight, to: &features)
         addFeatures(of: lead, weight: 1, to: &features)
         return SimHash(features: features)
+    }
+
+    /// A hash of the numbers in the headline, in order (`37`; `2024 5 22`), or 0 when it has none.
+    /// Wire copies of a story keep its headline's numbers; a series (daily briefings, numbered
+    /// announcements, "Commerce adds 12 entities…") differs mostly in them.
+    public static func headlineNumbers(_ title: String) -> UInt32 {
+        let normalized = TextNormalizer.normalize(headlineCore(title))
+        let numbers = normalized.split(whereSeparator: { !$0.isASCII || !$0.isNumber }).joined(separator: " ")
+        return numbers.isEmpty ? 0 : UInt32(truncatingIfNeeded: StableHash.hash(numbers.utf8) | 1)
     }
 
     /// The headline with an outlet's name after a separator (` - Reuters`, `| AP News`, `_新华网`)
@@ -41,7 +49,8 @@ public enum StoryText {
             guard let range = core.range(of: separator, options: .backwards) else { continue }
             let outlet = core[range.upperBound...]
             let rest = core[..<range.lowerBound]
-            if isShortLabel(outlet), rest.count >= 8 {
+            let restIsLongEnough = rest.unicodeScalars.contains { isHan($0) } ? rest.count >= 5 : rest.count >= 8
+            if isShortLabel(outlet), restIsLongEnough {
                 core = rest
                 break
             }
@@ -61,8 +70,7 @@ public enum StoryText {
         return isChinese ? trimmed.count <= 12 : trimmed.split(separator: " ").count <= 4
     }
 
-    /// Up to the first sentence end (`.`, `!`, `?` before a space, or `。！？`), markup included;
-    /// the normaliser removes it.
+    /// Up to the first sentence end (`.`, `!`, `?` before a space, or `。！？`) of normalised text.
     static func firstSentence(of text: String) -> String {
         var previousWasEnd = false
         var end = text.endIndex
@@ -79,6 +87,23 @@ public enum StoryText {
             previousWasEnd = character == "." || character == "!" || character == "?"
         }
         return String(text[..<end])
+    }
+
+    /// A lead without its dateline: `washington (reuters) - `, `beijing, may 10 (xinhua) -- `,
+    /// `新华社北京5月10日电（记者 张三）`. Outlets that run a wire story add or drop it.
+    static func withoutDateline(_ lead: String) -> String {
+        let head = lead.prefix(80)
+        for separator in [" - ", " -- ", " — ", " – "] {
+            if let range = head.range(of: separator), head[..<range.lowerBound].split(separator: " ").count <= 6 {
+                return String(lead[range.upperBound...])
+            }
+        }
+        if let wire = head.prefix(24).firstIndex(of: "电") {
+            var rest = lead[lead.index(after: wire)...]
+            if rest.first == "(", let close = rest.firstIndex(of: ")") { rest = rest[rest.index(after: close)...] }
+            return String(rest).trimmingWhitespace
+        }
+        return lead
     }
 
     /// A word of Latin text or one Chinese character.

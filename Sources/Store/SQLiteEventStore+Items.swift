@@ -55,14 +55,17 @@ extension SQLiteEventStore {
                     let rows = try Row.fetchAll(
                         db,
                         sql: """
-                            SELECT story_id, simhash FROM item
+                            SELECT story_id, simhash, headline_numbers FROM item
                             WHERE simhash_band\(band) = ? AND first_seen_at >= ? AND story_id IS NOT NULL
                             """,
                         arguments: [value, since])
                     for row in rows {
                         let bits: Int64 = row["simhash"]
+                        let numbers: Int64 = row["headline_numbers"] ?? 0
                         candidates.append(
-                            StoryCandidate(storyID: row["story_id"], simHash: SimHash(bits: UInt64(bitPattern: bits))))
+                            StoryCandidate(
+                                storyID: row["story_id"], simHash: SimHash(bits: UInt64(bitPattern: bits)),
+                                headlineNumbers: UInt32(truncatingIfNeeded: numbers)))
                     }
                 }
             }
@@ -197,9 +200,9 @@ extension SQLiteEventStore {
                 INSERT INTO item (
                     public_id, source_id, identity_key, identity_kind, guid, link, canonical_link, link_key, title,
                     summary, content, language, published_at, updated_at, content_fingerprint, simhash,
-                    simhash_band0, simhash_band1, simhash_band2, simhash_band3, story_id, relevant, first_seen_at,
+                    simhash_band0, simhash_band1, simhash_band2, simhash_band3, headline_numbers, story_id, relevant, first_seen_at,
                     last_changed_at, final_url, fetched_at, body_sha256, etag, last_modified)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (source_id, identity_key) DO NOTHING
                 """,
             arguments: [
@@ -207,7 +210,8 @@ extension SQLiteEventStore {
                 item.keys.canonicalLink, item.keys.linkKey, item.title, item.summary, item.content, item.language,
                 item.published, item.updated, item.keys.contentKey, item.keys.simHash?.storedValue,
                 bands.count > 0 ? bands[0] : nil, bands.count > 1 ? bands[1] : nil, bands.count > 2 ? bands[2] : nil,
-                bands.count > 3 ? bands[3] : nil, story, item.classification.relevant, record.at, record.at,
+                bands.count > 3 ? bands[3] : nil, Int64(item.keys.headlineNumbers), story, item.classification.relevant,
+                record.at, record.at,
                 item.provenance?.finalURL.absoluteString, item.provenance?.fetchedAt, item.provenance?.sha256,
                 item.provenance?.etag, item.provenance?.lastModified,
             ])

@@ -215,6 +215,7 @@ enum Schema {
             table.add(column: "public_id", .text)
             table.add(column: "link_key", .text)
             for band in 0..<4 { table.add(column: "simhash_band\(band)", .integer) }
+            table.add(column: "headline_numbers", .integer)
         }
         try db.create(index: "item_on_public_id", on: "item", columns: ["public_id"], options: .unique)
         try db.create(index: "item_on_source_link_key", on: "item", columns: ["source_id", "link_key"])
