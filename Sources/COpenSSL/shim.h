@@ -18,6 +18,13 @@ static inline int ew_sha256(const void *data, size_t length, unsigned char out[3
     return EVP_Digest(data, length, out, &size, EVP_sha256(), NULL) == 1 && size == 32;
 }
 
+/// HMAC-SHA256 of `length` bytes under `key` into `out` (32 bytes). Returns 1 on success.
+static inline int ew_hmac_sha256(const void *key, size_t key_length, const void *data, size_t length,
+                                 unsigned char out[32]) {
+    unsigned int size = 0;
+    return HMAC(EVP_sha256(), key, (int)key_length, data, length, out, &size) != NULL && size == 32;
+}
+
 /// `SHA256_DIGEST_LENGTH` is a macro.
 static inline int ew_sha256_length(void) {
     return SHA256_DIGEST_LENGTH;

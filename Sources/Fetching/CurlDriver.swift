@@ -8,6 +8,8 @@ struct Exchange: Sendable {
         var url: URL
         var headers: [(name: String, value: String)]
         var timeout: Duration
+        /// A body to POST; nil for a GET.
+        var body: Data? = nil
     }
 
     struct Response: Sendable {

@@ -145,3 +145,17 @@ public struct FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         return "fetching \(url.absoluteString) failed\(detail): \(message)"
     }
 }
+
+/// The answer to a POST (``HTTPFetcher/post(_:to:headers:timeout:)``).
+public struct PostResponse: Sendable, Equatable {
+    /// The HTTP status.
+    public var status: Int
+    /// The response body (bounded by `max_body_size`).
+    public var body: Data
+    /// `Retry-After`, as an instant.
+    public var retryAfter: Date?
+    /// Where a 3xx pointed.
+    public var location: String?
+    /// How long the exchange took.
+    public var duration: Duration
+}

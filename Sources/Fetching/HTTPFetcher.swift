@@ -104,6 +104,32 @@ public final class HTTPFetcher: Sendable {
         }
     }
 
+    /// POSTs `body` to `url` once (a webhook delivery): no redirects followed, the same address
+    /// checks as a fetch, the response body kept up to `maxBodyBytes`.
+    ///
+    /// - Returns: the response, whatever its status; or the transport failure.
+    /// - Throws: `CancellationError` when the calling task is cancelled; the transfer is stopped.
+    public func post(
+        _ body: Data, to url: URL, headers: [(name: String, value: String)], timeout: Duration
+    ) async throws -> Result<PostResponse, FetchError> {
+        guard Self.isHTTP(url) else {
+            return .failure(FetchError(code: .scheme, url: url, message: "only http and https URLs are posted to"))
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            let response = try await driver.perform(
+                Exchange.Request(url: url, headers: headers, timeout: timeout, body: body))
+            return .success(
+                PostResponse(
+                    status: response.status, body: response.body,
+                    retryAfter: response.headers["retry-after"].flatMap { HTTPDate.retryAfter($0, now: Date()) },
+                    location: response.redirectURL, duration: clock.now - start))
+        } catch let failure as Exchange.Failure {
+            return .failure(error(for: failure, url: url))
+        }
+    }
+
     private func error(for failure: Exchange.Failure, url: URL) -> FetchError {
         switch failure {
         case .bodyTooLarge(let limit):

@@ -54,6 +54,16 @@ final class Transfer {
         // Refuses at once a body whose announced size is too large; the write callback caps the rest.
         ew_easy_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(configuration.maxBodyBytes))
         ew_easy_setopt_string(easy, CURLOPT_USERAGENT, configuration.userAgent)
+        if let body = request.body {
+            // COPYPOSTFIELDS copies the bytes now (the size must be set first) and makes this a POST.
+            ew_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            _ = body.withUnsafeBytes { bytes in
+                ew_easy_setopt_pointer(
+                    easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+            }
+            // No "Expect: 100-continue" round trip: webhook bodies are small.
+            headerList = curl_slist_append(headerList, "Expect:")
+        }
         for header in request.headers {
             headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
         }
