@@ -46,6 +46,48 @@ public protocol EventStore: Sendable {
 
     /// The policy events raised since `since` (all when nil), oldest first.
     func policyEvents(since: Date?) async throws -> [StoredPolicyEvent]
+
+    // MARK: The outbox
+
+    /// Adds messages to the outbox outside a poll (`digest.created`); a message already there is kept.
+    func enqueue(_ messages: [OutboxMessage], at now: Date) async throws
+
+    /// Pending rows whose next attempt is due, oldest first.
+    func dueDeliveries(at now: Date, limit: Int) async throws -> [OutboxEntry]
+
+    /// When the next pending row falls due, nil when none is pending.
+    func nextDeliveryTime() async throws -> Date?
+
+    /// Records an attempt and moves its row to sent, a later retry, or the dead letters.
+    func record(
+        _ attempt: DeliveryAttempt, ofEvent eventID: String, webhook webhookID: String, resolution: DeliveryResolution
+    ) async throws
+
+    /// Replaces pending rows of a webhook by one batch row (`event_type` `batch`) carrying them.
+    func batch(_ eventIDs: [String], forWebhook webhookID: String, as batchID: String, payload: Data, at now: Date)
+        async throws
+
+    /// When attempts were made to a webhook since `since` (its rate limit's window).
+    func attempts(ofWebhook webhookID: String, since: Date) async throws -> [Date]
+
+    /// Outbox rows, newest first; only the dead letters when `failedOnly`.
+    func outbox(failedOnly: Bool, limit: Int) async throws -> [OutboxEntry]
+
+    /// Puts dead letters back to pending, due now: one event's (for every webhook), or all.
+    /// - Returns: how many rows were requeued.
+    func requeue(eventID: String?, at now: Date) async throws -> Int
+
+    /// Disables a webhook whose receiver answered 410, dead-lettering its pending rows.
+    func disableWebhook(_ id: String, urlSHA256: String, reason: String, at now: Date) async throws
+
+    /// The disabled webhooks and why; one whose URL (by hash) changed since is enabled again.
+    func disabledWebhooks(currentURLs: [String: String]) async throws -> [String: String]
+
+    /// Each webhook's outbox counts and state.
+    func webhookStatuses() async throws -> [WebhookStatus]
+
+    /// The attempts made for an event, oldest first.
+    func deliveryAttempts(ofEvent eventID: String) async throws -> [DeliveryAttempt]
 }
 
 /// A source as the store knows it.

@@ -130,21 +130,12 @@ public struct PolicyEventBody: Codable, Sendable, Equatable {
 
     /// The body as JSON: sorted keys, RFC 3339 dates, nulls written out, `/` not escaped.
     public func encoded() throws -> Data {
-        try Self.encoder.encode(self)
+        try EventJSON.encoder.encode(self)
     }
 
     /// Reads a body back.
     public static func decode(_ data: Data) throws -> PolicyEventBody {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(PolicyEventBody.self, from: data)
-    }
-
-    private static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
+        try EventJSON.decoder.decode(PolicyEventBody.self, from: data)
     }
 }
 
@@ -169,5 +160,89 @@ extension PolicyEventBody.Provenance {
         try container.encode(finalURL, forKey: .finalURL)
         try container.encode(fetchedAt, forKey: .fetchedAt)
         try container.encode(sha256, forKey: .sha256)
+    }
+}
+
+/// The JSON of a source health event (`source.down`, `source.recovered`, `source.retired`,
+/// `source.parse_empty`), version 1.
+public struct SourceEventBody: Codable, Sendable, Equatable {
+    /// The source it is about.
+    public struct Source: Codable, Sendable, Equatable {
+        public var id: String
+        public var url: String
+        /// `ok`, `failing`, `empty` or `retired` after the transition.
+        public var health: String
+        /// Why, in words (the failure that crossed the threshold).
+        public var reason: String?
+        public var consecutiveFailures: Int
+
+        /// Creates a source entry.
+        public init(id: String, url: String, health: String, reason: String?, consecutiveFailures: Int) {
+            self.id = id
+            self.url = url
+            self.health = health
+            self.reason = reason
+            self.consecutiveFailures = consecutiveFailures
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, url, health, reason
+            case consecutiveFailures = "consecutive_failures"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(url, forKey: .url)
+            try container.encode(health, forKey: .health)
+            try container.encode(reason, forKey: .reason)
+            try container.encode(consecutiveFailures, forKey: .consecutiveFailures)
+        }
+    }
+
+    public var version = 1
+    public var type: String
+    public var id: String
+    public var occurredAt: Date
+    public var source: Source
+
+    /// Creates a source event body.
+    public init(type: String, id: String, occurredAt: Date, source: Source) {
+        self.type = type
+        self.id = id
+        self.occurredAt = occurredAt
+        self.source = source
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, type, id
+        case occurredAt = "occurred_at"
+        case source
+    }
+
+    /// The body as JSON, encoded as ``PolicyEventBody/encoded()`` is.
+    public func encoded() throws -> Data { try EventJSON.encoder.encode(self) }
+
+    /// Reads a body back.
+    public static func decode(_ data: Data) throws -> SourceEventBody {
+        try EventJSON.decoder.decode(SourceEventBody.self, from: data)
+    }
+}
+
+/// The JSON coders every event body shares: sorted keys, RFC 3339 dates, `/` unescaped.
+public enum EventJSON {
+    /// The encoder.
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    /// The decoder.
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
     }
 }

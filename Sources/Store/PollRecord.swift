@@ -27,6 +27,8 @@ public struct PollRecord: Sendable {
     public var updates: [ItemUpdate] = []
     /// The `policy_item.*` events this poll raises.
     public var events: [PolicyEvent] = []
+    /// What goes to webhooks: the events above that some webhook wants, and health transitions.
+    public var outbox: [OutboxMessage] = []
     /// When the poll happened: every row's time.
     public var at: Date
 

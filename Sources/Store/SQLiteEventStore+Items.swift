@@ -51,22 +51,22 @@ extension SQLiteEventStore {
         try await pool.read { db in
             var candidates: [StoryCandidate] = []
             if let simHash = keys.simHash {
-                for (band, value) in simHash.bands.enumerated() {
-                    let rows = try Row.fetchAll(
-                        db,
-                        sql: """
-                            SELECT story_id, simhash, headline_numbers FROM item
-                            WHERE simhash_band\(band) = ? AND first_seen_at >= ? AND story_id IS NOT NULL
-                            """,
-                        arguments: [value, since])
-                    for row in rows {
-                        let bits: Int64 = row["simhash"]
-                        let numbers: Int64 = row["headline_numbers"] ?? 0
-                        candidates.append(
-                            StoryCandidate(
-                                storyID: row["story_id"], simHash: SimHash(bits: UInt64(bitPattern: bits)),
-                                headlineNumbers: UInt32(truncatingIfNeeded: numbers)))
-                    }
+                // One cached statement for the four bands: each arm reads its band's index.
+                let statement = try db.cachedStatement(
+                    sql: (0..<SimHash.bandCount).map { band in
+                        """
+                        SELECT story_id, simhash, headline_numbers FROM item
+                        WHERE simhash_band\(band) = ? AND first_seen_at >= ? AND story_id IS NOT NULL
+                        """
+                    }.joined(separator: " UNION ALL "))
+                let arguments = simHash.bands.flatMap { [$0.databaseValue, since.databaseValue] }
+                for row in try Row.fetchAll(statement, arguments: StatementArguments(arguments)) {
+                    let bits: Int64 = row["simhash"]
+                    let numbers: Int64 = row["headline_numbers"] ?? 0
+                    candidates.append(
+                        StoryCandidate(
+                            storyID: row["story_id"], simHash: SimHash(bits: UInt64(bitPattern: bits)),
+                            headlineNumbers: UInt32(truncatingIfNeeded: numbers)))
                 }
             }
             if !keys.storyKeys.isEmpty {
@@ -161,6 +161,9 @@ extension SQLiteEventStore {
                         arguments: [event.occurredAt, story])
                 }
                 summary.eventIDs.append(event.id)
+            }
+            for message in record.outbox where !skippedItems.contains(message.itemPublicID ?? "") {
+                try Self.insert(message, at: record.at, in: db)
             }
             if record.identity != nil {
                 // A document was read: the source's baseline, if it was one, is recorded.

@@ -251,5 +251,51 @@ enum Schema {
         }
         try db.create(index: "policy_event_on_occurred_at", on: "policy_event", columns: ["occurred_at"])
         try db.create(index: "policy_event_on_item_id", on: "policy_event", columns: ["item_id"])
+
+        // The outbox of v2 had no batches and no per-webhook state; nothing wrote to it before this
+        // version, so it is replaced rather than rebuilt.
+        try db.drop(table: "delivery_attempt")
+        try db.drop(table: "outbox")
+        try db.create(table: "outbox") { table in
+            table.column("event_id", .text).notNull()
+            table.column("webhook_id", .text).notNull()
+            table.column("event_type", .text).notNull()
+            // The event's JSON (DESIGN.md §7), rendered into the webhook's format when sent.
+            table.column("payload", .blob).notNull()
+            // pending → sent | dead; an event that went out inside a batch is `batched` (the batch
+            // is a row of its own, event_type `batch`).
+            table.column("state", .text).notNull().defaults(to: "pending")
+                .check { ["pending", "sent", "dead", "batched"].contains($0) }
+            table.column("attempts", .integer).notNull().defaults(to: 0)
+            table.column("next_attempt_at", .datetime).notNull()
+            table.column("created_at", .datetime).notNull()
+            table.column("sent_at", .datetime)
+            table.column("last_status", .integer)
+            table.column("last_error", .text)
+            table.column("batch_id", .text)
+            table.primaryKey(["event_id", "webhook_id"])
+        }
+        try db.create(index: "outbox_on_due", on: "outbox", columns: ["state", "next_attempt_at"])
+
+        try db.create(table: "delivery_attempt") { table in
+            table.autoIncrementedPrimaryKey("id")
+            table.column("event_id", .text).notNull()
+            table.column("webhook_id", .text).notNull()
+            table.column("attempted_at", .datetime).notNull()
+            table.column("status", .integer)
+            table.column("duration_ms", .integer).notNull()
+            table.column("error", .text)
+            table.foreignKey(["event_id", "webhook_id"], references: "outbox", onDelete: .cascade)
+        }
+        try db.create(
+            index: "delivery_attempt_on_webhook", on: "delivery_attempt", columns: ["webhook_id", "attempted_at"])
+
+        // A webhook the receiver said is gone (410): disabled until its URL changes.
+        try db.create(table: "webhook_state") { table in
+            table.primaryKey("id", .text)
+            table.column("url_sha256", .text).notNull()
+            table.column("disabled_at", .datetime)
+            table.column("disabled_reason", .text)
+        }
     }
 }

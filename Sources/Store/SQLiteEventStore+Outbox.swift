@@ -1,0 +1,226 @@
+public import Foundation
+internal import GRDB
+
+extension SQLiteEventStore {
+    public func dueDeliveries(at now: Date, limit: Int) async throws -> [OutboxEntry] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
+                    ORDER BY next_attempt_at, created_at, rowid LIMIT ?
+                    """,
+                arguments: [now, limit]
+            ).map(Self.entry)
+        }
+    }
+
+    public func nextDeliveryTime() async throws -> Date? {
+        try await pool.read { db in
+            try Date.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'")
+        }
+    }
+
+    public func record(
+        _ attempt: DeliveryAttempt, ofEvent eventID: String, webhook webhookID: String,
+        resolution: DeliveryResolution
+    ) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO delivery_attempt (event_id, webhook_id, attempted_at, status, duration_ms, error)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    eventID, webhookID, attempt.at, attempt.status,
+                    Int(attempt.duration.components.seconds * 1000)
+                        + Int(attempt.duration.components.attoseconds / 1_000_000_000_000_000),
+                    attempt.error,
+                ])
+            let (state, next, sentAt): (String, Date?, Date?) =
+                switch resolution {
+                case .sent: ("sent", nil, attempt.at)
+                case .retry(let at): ("pending", at, nil)
+                case .dead: ("dead", nil, nil)
+                }
+            try db.execute(
+                sql: """
+                    UPDATE outbox SET state = ?, attempts = attempts + 1, next_attempt_at = COALESCE(?, next_attempt_at),
+                        sent_at = ?, last_status = ?, last_error = ?
+                    WHERE event_id = ? AND webhook_id = ?
+                    """,
+                arguments: [state, next, sentAt, attempt.status, attempt.error, eventID, webhookID])
+            if resolution == .sent {
+                // The events a batch carried are delivered with it.
+                try db.execute(
+                    sql: "UPDATE outbox SET sent_at = ? WHERE batch_id = ? AND webhook_id = ?",
+                    arguments: [attempt.at, eventID, webhookID])
+            }
+        }
+    }
+
+    public func batch(
+        _ eventIDs: [String], forWebhook webhookID: String, as batchID: String, payload: Data, at now: Date
+    ) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO outbox (event_id, webhook_id, event_type, payload, state, next_attempt_at, created_at)
+                    VALUES (?, ?, 'batch', ?, 'pending', ?, ?)
+                    """,
+                arguments: [batchID, webhookID, payload, now, now])
+            for chunk in eventIDs.chunked(into: 500) {
+                try db.execute(
+                    sql: """
+                        UPDATE outbox SET state = 'batched', batch_id = ?
+                        WHERE webhook_id = ? AND state = 'pending' AND event_id IN (\(databaseQuestionMarks(count: chunk.count)))
+                        """,
+                    arguments: StatementArguments([batchID, webhookID] + chunk))
+            }
+        }
+    }
+
+    public func attempts(ofWebhook webhookID: String, since: Date) async throws -> [Date] {
+        try await pool.read { db in
+            try Date.fetchAll(
+                db,
+                sql:
+                    "SELECT attempted_at FROM delivery_attempt WHERE webhook_id = ? AND attempted_at >= ? ORDER BY attempted_at",
+                arguments: [webhookID, since])
+        }
+    }
+
+    public func outbox(failedOnly: Bool, limit: Int) async throws -> [OutboxEntry] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM outbox \(failedOnly ? "WHERE state = 'dead'" : "")
+                    ORDER BY created_at DESC, rowid DESC LIMIT ?
+                    """,
+                arguments: [limit]
+            ).map(Self.entry)
+        }
+    }
+
+    public func requeue(eventID: String?, at now: Date) async throws -> Int {
+        try await pool.write { db in
+            if let eventID {
+                try db.execute(
+                    sql: """
+                        UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL
+                        WHERE event_id = ? AND state = 'dead'
+                        """,
+                    arguments: [now, eventID])
+            } else {
+                try db.execute(
+                    sql: """
+                        UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL
+                        WHERE state = 'dead'
+                        """,
+                    arguments: [now])
+            }
+            return db.changesCount
+        }
+    }
+
+    public func enqueue(_ messages: [OutboxMessage], at now: Date) async throws {
+        try await pool.write { db in
+            for message in messages { try Self.insert(message, at: now, in: db) }
+        }
+    }
+
+    static func insert(_ message: OutboxMessage, at now: Date, in db: Database) throws {
+        for webhook in message.webhookIDs {
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO outbox (event_id, webhook_id, event_type, payload, state, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, 'pending', ?, ?)
+                    """,
+                arguments: [message.eventID, webhook, message.eventType, message.payload, now, now])
+        }
+    }
+
+    public func disableWebhook(_ id: String, urlSHA256: String, reason: String, at now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO webhook_state (id, url_sha256, disabled_at, disabled_reason) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET url_sha256 = excluded.url_sha256,
+                        disabled_at = excluded.disabled_at, disabled_reason = excluded.disabled_reason
+                    """,
+                arguments: [id, urlSHA256, now, reason])
+            try db.execute(
+                sql: "UPDATE outbox SET state = 'dead', last_error = ? WHERE webhook_id = ? AND state = 'pending'",
+                arguments: [reason, id])
+        }
+    }
+
+    public func disabledWebhooks(currentURLs: [String: String]) async throws -> [String: String] {
+        try await pool.write { db in
+            var disabled: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM webhook_state WHERE disabled_at IS NOT NULL") {
+                let id: String = row["id"]
+                if let current = currentURLs[id], current != row["url_sha256"] {
+                    // The user changed the URL: the webhook is enabled again.
+                    try db.execute(
+                        sql: "UPDATE webhook_state SET disabled_at = NULL, disabled_reason = NULL WHERE id = ?",
+                        arguments: [id])
+                } else {
+                    disabled[id] = row["disabled_reason"] ?? "disabled"
+                }
+            }
+            return disabled
+        }
+    }
+
+    public func webhookStatuses() async throws -> [WebhookStatus] {
+        try await pool.read { db in
+            let states = Dictionary(
+                uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT * FROM webhook_state").map {
+                    ($0["id"] as String, $0)
+                })
+            let counts = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT webhook_id, SUM(state = 'pending') AS pending, SUM(state = 'dead') AS dead,
+                        MAX(sent_at) AS last_sent
+                    FROM outbox GROUP BY webhook_id
+                    """)
+            var statuses: [String: WebhookStatus] = [:]
+            for row in counts {
+                let id: String = row["webhook_id"]
+                statuses[id] = WebhookStatus(
+                    id: id, disabledAt: states[id]?["disabled_at"], disabledReason: states[id]?["disabled_reason"],
+                    pending: row["pending"] ?? 0, dead: row["dead"] ?? 0, lastSentAt: row["last_sent"])
+            }
+            for (id, row) in states where statuses[id] == nil {
+                statuses[id] = WebhookStatus(
+                    id: id, disabledAt: row["disabled_at"], disabledReason: row["disabled_reason"], pending: 0,
+                    dead: 0, lastSentAt: nil)
+            }
+            return statuses.values.sorted { $0.id < $1.id }
+        }
+    }
+
+    public func deliveryAttempts(ofEvent eventID: String) async throws -> [DeliveryAttempt] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM delivery_attempt WHERE event_id = ? ORDER BY id", arguments: [eventID]
+            ).map { row in
+                DeliveryAttempt(
+                    at: row["attempted_at"], status: row["status"], duration: .milliseconds(row["duration_ms"] as Int),
+                    error: row["error"])
+            }
+        }
+    }
+
+    private static func entry(_ row: Row) -> OutboxEntry {
+        OutboxEntry(
+            eventID: row["event_id"], webhookID: row["webhook_id"], eventType: row["event_type"],
+            payload: row["payload"], state: OutboxEntry.State(rawValue: row["state"]) ?? .pending,
+            attempts: row["attempts"], nextAttemptAt: row["next_attempt_at"], createdAt: row["created_at"],
+            sentAt: row["sent_at"], lastStatus: row["last_status"], lastError: row["last_error"],
+            batchID: row["batch_id"])
+    }
+}
