@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // C libraries, each wrapped once. Nothing from them appears in another module's API.
@@ -38,9 +39,16 @@ let package = Package(
         .target(name: "Dedup", dependencies: ["Classification"]),
         .target(name: "Store", dependencies: ["Classification", "Dedup", "Fetching", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
+            name: "Delivery",
+            dependencies: [
+                "COpenSSL", "Fetching", "Store", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
+        .target(
             name: "Daemon",
             dependencies: [
-                "Classification", "Dedup", "Fetching", "Feeds", "Store",
+                "Classification", "Dedup", "Delivery", "Fetching", "Feeds", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
@@ -72,11 +80,16 @@ let package = Package(
         .testTarget(name: "FeedsTests", dependencies: ["Feeds"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ClassificationTests", dependencies: ["Classification"]),
         .testTarget(name: "DedupTests", dependencies: ["Classification", "Dedup"]),
+        .testTarget(
+            name: "DeliveryTests",
+            dependencies: ["Delivery", "Fetching", "Store", "TestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "StoreTests", dependencies: ["Classification", "Dedup", "Fetching", "Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Classification", "Daemon", "Feeds", "Store", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "Classification", "Daemon", "Dedup", "Delivery", "Feeds", "Fetching", "Store", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")]
         ),

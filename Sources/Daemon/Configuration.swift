@@ -1,4 +1,5 @@
 public import Dedup
+public import Delivery
 public import Feeds
 public import Fetching
 public import Foundation
@@ -202,14 +203,17 @@ public struct WebhookSettings: Sendable, Equatable {
     public var templateFile: URL?
     /// The `Content-Type` of a template's output (`content_type`).
     public var contentType: String?
+    /// The parsed template of `template_file`.
+    public var template: WebhookTemplate?
 
     /// Creates a webhook with the defaults of DESIGN.md §4.
     public init(
         id: String, url: Secret, format: Format = .json, topics: [String] = [], minScore: Double = 0,
         signingSecrets: [Secret] = [], signature: SignatureScheme = .standard,
         events: [String] = ["policy_item.created", "policy_item.updated"], everySource: Bool = false,
-        maxPerMinute: Int = 20, templateFile: URL? = nil, contentType: String? = nil
+        maxPerMinute: Int = 20, templateFile: URL? = nil, contentType: String? = nil, template: WebhookTemplate? = nil
     ) {
+        self.template = template
         self.id = id
         self.url = url
         self.format = format
@@ -238,4 +242,34 @@ public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugS
 
     public var description: String { "<secret>" }
     public var debugDescription: String { "<secret>" }
+}
+
+extension WebhookSettings {
+    /// The webhook as the delivery worker uses it.
+    public var webhook: Webhook {
+        let format: Webhook.Format =
+            switch self.format {
+            case .json: .json
+            case .slack: .slack
+            case .discord: .discord
+            case .teams: .teams
+            case .template:
+                template.map(Webhook.Format.template) ?? .json
+            }
+        let scheme: WebhookSigner.Scheme
+        if signingSecrets.isEmpty {
+            scheme = .none
+        } else if signature == .hub {
+            scheme = .hub(secret: Data(signingSecrets[0].revealed.utf8))
+        } else {
+            // The loader accepted only secrets that decode.
+            scheme = .standard(keys: signingSecrets.compactMap { try? WebhookSigner.standardKey(from: $0.revealed) })
+        }
+        return Webhook(
+            // The loader accepted only http(s) URLs; anything else would be refused when sent.
+            id: id, url: URL(string: url.revealed) ?? URL(filePath: "/"), format: format,
+            signer: WebhookSigner(scheme: scheme),
+            events: Set(events), topics: Set(topics), minScore: minScore, everySource: everySource,
+            maxPerMinute: maxPerMinute)
+    }
 }

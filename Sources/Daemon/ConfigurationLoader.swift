@@ -1,5 +1,6 @@
 public import Classification
 internal import Dedup
+internal import Delivery
 public import Feeds
 internal import Fetching
 public import Foundation
@@ -669,11 +670,20 @@ private struct ConfigurationReader {
             table.report("format", "format = \"template\" needs template_file (a Mustache template)")
         }
         let contentType = table.string("content_type")
+        if contentType != nil, format != .template { table.report("content_type", "only for format = \"template\"") }
+        var template: WebhookTemplate?
+        if let templateFile, format == .template, let text = readCredential(table, "template_file", templateFile) {
+            do {
+                template = try WebhookTemplate(text: text, contentType: contentType ?? "text/plain; charset=utf-8")
+            } catch {
+                table.report("template_file", "\(templateFile.path): \(error)")
+            }
+        }
         guard let id, let url else { return nil }
         return WebhookSettings(
             id: id, url: url, format: format, topics: topics, minScore: minScore, signingSecrets: secrets,
             signature: signature, events: events, everySource: everySource, maxPerMinute: maxPerMinute,
-            templateFile: templateFile, contentType: contentType)
+            templateFile: templateFile, contentType: contentType, template: template)
     }
 
     /// The webhook URL from exactly one of `url`, `url_env`, `url_file`; never echoed in messages.
@@ -737,8 +747,12 @@ private struct ConfigurationReader {
             if secrets.isEmpty { table.report(key, "the file \(file.path) holds no secret") }
         }
         if scheme == .standard {
-            for secret in secrets where !Self.isStandardWebhooksSecret(secret) {
-                table.report(key, "expected a secret of the form whsec_<base64> (the value is not shown)")
+            for secret in secrets {
+                do {
+                    _ = try WebhookSigner.standardKey(from: secret)
+                } catch {
+                    table.report(key, "\(error) (the value is not shown)")
+                }
             }
         }
         return secrets.map(Secret.init)
@@ -804,8 +818,4 @@ private struct ConfigurationReader {
             }
     }
 
-    static func isStandardWebhooksSecret(_ text: String) -> Bool {
-        guard text.hasPrefix("whsec_"), let key = Data(base64Encoded: String(text.dropFirst(6))) else { return false }
-        return !key.isEmpty
-    }
 }

@@ -1,5 +1,6 @@
 public import Classification
 public import Dedup
+public import Delivery
 public import Feeds
 public import Fetching
 public import Foundation
@@ -17,14 +18,18 @@ public actor Ingestor {
     private let classifier: Classifier
     private let matcher: StoryMatcher
     private let baselineNewSources: Bool
+    private var webhooks: [Webhook]
     private let logger: Logger
 
     /// Creates an ingestor.
+    /// - Parameter webhooks: who receives the events; each event is written to the outbox of the
+    ///   webhooks that want it, in the poll's transaction.
     public init(
         store: any EventStore, classifier: Classifier, matcher: StoryMatcher = StoryMatcher(),
-        baselineNewSources: Bool, logger: Logger
+        baselineNewSources: Bool, webhooks: [Webhook] = [], logger: Logger
     ) {
         self.store = store
+        self.webhooks = webhooks
         self.classifier = classifier
         self.matcher = matcher
         self.baselineNewSources = baselineNewSources
@@ -45,6 +50,11 @@ public actor Ingestor {
         public var commit = CommitSummary()
     }
 
+    /// Replaces the webhooks (a reloaded configuration).
+    public func update(webhooks: [Webhook]) {
+        self.webhooks = webhooks
+    }
+
     /// Records a poll of `source`: its fetch state and transitions, and, when a document was read,
     /// its new and changed items with their stories and events, in one transaction.
     public func ingest(
@@ -60,6 +70,9 @@ public actor Ingestor {
             summary.newItems = record.newItems.count
             summary.newRelevantItems = record.newItems.count { $0.classification.relevant }
             summary.updatedItems = record.events.count { $0.type == "policy_item.updated" }
+        }
+        for transition in transitions {
+            try addHealthEvent(transition, of: source, state: state, at: now, to: &record)
         }
         summary.commit = try await store.commit(record)
         return summary
@@ -112,7 +125,7 @@ public actor Ingestor {
                     type: "policy_item.created", itemID: publicID, item: item.0, classification: classification,
                     story: story, announces: announces, source: source.id, language: feed.language,
                     provenance: provenance, record: record)
-                try record.events.append(event(body, story: story, announces: announces))
+                try self.record(body, story: story, announces: announces, in: &record)
             case .updated(let itemID, let changes):
                 let classification = classifier.classify(
                     title: item.0.title, summary: item.0.summary ?? item.0.content ?? "")
@@ -129,7 +142,7 @@ public actor Ingestor {
                     story: .existing(storyID), announces: false, source: source.id, language: feed.language,
                     provenance: provenance, record: record)
                 body.changes = changes.map { .init(field: $0.field, before: $0.before, after: $0.after) }
-                try record.events.append(event(body, story: .existing(storyID), announces: false))
+                try self.record(body, story: .existing(storyID), announces: false, in: &record)
             case .knownUnchanged(let itemID, true):
                 record.updates.append(
                     ItemUpdate(
@@ -205,7 +218,7 @@ public actor Ingestor {
         }
         if !sources.contains(source) { sources.append(source) }
         return PolicyEventBody(
-            type: type, id: "evt_" + UUID().uuidString.replacing("-", with: "").lowercased(), occurredAt: record.at,
+            type: type, id: Self.newEventID(), occurredAt: record.at,
             item: .init(
                 id: itemID, source: source, title: item.title, link: item.link, summary: item.summary,
                 published: item.published, language: language,
@@ -219,9 +232,47 @@ public actor Ingestor {
             story: .init(id: storyID, sources: sources, new: announces))
     }
 
-    private func event(_ body: PolicyEventBody, story: StoryReference, announces: Bool) throws -> PolicyEvent {
-        PolicyEvent(
-            id: body.id, type: body.type, itemPublicID: body.item.id, story: story, announcesStory: announces,
-            occurredAt: body.occurredAt, payload: try body.encoded())
+    /// The event, and its outbox rows for the webhooks that want it.
+    private func record(_ body: PolicyEventBody, story: StoryReference, announces: Bool, in record: inout PollRecord)
+        throws
+    {
+        let payload = try body.encoded()
+        record.events.append(
+            PolicyEvent(
+                id: body.id, type: body.type, itemPublicID: body.item.id, story: story, announcesStory: announces,
+                occurredAt: body.occurredAt, payload: payload))
+        let receivers = webhooks.filter { $0.wants(body) }.map(\.id)
+        if !receivers.isEmpty {
+            record.outbox.append(
+                OutboxMessage(
+                    eventID: body.id, eventType: body.type, payload: payload, webhookIDs: receivers,
+                    itemPublicID: body.item.id))
+        }
+    }
+
+    private func addHealthEvent(
+        _ transition: SourceHealth.Transition, of source: SourceSettings, state: SourceFetchState, at now: Date,
+        to record: inout PollRecord
+    ) throws {
+        let receivers = webhooks.filter { $0.wants(eventType: transition.rawValue) }.map(\.id)
+        guard !receivers.isEmpty else { return }
+        let (health, reason): (String, String?) =
+            switch state.health.state {
+            case .ok: ("ok", nil)
+            case .failing(let reason): ("failing", reason)
+            case .empty(let reason): ("empty", reason)
+            case .retired(let reason): ("retired", reason)
+            }
+        let body = SourceEventBody(
+            type: transition.rawValue, id: Self.newEventID(), occurredAt: now,
+            source: .init(
+                id: source.id, url: state.currentURL.absoluteString, health: health, reason: reason,
+                consecutiveFailures: state.health.consecutiveFailures))
+        record.outbox.append(
+            OutboxMessage(eventID: body.id, eventType: body.type, payload: try body.encoded(), webhookIDs: receivers))
+    }
+
+    static func newEventID() -> String {
+        "evt_" + UUID().uuidString.replacing("-", with: "").lowercased()
     }
 }

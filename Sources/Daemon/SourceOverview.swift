@@ -45,8 +45,13 @@ public enum SourceOverview {
 
     /// The rows as aligned text columns under a header.
     public static func table(_ rows: [Row]) -> String {
-        let header = ["ID", "KIND", "INTERVAL", "HEALTH", "URL"]
-        let cells = [header] + rows.map { [$0.id, $0.kind, $0.interval, $0.health, $0.url] }
+        columns(
+            ["ID", "KIND", "INTERVAL", "HEALTH", "URL"], rows.map { [$0.id, $0.kind, $0.interval, $0.health, $0.url] })
+    }
+
+    /// Cells as aligned text columns under a header; the last column is not padded.
+    static func columns(_ header: [String], _ rows: [[String]]) -> String {
+        let cells = [header] + rows
         let widths = (0..<header.count - 1).map { column in cells.map { $0[column].count }.max() ?? 0 }
         return cells.map { row in
             zip(row.dropLast(), widths).map { $0.padding(toLength: $1 + 2, withPad: " ", startingAt: 0) }.joined()

@@ -1,13 +1,14 @@
 import Classification
 import Dedup
+import Delivery
 import Feeds
-import Fetching
 import Foundation
 import Logging
 import Store
 import Testing
 
 @testable import Daemon
+@testable import Fetching
 
 /// The Deduplicator → Classifier → Store stages over a real SQLite store: what is announced, and what is not.
 @Suite("Ingesting polls")
@@ -18,11 +19,12 @@ struct IngestorTests {
         let ingestor: Ingestor
         var clock = Date(timeIntervalSince1970: 1_715_300_000)
 
-        init(baseline: Bool = false) throws {
+        init(baseline: Bool = false, webhooks: [Webhook] = []) throws {
             store = try SQLiteEventStore(stateDirectory: folder)
             ingestor = Ingestor(
                 store: store, classifier: Classifier(topics: ConfigurationLoader().builtInTopics()),
-                baselineNewSources: baseline, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+                baselineNewSources: baseline, webhooks: webhooks,
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         }
 
         deinit { try? FileManager.default.removeItem(at: folder) }
@@ -202,5 +204,44 @@ struct IngestorTests {
             ])
         #expect(summary.newItems == 1 && summary.newRelevantItems == 0)
         #expect(try await fixture.events().isEmpty)
+    }
+
+    @Test("events reach the outbox of the webhooks that want them, in the poll's transaction")
+    func outboxRouting() async throws {
+        func hook(_ id: String, events: Set<String>, topics: Set<String> = []) -> Webhook {
+            Webhook(
+                id: id, url: URL(string: "https://example.org/\(id)")!, format: .json,
+                signer: WebhookSigner(scheme: .none), events: events, topics: topics)
+        }
+        var fixture = try Fixture(webhooks: [
+            hook("chips", events: ["policy_item.created"], topics: ["chip-controls"]),
+            hook("all", events: ["policy_item.created", "source.down"]),
+        ])
+        let chips = Self.item(
+            id: "chips-1", title: "US tightens export controls on Nvidia H20 chips to China",
+            summary: "The Commerce Department said Nvidia needs a license to export H20 AI chips to China.",
+            link: "https://www.bis.gov/chips")
+        _ = try await fixture.poll("bis-press", [Self.entityList, chips])
+        let rows = try await fixture.store.outbox(failedOnly: false, limit: 10)
+        #expect(rows.filter { $0.webhookID == "all" }.count == 2)
+        let chipRows = rows.filter { $0.webhookID == "chips" }
+        #expect(chipRows.count == 1)
+        #expect(try PolicyEventBody.decode(try #require(chipRows.first).payload).item.title == chips.title)
+
+        let url = URL(string: "https://bis-press.example/feed")!
+        var state = SourceFetchState(url: url)
+        var random = SystemRandomNumberGenerator()
+        let policy = PollPolicy(interval: .seconds(900), failureThreshold: 1)
+        let failure = FetchOutcome.failed(FetchError(code: .transport, url: url, message: "connection refused"))
+        let result = state.record(failure, at: fixture.clock, policy: policy, using: &random)
+        _ = try await fixture.ingestor.ingest(
+            nil, of: SourceSettings(id: "bis-press", url: url), state: state,
+            transitions: [result.transition].compactMap { $0 },
+            provenance: nil, at: fixture.clock)
+        let down = try await fixture.store.outbox(failedOnly: false, limit: 10).filter { $0.eventType == "source.down" }
+        #expect(down.map(\.webhookID) == ["all"])
+        #expect(
+            try SourceEventBody.decode(try #require(down.first).payload).source.reason?.contains("connection refused")
+                == true)
     }
 }

@@ -41,8 +41,14 @@ public final class ScriptedHTTPServer: Sendable {
 
     /// One request as the server saw it.
     public struct Request: Decodable, Sendable {
+        /// `GET` or `POST`.
+        public var method: String
         /// The request path with its query.
         public var path: String
+        /// A POST's body, as UTF-8 text.
+        public var body: String?
+        /// Whether a POST's signatures verified, when the server was given secrets.
+        public var verified: Verified?
         /// The request headers.
         public var headers: [String: String]
         /// How many requests were in flight at the server when this one arrived, itself included.
@@ -57,6 +63,26 @@ public final class ScriptedHTTPServer: Sendable {
         }
     }
 
+    /// What the server found of a POST's signatures.
+    public struct Verified: Decodable, Sendable {
+        /// Per Standard Webhooks secret, in the order given: verified by the `standardwebhooks` package.
+        public var standard: [Bool]
+        /// The `X-Hub-Signature-256` header, checked with Python's hmac; nil when no hub secret was given.
+        public var hub: Bool?
+    }
+
+    /// Secrets the server checks POST signatures with.
+    public struct Verification: Encodable, Sendable {
+        var standard: [String]
+        var hub: String?
+
+        /// Standard Webhooks secrets (`whsec_…`) and a hub secret.
+        public init(standard: [String] = [], hub: String? = nil) {
+            self.standard = standard
+            self.hub = hub
+        }
+    }
+
     /// The loopback address the server listens on.
     public let host: String
     /// The port it chose.
@@ -66,10 +92,15 @@ public final class ScriptedHTTPServer: Sendable {
 
     /// Starts a server on `host` (any 127.x.y.z works on Linux) with a script of responses per path.
     /// - Parameter files: extra files to place beside the script, for `bodyFile` responses.
-    public init(host: String = "127.0.0.1", script: [String: [Response]], files: [String: Data] = [:]) throws {
+    /// - Parameter verify: secrets to check POST signatures with.
+    public init(
+        host: String = "127.0.0.1", script: [String: [Response]], files: [String: Data] = [:],
+        verify: Verification? = nil
+    ) throws {
         self.host = host
         folder = FileManager.default.temporaryDirectory.appending(path: "ew-server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        if let verify { try JSONEncoder().encode(verify).write(to: folder.appending(path: "verify.json")) }
         for (name, data) in files { try data.write(to: folder.appending(path: name)) }
         try JSONEncoder().encode(script).write(to: folder.appending(path: "script.json"))
         FileManager.default.createFile(atPath: folder.appending(path: "log.jsonl").path, contents: Data())
@@ -109,6 +140,18 @@ public final class ScriptedHTTPServer: Sendable {
         return try data.split(separator: UInt8(ascii: "\n")).map {
             try JSONDecoder().decode(Request.self, from: Data($0))
         }
+    }
+
+    /// The requests answered so far, waiting up to `timeout` for at least `count` of them: the
+    /// server logs a request just after answering it, so a client may see the answer first.
+    public func requests(atLeast count: Int, timeout: Duration = .seconds(5)) async throws -> [Request] {
+        let deadline = ContinuousClock.now + timeout
+        var seen = try requests()
+        while seen.count < count, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            seen = try requests()
+        }
+        return seen
     }
 
     /// Stops the server and removes its files.

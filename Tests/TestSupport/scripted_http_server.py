@@ -11,7 +11,15 @@ SCRIPT maps a path to a list of responses served in turn (the last one repeats):
 every request, so a test can change it between polls. Every request is appended to LOG as
 one JSON line: method, path, headers, the number of requests in flight when it arrived,
 and the times it arrived and was answered. The chosen port is printed on the first line.
+
+POST requests are scripted the same way; their log lines add the body and, when
+VERIFY.json sits beside the script ({"standard": ["whsec_…", …], "hub": "secret"}), whether
+the request's signatures verify: per Standard Webhooks secret with the `standardwebhooks`
+package (an implementation that is not exportwatch's), and the `X-Hub-Signature-256` header
+with Python's hmac.
 """
+import hashlib
+import hmac
 import argparse
 import gzip
 import json
@@ -38,9 +46,36 @@ def main():
         def log_message(self, *_):
             pass
 
-        def do_GET(self):
+        def do_POST(self):
+            self.do_GET(method="POST")
+
+        def verify(self, body):
+            path = os.path.join(os.path.dirname(args.script), "verify.json")
+            if not os.path.exists(path):
+                return None
+            with open(path) as f:
+                secrets = json.load(f)
+            result = {"standard": [], "hub": None}
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            for secret in secrets.get("standard", []):
+                from standardwebhooks.webhooks import Webhook
+                try:
+                    Webhook(secret).verify(body, headers)
+                    result["standard"].append(True)
+                except Exception:
+                    result["standard"].append(False)
+            if secrets.get("hub") is not None:
+                expected = "sha256=" + hmac.new(secrets["hub"].encode(), body, hashlib.sha256).hexdigest()
+                result["hub"] = hmac.compare_digest(expected, headers.get("x-hub-signature-256", ""))
+            return result
+
+        def do_GET(self, method="GET"):
             global in_flight
             arrived = time.time()
+            body = b""
+            if method == "POST":
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            verified = self.verify(body) if method == "POST" else None
             with lock:
                 in_flight += 1
                 concurrent = in_flight
@@ -55,8 +90,11 @@ def main():
             finally:
                 with lock:
                     in_flight -= 1
-                    entry = {"method": "GET", "path": self.path, "headers": dict(self.headers.items()),
+                    entry = {"method": method, "path": self.path, "headers": dict(self.headers.items()),
                              "concurrent": concurrent, "arrived": arrived, "answered": time.time()}
+                    if method == "POST":
+                        entry["body"] = body.decode("utf-8", "replace")
+                        entry["verified"] = verified
                     with open(args.log, "a") as f:
                         f.write(json.dumps(entry) + "\n")
 

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Daemon
+import Foundation
+
+/// `exportwatch webhooks …`: the webhooks, their outbox, dead letters and a test delivery.
+struct Webhooks: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "webhooks",
+        abstract: "Inspect webhooks and their outbox, requeue failed events, send a test event.",
+        subcommands: [List.self, Outbox.self, Retry.self, Test.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print each webhook's format, events, topics, outbox counts and state (disabled after a 410).")
+
+        @OptionGroup var options: ConfigOptions
+
+        func run() async throws {
+            print(try await WebhookOverview.list(options.load().configuration))
+        }
+    }
+
+    struct Outbox: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the newest outbox rows.")
+
+        @OptionGroup var options: ConfigOptions
+        @Flag(help: "Only the dead letters (permanent failures and exhausted retries).")
+        var failed = false
+
+        func run() async throws {
+            print(try await WebhookOverview.outbox(options.load().configuration, failedOnly: failed))
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Put dead letters back in the outbox, due now: one event's, or all of them.")
+
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "The event id (evt_… or bat_…) to requeue.")
+        var eventID: String?
+        @Flag(help: "Requeue every dead letter.")
+        var allFailed = false
+
+        func validate() throws {
+            guard (eventID == nil) != (!allFailed) else {
+                throw ValidationError("give either an EVENT_ID or --all-failed")
+            }
+        }
+
+        func run() async throws {
+            let count = try await WebhookOverview.retry(
+                options.load().configuration, eventID: allFailed ? nil : eventID)
+            print("requeued \(count) outbox row\(count == 1 ? "" : "s")")
+            if count == 0, !allFailed { throw ExitCode(1) }
+        }
+    }
+
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send a signed sample event to one webhook and print the response.")
+
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "The webhook id.")
+        var id: String
+
+        func run() async throws {
+            let configuration = try options.load().configuration
+            guard let (ok, report) = try await WebhookOverview.test(configuration, webhookID: id) else {
+                let known = configuration.webhooks.map(\.id).joined(separator: ", ")
+                throw ValidationError("no webhook \"\(id)\" (configured: \(known.isEmpty ? "none" : known))")
+            }
+            print(report)
+            if !ok { throw ExitCode(1) }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Delivery
+import Foundation
+import Store
+import Testing
+
+@Suite("Webhook formats and routing")
+struct MessageRendererTests {
+    static func event(
+        title: String = "美国商务部将37家中国实体列入实体清单 & more",
+        summary: String = "<p>The <b>Bureau</b> added entities &amp; affiliates.</p>",
+        topics: [String: Double] = ["entity-list-sanctions": 0.9],
+        new: Bool = true, type: String = "policy_item.created"
+    ) -> PolicyEventBody {
+        PolicyEventBody(
+            type: type, id: "evt_1", occurredAt: Date(timeIntervalSince1970: 1_715_300_000),
+            item: .init(
+                id: "itm_1", source: "mofcom", title: title, link: "https://www.mofcom.gov.cn/a?b=1&c=2",
+                summary: summary, published: nil, language: "zh", identifiers: ["cn-announcement:商务部公告2024年第33号"],
+                provenance: .init(finalURL: nil, fetchedAt: nil, sha256: nil)),
+            topics: topics.map { .init(id: $0.key, score: $0.value, matched: ["实体清单"]) },
+            story: .init(id: "sty_1", sources: ["mofcom"], new: new))
+    }
+
+    static func render(_ body: PolicyEventBody, _ format: Webhook.Format) throws -> [String: Any] {
+        let rendered = try MessageRenderer.render(.policy(body), payload: try body.encoded(), format: format)
+        #expect(rendered.contentType.hasPrefix("application/json"))
+        return try #require(try JSONSerialization.jsonObject(with: rendered.body) as? [String: Any])
+    }
+
+    @Test("json sends the event's own JSON, byte for byte")
+    func json() throws {
+        let body = Self.event()
+        let payload = try body.encoded()
+        #expect(try MessageRenderer.render(.policy(body), payload: payload, format: .json).body == payload)
+        let object = try #require(try JSONSerialization.jsonObject(with: payload) as? [String: Any])
+        #expect(Set(object.keys) == ["version", "type", "id", "occurred_at", "item", "topics", "story", "changes"])
+    }
+
+    @Test("slack: text and blocks, with &, < and > escaped and the Chinese title intact")
+    func slack() throws {
+        let hostile = Self.event(title: "<!channel> 芯片 <https://evil|click> & co")
+        let object = try Self.render(hostile, .slack)
+        let blocks = try #require(object["blocks"] as? [[String: Any]])
+        let section = try #require(blocks.first { $0["type"] as? String == "section" })
+        let text = try #require((section["text"] as? [String: Any])?["text"] as? String)
+        #expect(text.contains("&lt;!channel&gt; 芯片 &lt;https://evil｜click&gt; &amp; co"))
+        #expect(text.contains("<https://www.mofcom.gov.cn/a?b=1&amp;c=2|"))
+        #expect(!text.contains("<!channel>"))
+        #expect((object["text"] as? String)?.contains("芯片") == true)
+    }
+
+    @Test("discord: content and one embed within Discord's limits, Markdown escaped")
+    func discord() throws {
+        let long = String(repeating: "出口管制 **bold** ", count: 600)
+        let object = try Self.render(Self.event(title: "*Entity* _List_ " + long, summary: long), .discord)
+        #expect((object["content"] as? String ?? "").count <= 2000)
+        let embed = try #require((object["embeds"] as? [[String: Any]])?.first)
+        #expect((embed["title"] as? String ?? "").count <= 256)
+        #expect((embed["title"] as? String ?? "").hasPrefix("\\*Entity\\* \\_List\\_"))
+        #expect((embed["description"] as? String ?? "").count <= 4096)
+        #expect(embed["url"] as? String == "https://www.mofcom.gov.cn/a?b=1&c=2")
+    }
+
+    @Test("teams: a message carrying one Adaptive Card")
+    func teams() throws {
+        let object = try Self.render(Self.event(), .teams)
+        #expect(object["type"] as? String == "message")
+        let attachment = try #require((object["attachments"] as? [[String: Any]])?.first)
+        #expect(attachment["contentType"] as? String == "application/vnd.microsoft.card.adaptive")
+        let card = try #require(attachment["content"] as? [String: Any])
+        #expect(card["type"] as? String == "AdaptiveCard" && card["version"] as? String == "1.4")
+        let texts = (card["body"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String }
+        #expect(texts.contains { $0.contains("美国商务部将37家中国实体列入实体清单") })
+    }
+
+    @Test("a template renders the event's JSON, values escaped for its content type")
+    func template() throws {
+        let template = try WebhookTemplate(
+            text: #"{"msg": "{{item.title}}", "topics": [{{#topics}}"{{id}}"{{/topics}}]}"#,
+            contentType: "application/json")
+        let body = Self.event(title: #"Quote " and \ backslash 中文"#)
+        let rendered = try MessageRenderer.render(
+            .policy(body), payload: try body.encoded(), format: .template(template))
+        let object = try #require(try JSONSerialization.jsonObject(with: rendered.body) as? [String: Any])
+        #expect(object["msg"] as? String == #"Quote " and \ backslash 中文"#)
+        #expect(object["topics"] as? [String] == ["entity-list-sanctions"])
+
+        let html = try WebhookTemplate(text: "<p>{{item.title}}</p>", contentType: "text/html")
+        let page = try MessageRenderer.render(
+            .policy(Self.event(title: "<script>x</script>")),
+            payload: try Self.event(title: "<script>x</script>").encoded(),
+            format: .template(html))
+        #expect(String(decoding: page.body, as: UTF8.self) == "<p>&lt;script&gt;x&lt;/script&gt;</p>")
+        #expect(throws: WebhookTemplate.TemplateError.self) {
+            try WebhookTemplate(text: "{{#open}}", contentType: "text/plain")
+        }
+    }
+
+    @Test(
+        "a webhook filtered to chip-controls takes only those, at its min_score; further sources only with every_source"
+    )
+    func routing() throws {
+        let hook = Webhook(
+            id: "chips", url: URL(string: "https://example.org/h")!, format: .json,
+            signer: WebhookSigner(scheme: .none),
+            events: ["policy_item.created"], topics: ["chip-controls"], minScore: 0.5)
+        #expect(hook.wants(Self.event(topics: ["chip-controls": 0.8])))
+        #expect(!hook.wants(Self.event(topics: ["chip-controls": 0.3])))
+        #expect(!hook.wants(Self.event(topics: ["entity-list-sanctions": 0.9])))
+        #expect(!hook.wants(Self.event(topics: ["chip-controls": 0.8], type: "policy_item.updated")))
+        #expect(!hook.wants(Self.event(topics: ["chip-controls": 0.8], new: false)))
+        var every = hook
+        every.everySource = true
+        #expect(every.wants(Self.event(topics: ["chip-controls": 0.8], new: false)))
+        #expect(!hook.wants(eventType: "source.down"))
+    }
+
+    @Test("a Standard Webhooks secret must be whsec_ and base64 of at least 16 bytes; the error never shows it")
+    func secrets() throws {
+        #expect(try WebhookSigner.standardKey(from: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").count == 24)
+        do {
+            _ = try WebhookSigner.standardKey(from: "whsec_not*base64!")
+            Issue.record("accepted a secret that is not base64")
+        } catch {
+            #expect(!"\(error)".contains("not*base64"))
+        }
+        #expect(throws: WebhookSigner.SecretError.self) { try WebhookSigner.standardKey(from: "whsec_c2hvcnQ=") }
+    }
+
+    @Test("a batch renders as one message listing its titles")
+    func batch() throws {
+        let events = try (0..<3).map { try Self.event(title: "Rule \($0)").encoded() }
+        let payload = try DeliveryMessage.batchPayload(id: "bat_1", occurredAt: Date(), events: events)
+        let message = try DeliveryMessage.read(type: "batch", payload: payload)
+        let slack = try MessageRenderer.render(message, payload: payload, format: .slack)
+        let text = String(decoding: slack.body, as: UTF8.self)
+        #expect(text.contains("3 policy events") && text.contains("Rule 0") && text.contains("Rule 2"))
+    }
+}

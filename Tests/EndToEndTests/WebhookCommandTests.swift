@@ -1,0 +1,58 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `exportwatch webhooks …` run as a user runs it, against a receiver on 127.0.0.1.
+@Suite("Webhook commands")
+struct WebhookCommandTests {
+    static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+    @Test(
+        "webhooks test sends a signed sample event and prints the answer; list shows the webhook; no secret is printed")
+    func testAndList() async throws {
+        let server = try ScriptedHTTPServer(
+            script: ["/hooks/T0KEN": [.init(status: 200, body: "thanks")]], verify: .init(standard: [Self.secret]))
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-hooks-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appending(path: "exportwatch.toml")
+        try """
+        [daemon]
+        state_dir = "\(folder.path)/state"
+        allow_private_networks = true
+
+        [[source]]
+        id = "fr-bis"
+        url = "https://www.federalregister.gov/api/v1/documents.rss"
+
+        [[webhook]]
+        id = "policy"
+        url = "\(server.url("/hooks/T0KEN").absoluteString)"
+        signing_secret = "\(Self.secret)"
+        topics = ["chip-controls"]
+        """.write(to: config, atomically: true, encoding: .utf8)
+
+        let test = try CommandLineTests.exportwatch("webhooks", "test", "policy", "--config", config.path)
+        #expect(test.status == 0, "\(test.errors)")
+        #expect(test.output.hasPrefix("HTTP 200") && test.output.contains("thanks"))
+        let request = try #require(try await server.requests(atLeast: 1).first)
+        #expect(request.verified?.standard == [true])
+        #expect(request.header("webhook-id")?.hasPrefix("evt_test_") == true)
+
+        let list = try CommandLineTests.exportwatch("webhooks", "list", "--config", config.path)
+        #expect(list.status == 0, "\(list.errors)")
+        #expect(
+            list.output.contains("policy") && list.output.contains("chip-controls") && list.output.contains("active"))
+
+        let check = try CommandLineTests.exportwatch("check-config", "--config", config.path)
+        for run in [test, list, check] {
+            #expect(!(run.output + run.errors).contains("T0KEN") && !(run.output + run.errors).contains("MfKQ9r8"))
+        }
+
+        let unknown = try CommandLineTests.exportwatch("webhooks", "test", "nope", "--config", config.path)
+        #expect(unknown.status == 2 && unknown.errors.contains("no webhook \"nope\""))
+        let retry = try CommandLineTests.exportwatch("webhooks", "retry", "--config", config.path)
+        #expect(retry.status == 2)
+    }
+}
