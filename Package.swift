@@ -45,10 +45,11 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
+        .target(name: "Digest", dependencies: ["Store"]),
         .target(
             name: "Daemon",
             dependencies: [
-                "Classification", "Dedup", "Delivery", "Fetching", "Feeds", "Store",
+                "Classification", "Dedup", "Delivery", "Digest", "Fetching", "Feeds", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
@@ -56,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "exportwatch",
             dependencies: [
-                "Classification", "Daemon",
+                "Classification", "Daemon", "Digest", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -84,6 +85,8 @@ let package = Package(
             name: "DeliveryTests",
             dependencies: ["Delivery", "Fetching", "Store", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
+        .testTarget(
+            name: "DigestTests", dependencies: ["CLibXML2", "Classification", "Dedup", "Digest", "Feeds", "Fetching", "Store"]),
         .testTarget(name: "StoreTests", dependencies: ["Classification", "Dedup", "Fetching", "Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "DaemonTests",

@@ -59,10 +59,11 @@ public actor Ingestor {
     /// its new and changed items with their stories and events, in one transaction.
     public func ingest(
         _ feed: ParsedFeed?, of source: SourceSettings, state: SourceFetchState,
-        transitions: [SourceHealth.Transition], provenance: Provenance?, at now: Date
+        transitions: [SourceHealth.Transition], provenance: Provenance?, pollSucceeded: Bool? = nil, at now: Date
     ) async throws -> Summary {
         var record = PollRecord(
             sourceID: source.id, kind: source.kind.rawValue, state: state, transitions: transitions, at: now)
+        record.pollSucceeded = pollSucceeded
         var summary = Summary()
         if let feed {
             if baselineNewSources { summary.baseline = try await !store.isBaselined(source: source.id) }

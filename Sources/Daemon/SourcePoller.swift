@@ -75,8 +75,14 @@ public struct SourcePoller: Sendable {
                 logger.warning("document unreadable", metadata: ["source": "\(source.id)", "error": "\(reason)"])
             }
         }
+        let succeeded =
+            switch result.decision {
+            case .failed, .retired: false
+            case .parse, .unchanged: state.lastError == nil
+            }
         let ingest = try await ingestor.ingest(
-            feed, of: source, state: state, transitions: transitions, provenance: documentProvenance, at: now)
+            feed, of: source, state: state, transitions: transitions, provenance: documentProvenance,
+            pollSucceeded: succeeded, at: now)
         log(result, transitions: transitions, source: source, state: state, ingest: ingest)
         return Poll(result: result, feed: feed, transitions: transitions, ingest: ingest)
     }

@@ -29,6 +29,9 @@ struct FeedDocumentReader {
     /// Text is escaped as it is appended (xhtml and XML content), since it is markup.
     private var captureEscapes = false
     private var captureBase64 = false
+    /// The capture is an Atom text construct of type `text`: its characters are the text itself,
+    /// so `<` in it is not a tag.
+    private var captureIsLiteralText = false
     /// The depth of a wrapping xhtml `<div>`, which is dropped; -1 until the first child element.
     private var captureWrapperDepth: Int? = -1
     private var captureTruncated = false
@@ -416,11 +419,14 @@ struct FeedDocumentReader {
             href: RawURL(text: href, base: base), length: attribute("length").flatMap { Int($0) })
     }
 
-    private mutating func startCapture(_ target: Target, escapes: Bool = false, base64: Bool = false) {
+    private mutating func startCapture(
+        _ target: Target, escapes: Bool = false, base64: Bool = false, literalText: Bool = false
+    ) {
         captureTarget = target
         captureDepth = depth
         captureEscapes = escapes
         captureBase64 = base64
+        captureIsLiteralText = literalText
         captureWrapperDepth = -1
         captureTruncated = false
         buffer.removeAll(keepingCapacity: true)
@@ -454,7 +460,8 @@ struct FeedDocumentReader {
         let isXML = type.hasSuffix("+xml") || type.hasSuffix("/xml")
         startCapture(
             target, escapes: type == "xhtml" || isXML && mode != "escaped" || mode == "xml",
-            base64: mode == "base64" || type.contains("/") && !type.hasPrefix("text/") && !isXML)
+            base64: mode == "base64" || type.contains("/") && !type.hasPrefix("text/") && !isXML,
+            literalText: (type == "text" || type == "text/plain" || type.isEmpty) && mode.isEmpty)
     }
 
     private mutating func appendStartTag(_ name: XMLName, attributes: [XMLAttribute]) {
@@ -501,7 +508,9 @@ struct FeedDocumentReader {
             return FeedText.resolvingRelativeLinks(in: text, against: base)
         }
         var plainOrNil: String? {
-            let text = Self.isVerbatim(target) ? FeedText.collapse(trimmedBytes) : FeedText.plain(trimmedBytes)
+            let text =
+                Self.isVerbatim(target) || captureIsLiteralText
+                ? FeedText.collapse(trimmedBytes) : FeedText.plain(trimmedBytes)
             return text.isEmpty ? nil : text
         }
         switch target {

@@ -88,6 +88,36 @@ public protocol EventStore: Sendable {
 
     /// The attempts made for an event, oldest first.
     func deliveryAttempts(ofEvent eventID: String) async throws -> [DeliveryAttempt]
+
+    // MARK: Digests
+
+    /// Relevant items first seen in [start, end), and relevant items updated materially then, oldest first.
+    func digestItems(from start: Date, to end: Date) async throws -> [DigestItemRecord]
+
+    /// Every report of these stories first seen before `end`, oldest first.
+    func storyReports(of storyIDs: [Int64], before end: Date) async throws -> [StoryReportRecord]
+
+    /// The first-seen time and topic of every relevant item first seen in [start, end) (the chart).
+    func relevantTopicTimes(from start: Date, to end: Date) async throws -> [(Date, String)]
+
+    /// The sources polled in [start, end), and those whose last poll there failed.
+    func pollSummary(from start: Date, to end: Date) async throws -> PollSummary
+
+    /// The health transitions in [start, end), oldest first.
+    func sourceProblems(from start: Date, to end: Date) async throws -> [SourceProblemRecord]
+
+    /// Records that a day's digest was built.
+    func recordDigest(day: String, timeZone: String, files: [String], counts: [String: Int], at now: Date)
+        async throws
+
+    /// The digests built so far, oldest first.
+    func builtDigests() async throws -> [BuiltDigest]
+
+    /// When the first source was recorded: the earliest day a digest can cover.
+    func firstActivity() async throws -> Date?
+
+    /// The newest relevant stories, each by its first relevant report, newest first.
+    func latestAlerts(limit: Int) async throws -> [AlertRecord]
 }
 
 /// A source as the store knows it.

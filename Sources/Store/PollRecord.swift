@@ -31,6 +31,9 @@ public struct PollRecord: Sendable {
     public var outbox: [OutboxMessage] = []
     /// When the poll happened: every row's time.
     public var at: Date
+    /// Whether a poll was made and succeeded (logged for the daily digest's counts); nil when
+    /// the record is not of a poll.
+    public var pollSucceeded: Bool?
 
     /// A record of a poll that found no new document (or failed): state and transitions only.
     public init(

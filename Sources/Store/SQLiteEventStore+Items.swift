@@ -165,6 +165,14 @@ extension SQLiteEventStore {
             for message in record.outbox where !skippedItems.contains(message.itemPublicID ?? "") {
                 try Self.insert(message, at: record.at, in: db)
             }
+            if let ok = record.pollSucceeded {
+                try db.execute(
+                    sql: "INSERT INTO poll_log (source_id, polled_at, ok) VALUES (?, ?, ?)",
+                    arguments: [record.sourceID, record.at, ok])
+                try db.execute(
+                    sql: "DELETE FROM poll_log WHERE polled_at < ?",
+                    arguments: [record.at.addingTimeInterval(-60 * 86_400)])
+            }
             if record.identity != nil {
                 // A document was read: the source's baseline, if it was one, is recorded.
                 try db.execute(sql: "UPDATE source SET baseline_done = 1 WHERE id = ?", arguments: [record.sourceID])

@@ -290,6 +290,14 @@ enum Schema {
         try db.create(
             index: "delivery_attempt_on_webhook", on: "delivery_attempt", columns: ["webhook_id", "attempted_at"])
 
+        // One row per poll, kept 60 days: which sources a day's digest counts as polled and failing.
+        try db.create(table: "poll_log") { table in
+            table.column("source_id", .text).notNull()
+            table.column("polled_at", .datetime).notNull()
+            table.column("ok", .boolean).notNull()
+        }
+        try db.create(index: "poll_log_on_polled_at", on: "poll_log", columns: ["polled_at"])
+
         // A webhook the receiver said is gone (410): disabled until its URL changes.
         try db.create(table: "webhook_state") { table in
             table.primaryKey("id", .text)

@@ -15,7 +15,9 @@ struct Exportwatch: AsyncParsableCommand {
             The configuration file is --config, else $EXPORTWATCH_CONFIG, else \(ConfigurationLoader.defaultPath).
             """,
         version: versionText,
-        subcommands: [CheckConfig.self, Sources.self, Fetch.self, Parse.self, Classify.self, Webhooks.self]
+        subcommands: [
+            CheckConfig.self, Sources.self, Fetch.self, Parse.self, Classify.self, Webhooks.self, DigestCommand.self,
+        ]
     )
 
     static var versionText: String {

@@ -56,3 +56,32 @@ struct WebhookCommandTests {
         #expect(retry.status == 2)
     }
 }
+
+/// `exportwatch digest` run as a user runs it.
+@Suite("Digest command")
+struct DigestCommandTests {
+    @Test("digest --date writes the day's three files and alerts.atom, and says where")
+    func buildsADay() throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-digest-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appending(path: "exportwatch.toml")
+        try """
+        [daemon]
+        state_dir = "\(folder.path)/state"
+        digest_dir = "\(folder.path)/digests"
+        time_zone = "Asia/Shanghai"
+
+        [[source]]
+        id = "fr-bis"
+        url = "https://www.federalregister.gov/api/v1/documents.rss"
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let run = try CommandLineTests.exportwatch("digest", "--date", "2024-05-10", "--config", config.path)
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(run.output.hasPrefix("2024-05-10: 0 stories; wrote "))
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.appending(path: "digests").path).sorted()
+        #expect(files == ["2024-05-10.html", "2024-05-10.json", "2024-05-10.md", "alerts.atom"])
+        let bad = try CommandLineTests.exportwatch("digest", "--date", "2024-13-40", "--config", config.path)
+        #expect(bad.status == 2)
+    }
+}
