@@ -100,18 +100,32 @@ public actor Ingestor {
                 metadata: ["source": "\(source.id)", "reason": "\(identity.reason ?? "configured")"])
         }
 
+        // New items are classified first (their identifiers are story keys), then their stories
+        // are looked up in one read of the store.
+        var newItems: [Int: (classification: Classification, keys: ItemKeys)] = [:]
+        for (index, decision) in decisions.enumerated() {
+            guard case .new = decision else { continue }
+            let item = keyed[index].0
+            let classification = classifier.classify(title: item.title, summary: item.summary ?? item.content ?? "")
+            var keys = keyed[index].1
+            keys.storyKeys = ItemKeys.storyKeys(for: classification.identifiers)
+            newItems[index] = (classification, keys)
+        }
+        let order = newItems.keys.sorted()
+        let lookups = try await store.storyCandidates(
+            for: order.map { newItems[$0]!.keys }, since: matcher.windowStart(at: record.at))
+        let storedCandidates = Dictionary(uniqueKeysWithValues: zip(order, lookups))
+
         var batch = StoryBatch()
         for (index, decision) in decisions.enumerated() {
             let (item, parsed) = (keyed[index], feed.items[index])
             switch decision {
             case .new(let identityKey, let identityKind):
-                let classification = classifier.classify(
-                    title: item.0.title, summary: item.0.summary ?? item.0.content ?? "")
-                var keys = item.1
-                keys.storyKeys = ItemKeys.storyKeys(for: classification.identifiers)
+                let (classification, keys) = newItems[index]!
                 let publicID = ItemKeys.publicItemID(source: source.id, identityKey: identityKey)
-                let story = try await placeInStory(
-                    keys, title: item.0.title, publicID: publicID, batch: &batch, record: &record)
+                let story = placeInStory(
+                    keys, title: item.0.title, publicID: publicID, stored: storedCandidates[index] ?? [],
+                    batch: &batch, record: &record)
                 record.newItems.append(
                     NewItem(
                         publicID: publicID, identityKey: identityKey, identityKind: identityKind, keys: keys,
@@ -182,9 +196,9 @@ public actor Ingestor {
     }
 
     private func placeInStory(
-        _ keys: ItemKeys, title: String, publicID: String, batch: inout StoryBatch, record: inout PollRecord
-    ) async throws -> StoryReference {
-        let stored = try await store.storyCandidates(for: keys, since: matcher.windowStart(at: record.at))
+        _ keys: ItemKeys, title: String, publicID: String, stored: [StoryCandidate], batch: inout StoryBatch,
+        record: inout PollRecord
+    ) -> StoryReference {
         switch matcher.decide(keys, candidates: stored + batch.candidates(for: keys)) {
         case .joins(let id, _) where id < 0: return .started(Int(-id - 1))
         case .joins(let id, _): return .existing(id)

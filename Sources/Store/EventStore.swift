@@ -37,6 +37,9 @@ public protocol EventStore: Sendable {
     /// item's, or that carry one of its story keys. The ``StoryMatcher`` decides among them.
     func storyCandidates(for keys: ItemKeys, since: Date) async throws -> [StoryCandidate]
 
+    /// ``storyCandidates(for:since:)`` for several items at once, in one read; one list per item.
+    func storyCandidates(for keys: [ItemKeys], since: Date) async throws -> [[StoryCandidate]]
+
     /// A story's public id, its sources in order, and whether it was announced; nil when unknown.
     func story(id: Int64) async throws -> StorySummary?
 

@@ -48,42 +48,49 @@ extension SQLiteEventStore {
     }
 
     public func storyCandidates(for keys: ItemKeys, since: Date) async throws -> [StoryCandidate] {
-        try await pool.read { db in
-            var candidates: [StoryCandidate] = []
-            if let simHash = keys.simHash {
-                // One cached statement for the four bands: each arm reads its band's index.
-                let statement = try db.cachedStatement(
-                    sql: (0..<SimHash.bandCount).map { band in
-                        """
-                        SELECT story_id, simhash, headline_numbers FROM item
-                        WHERE simhash_band\(band) = ? AND first_seen_at >= ? AND story_id IS NOT NULL
-                        """
-                    }.joined(separator: " UNION ALL "))
-                let arguments = simHash.bands.flatMap { [$0.databaseValue, since.databaseValue] }
-                for row in try Row.fetchAll(statement, arguments: StatementArguments(arguments)) {
-                    let bits: Int64 = row["simhash"]
-                    let numbers: Int64 = row["headline_numbers"] ?? 0
-                    candidates.append(
-                        StoryCandidate(
-                            storyID: row["story_id"], simHash: SimHash(bits: UInt64(bitPattern: bits)),
-                            headlineNumbers: UInt32(truncatingIfNeeded: numbers)))
-                }
+        try await storyCandidates(for: [keys], since: since)[0]
+    }
+
+    public func storyCandidates(for keys: [ItemKeys], since: Date) async throws -> [[StoryCandidate]] {
+        // One read for a whole poll's new items: the hop to a reader connection costs more than a lookup.
+        try await pool.read { db in try keys.map { try Self.storyCandidates(for: $0, since: since, in: db) } }
+    }
+
+    private static func storyCandidates(for keys: ItemKeys, since: Date, in db: Database) throws -> [StoryCandidate] {
+        var candidates: [StoryCandidate] = []
+        if let simHash = keys.simHash {
+            // One cached statement for the four bands: each arm reads its band's index.
+            let statement = try db.cachedStatement(
+                sql: (0..<SimHash.bandCount).map { band in
+                    """
+                    SELECT story_id, simhash, headline_numbers FROM item
+                    WHERE simhash_band\(band) = ? AND first_seen_at >= ? AND story_id IS NOT NULL
+                    """
+                }.joined(separator: " UNION ALL "))
+            let arguments = simHash.bands.flatMap { [$0.databaseValue, since.databaseValue] }
+            for row in try Row.fetchAll(statement, arguments: StatementArguments(arguments)) {
+                let bits: Int64 = row["simhash"]
+                let numbers: Int64 = row["headline_numbers"] ?? 0
+                candidates.append(
+                    StoryCandidate(
+                        storyID: row["story_id"], simHash: SimHash(bits: UInt64(bitPattern: bits)),
+                        headlineNumbers: UInt32(truncatingIfNeeded: numbers)))
             }
-            if !keys.storyKeys.isEmpty {
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT story_id, key FROM story_key
-                        WHERE key IN (\(databaseQuestionMarks(count: keys.storyKeys.count))) AND added_at >= ?
-                        """,
-                    arguments: StatementArguments(keys.storyKeys + [since]))
-                let byStory = Dictionary(grouping: rows, by: { $0["story_id"] as Int64 })
-                for (story, rows) in byStory {
-                    candidates.append(StoryCandidate(storyID: story, sharedKeys: rows.map { $0["key"] }))
-                }
-            }
-            return candidates
         }
+        if !keys.storyKeys.isEmpty {
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT story_id, key FROM story_key
+                    WHERE key IN (\(databaseQuestionMarks(count: keys.storyKeys.count))) AND added_at >= ?
+                    """,
+                arguments: StatementArguments(keys.storyKeys + [since]))
+            let byStory = Dictionary(grouping: rows, by: { $0["story_id"] as Int64 })
+            for (story, rows) in byStory {
+                candidates.append(StoryCandidate(storyID: story, sharedKeys: rows.map { $0["key"] }))
+            }
+        }
+        return candidates
     }
 
     public func story(id: Int64) async throws -> StorySummary? {
