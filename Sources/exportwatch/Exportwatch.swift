@@ -16,7 +16,8 @@ struct Exportwatch: AsyncParsableCommand {
             """,
         version: versionText,
         subcommands: [
-            CheckConfig.self, Sources.self, Fetch.self, Parse.self, Classify.self, Webhooks.self, DigestCommand.self,
+            Run.self, CheckConfig.self, Sources.self, Fetch.self, Parse.self, Classify.self, Webhooks.self,
+            DigestCommand.self,
         ]
     )
 

@@ -1,0 +1,122 @@
+public import Classification
+public import Delivery
+public import Digest
+public import Fetching
+public import Foundation
+public import Logging
+public import Store
+
+/// Everything one daemon runs with, built from a configuration: the store, the fetcher, the
+/// ingestor, the poller, the delivery worker and the digest builder.
+public struct DaemonParts: Sendable {
+    public let configuration: Configuration
+    public let store: SQLiteEventStore
+    public let fetcher: HTTPFetcher
+    public let ingestor: Ingestor
+    public let poller: SourcePoller
+    public let worker: DeliveryWorker
+    public let digests: DigestBuilder
+    public let logger: Logger
+
+    /// Opens the store and builds the parts.
+    /// - Throws: ``StoreError`` when the state database cannot be opened.
+    public init(
+        configuration: Configuration, topics: [Topic], logger: Logger, retryPolicy: RetryPolicy = .standard
+    ) throws {
+        self.configuration = configuration
+        self.logger = logger
+        store = try SQLiteEventStore(stateDirectory: configuration.daemon.stateDirectory)
+        fetcher = HTTPFetcher(configuration: configuration.daemon.fetcherConfiguration)
+        let webhooks = configuration.webhooks.map(\.webhook)
+        ingestor = Ingestor(
+            store: store, classifier: Classifier(topics: topics),
+            baselineNewSources: configuration.daemon.baselineNewSources, webhooks: webhooks, logger: logger)
+        poller = SourcePoller(
+            fetcher: fetcher, store: store, ingestor: ingestor, settings: configuration.daemon, logger: logger)
+        worker = DeliveryWorker(store: store, fetcher: fetcher, webhooks: webhooks, policy: retryPolicy, logger: logger)
+        digests = configuration.digestBuilder(store: store, topics: topics)
+    }
+}
+
+/// What a cycle of polls came to.
+public struct CycleReport: Sendable, Equatable {
+    /// Sources polled.
+    public var polled = 0
+    /// Sources whose poll failed (transport, status, unreadable document).
+    public var failed: [String] = []
+    /// New items, and of those the relevant ones.
+    public var newItems = 0
+    public var newRelevantItems = 0
+    /// Events raised (created and updated).
+    public var events = 0
+
+    /// Adds one poll.
+    mutating func add(_ poll: SourcePoller.Poll, source: String) {
+        polled += 1
+        switch poll.result.decision {
+        case .failed, .retired: failed.append(source)
+        case .parse where poll.feed == nil: failed.append(source)
+        default: break
+        }
+        newItems += poll.ingest.newItems
+        newRelevantItems += poll.ingest.newRelevantItems
+        events += poll.ingest.commit.eventIDs.count
+    }
+}
+
+extension DaemonParts {
+    /// Polls `sources` through the whole pipeline, at most `max_concurrent` at once (the fetcher
+    /// also holds each host to `max_per_host`); each source's results are written in one
+    /// transaction. A source whose poll throws (its state could not be saved) is logged and
+    /// counted as failed; the others carry on.
+    public func poll(_ sources: [SourceSettings], now: @escaping @Sendable () -> Date = Date.init) async throws
+        -> CycleReport
+    {
+        var report = CycleReport()
+        let limit = max(1, configuration.daemon.maxConcurrent)
+        try await withThrowingTaskGroup(of: (String, SourcePoller.Poll?, (any Error)?).self) { group in
+            var pending = sources[...]
+            func startNext() {
+                guard let source = pending.popFirst() else { return }
+                group.addTask {
+                    do {
+                        return (source.id, try await poller.poll(source, now: now()), nil)
+                    } catch is CancellationError {
+                        throw CancellationError()
+                    } catch {
+                        return (source.id, nil, error)
+                    }
+                }
+            }
+            for _ in 0..<limit { startNext() }
+            for try await (id, poll, error) in group {
+                if let poll {
+                    report.add(poll, source: id)
+                } else if let error {
+                    report.polled += 1
+                    report.failed.append(id)
+                    logger.error("poll not recorded", metadata: ["source": "\(id)", "error": "\(error)"])
+                }
+                startNext()
+            }
+        }
+        if report.newRelevantItems > 0 { try await digests.writeAlertsFeed() }
+        return report
+    }
+
+    /// Delivers the outbox until nothing is pending or `deadline` passes, waiting for retries
+    /// that fall due before it.
+    /// - Returns: how many rows are still pending.
+    public func deliver(until deadline: ContinuousClock.Instant) async throws -> Int {
+        while true {
+            _ = try await worker.deliverDue()
+            guard let next = try await store.nextDeliveryTime() else { return 0 }
+            let wait = next.timeIntervalSinceNow
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero, wait < Double(remaining.components.seconds) + 1 else {
+                return try await store.outbox(failedOnly: false, limit: 100_000).count { $0.state == .pending }
+            }
+            if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000) + 5)) }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Daemon
+import Digest
+import Foundation
+import Logging
+
+/// `exportwatch run`: the daemon, or with `--once` one cycle for cron and tests.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon: poll, classify, deduplicate, store, deliver webhooks, build digests.",
+        discussion: """
+            --once: poll every source once, build the digests that are due, then deliver until nothing is
+            pending or --deliver-timeout has passed (a retry due before then is waited for). Exit 0, or 1
+            when a source failed or an event is still pending.
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+    @Flag(help: "One cycle, then exit.")
+    var once = false
+    @Option(help: "With --once: how long to keep delivering, in seconds.")
+    var deliverTimeout: Int = 30
+
+    func validate() throws {
+        guard once else { throw ValidationError("only --once is available so far; the long-running service is coming") }
+        guard deliverTimeout >= 0 else { throw ValidationError("--deliver-timeout: expected seconds >= 0") }
+    }
+
+    func run() async throws {
+        let (path, configuration) = try options.load()
+        let topics = try ConfigurationLoader().topics(for: configuration, configurationPath: path)
+        let logger = Logger(label: "exportwatch")
+        let parts = try DaemonParts(configuration: configuration, topics: topics, logger: logger)
+        let report = try await parts.poll(configuration.sources)
+        let built = try await parts.digests.buildDue()
+        let pending = try await parts.deliver(until: .now + .seconds(deliverTimeout))
+        var summary = "\(report.polled) sources polled, \(report.failed.count) failed, \(report.newItems) new items "
+        summary += "(\(report.newRelevantItems) relevant), \(report.events) events"
+        if !built.isEmpty { summary += ", digests built for \(built.map(\.day).joined(separator: ", "))" }
+        if pending > 0 { summary += ", \(pending) deliveries still pending" }
+        logger.notice("cycle done: \(summary)")
+        if !report.failed.isEmpty || pending > 0 { throw ExitCode(1) }
+    }
+}

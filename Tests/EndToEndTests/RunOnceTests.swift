@@ -1,0 +1,129 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `exportwatch run --once` against a feed server and a webhook receiver on 127.0.0.1.
+@Suite("run --once")
+struct RunOnceTests {
+    static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+    static func rss(_ items: [(guid: String, title: String, summary: String)]) -> String {
+        let entries = items.map { item in
+            """
+            <item><guid>\(item.guid)</guid><title>\(item.title)</title><link>https://www.bis.gov/\(item.guid)</link>
+            <description>\(item.summary)</description><pubDate>Thu, 09 May 2024 14:00:00 GMT</pubDate></item>
+            """
+        }.joined(separator: "\n")
+        return
+            "<rss version=\"2.0\"><channel><title>BIS</title><link>https://www.bis.gov/</link>\n\(entries)\n</channel></rss>"
+    }
+
+    static let entityList = (
+        guid: "bis-1", title: "Commerce Adds 37 Chinese Entities to the Entity List",
+        summary:
+            "The Bureau of Industry and Security added 37 entities to the Entity List, imposing license requirements on exports."
+    )
+    static let chips = (
+        guid: "bis-2", title: "Commerce Tightens Export Controls on Advanced AI Chips to China",
+        summary:
+            "BIS issued an interim final rule restricting exports of advanced computing chips such as the Nvidia H20."
+    )
+    static let bakery = (guid: "bis-3", title: "Chocolate chip cookies at the staff picnic", summary: "Recipes inside.")
+    static let later = (
+        guid: "bis-4", title: "China's Commerce Ministry Responds to US Export Controls on Chips",
+        summary: "MOFCOM said the export controls on semiconductors violate market rules; 商务部 表示 坚决反对 出口管制."
+    )
+
+    @Test("items published between cycles are sent once each, signed; nothing is sent twice")
+    func cycles() async throws {
+        let server = try ScriptedHTTPServer(
+            script: [
+                "/feed.xml": [
+                    .init(
+                        headers: ["Content-Type": "application/rss+xml"],
+                        body: Self.rss([Self.entityList, Self.chips, Self.bakery]))
+                ],
+                "/hook": [.init(status: 204)],
+            ], verify: .init(standard: [Self.secret]))
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appending(path: "exportwatch.toml")
+        try """
+        [daemon]
+        state_dir = "\(folder.path)/state"
+        digest_dir = "\(folder.path)/digests"
+        allow_private_networks = true
+        baseline_new_sources = false
+
+        [[source]]
+        id = "bis"
+        url = "\(server.url("/feed.xml").absoluteString)"
+
+        [[webhook]]
+        id = "policy"
+        url = "\(server.url("/hook").absoluteString)"
+        signing_secret = "\(Self.secret)"
+        """.write(to: config, atomically: true, encoding: .utf8)
+
+        let first = try CommandLineTests.exportwatch("run", "--once", "--config", config.path)
+        #expect(first.status == 0, "\(first.errors)")
+        var posts = try await server.requests(atLeast: 3).filter { $0.method == "POST" }
+        #expect(posts.count == 2)
+        #expect(posts.allSatisfy { $0.verified?.standard == [true] })
+        #expect(
+            Set(
+                posts.compactMap {
+                    $0.body?.contains("Entity List") == true
+                        ? "entity" : $0.body?.contains("AI Chips") == true ? "chips" : nil
+                }) == ["entity", "chips"])
+
+        try server.rescript([
+            "/feed.xml": [.init(body: Self.rss([Self.later, Self.entityList, Self.chips, Self.bakery]))],
+            "/hook": [.init(status: 204)],
+        ])
+        let second = try CommandLineTests.exportwatch("run", "--once", "--config", config.path)
+        #expect(second.status == 0, "\(second.errors)")
+        posts = try await server.requests(atLeast: 5).filter { $0.method == "POST" }
+        #expect(posts.count == 3)
+        #expect(posts.last?.body?.contains("Responds to US Export Controls") == true)
+
+        let third = try CommandLineTests.exportwatch("run", "--once", "--config", config.path)
+        #expect(third.status == 0)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try server.requests().filter { $0.method == "POST" }.count == 3)
+        #expect(FileManager.default.fileExists(atPath: folder.appending(path: "digests/alerts.atom").path))
+    }
+
+    @Test("a source that fails makes run --once exit 1, and the others are still recorded")
+    func failingSource() async throws {
+        let server = try ScriptedHTTPServer(script: [
+            "/feed.xml": [.init(body: Self.rss([Self.entityList]))], "/broken": [.init(status: 500)],
+        ])
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appending(path: "exportwatch.toml")
+        try """
+        [daemon]
+        state_dir = "\(folder.path)/state"
+        digest_dir = "\(folder.path)/digests"
+        allow_private_networks = true
+
+        [[source]]
+        id = "good"
+        url = "\(server.url("/feed.xml").absoluteString)"
+
+        [[source]]
+        id = "broken"
+        url = "\(server.url("/broken").absoluteString)"
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let run = try CommandLineTests.exportwatch("run", "--once", "--config", config.path)
+        #expect(run.status == 1)
+        #expect(run.errors.contains("fetch failed") && run.errors.contains("broken"))
+        let list = try CommandLineTests.exportwatch("sources", "list", "--config", config.path)
+        #expect(list.output.contains("good") && list.output.contains("ok"))
+    }
+}
