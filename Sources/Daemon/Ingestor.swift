@@ -15,7 +15,7 @@ public import Store
 /// the same cycle form one story.
 public actor Ingestor {
     private let store: any EventStore
-    private let classifier: Classifier
+    private var classifier: Classifier
     private let matcher: StoryMatcher
     private let baselineNewSources: Bool
     private var webhooks: [Webhook]
@@ -53,6 +53,11 @@ public actor Ingestor {
     /// Replaces the webhooks (a reloaded configuration).
     public func update(webhooks: [Webhook]) {
         self.webhooks = webhooks
+    }
+
+    /// Replaces the classifier (a reloaded topics file).
+    public func update(classifier: Classifier) {
+        self.classifier = classifier
     }
 
     /// Records a poll of `source`: its fetch state and transitions, and, when a document was read,

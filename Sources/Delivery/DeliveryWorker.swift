@@ -100,6 +100,11 @@ public actor DeliveryWorker {
         }
     }
 
+    /// ``wake()`` from outside the actor.
+    public nonisolated func wakeIfRunning() {
+        Task { await wake() }
+    }
+
     /// Asks a running worker for a pass now (new rows were committed).
     public func wake() {
         if sleeper != nil { endNap() } else { wokenEarly = true }

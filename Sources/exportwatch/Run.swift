@@ -9,6 +9,8 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the daemon: poll, classify, deduplicate, store, deliver webhooks, build digests.",
         discussion: """
+            Without --once it runs until SIGTERM or SIGINT (exit 0), reloads sources, webhooks and topics on
+            SIGHUP, and speaks systemd's notification protocol when $NOTIFY_SOCKET is set.
             --once: poll every source once, build the digests that are due, then deliver until nothing is
             pending or --deliver-timeout has passed (a retry due before then is waited for). Exit 0, or 1
             when a source failed or an event is still pending.
@@ -16,13 +18,12 @@ struct Run: AsyncParsableCommand {
     )
 
     @OptionGroup var options: ConfigOptions
-    @Flag(help: "One cycle, then exit.")
+    @Flag(help: "One cycle, then exit (for cron and tests).")
     var once = false
     @Option(help: "With --once: how long to keep delivering, in seconds.")
     var deliverTimeout: Int = 30
 
     func validate() throws {
-        guard once else { throw ValidationError("only --once is available so far; the long-running service is coming") }
         guard deliverTimeout >= 0 else { throw ValidationError("--deliver-timeout: expected seconds >= 0") }
     }
 
@@ -30,6 +31,12 @@ struct Run: AsyncParsableCommand {
         let (path, configuration) = try options.load()
         let topics = try ConfigurationLoader().topics(for: configuration, configurationPath: path)
         let logger = Logger(label: "exportwatch")
+        guard once else {
+            try await ExportwatchDaemon(
+                configuration: configuration, configurationPath: path, topics: topics, logger: logger
+            ).run()
+            return
+        }
         let parts = try DaemonParts(configuration: configuration, topics: topics, logger: logger)
         let report = try await parts.poll(configuration.sources)
         let built = try await parts.digests.buildDue()

@@ -1,0 +1,239 @@
+public import Classification
+internal import Delivery
+internal import Digest
+internal import Fetching
+public import Foundation
+public import Logging
+internal import ServiceLifecycle
+internal import Store
+internal import UnixSignals
+
+/// `exportwatch run`: the poller, the delivery worker and the digest scheduler as one
+/// `ServiceGroup`, speaking systemd's notification protocol.
+///
+/// SIGTERM and SIGINT shut down gracefully: no new poll starts, a poll in flight is cancelled
+/// (its transaction is written whole or not at all, and the source is polled again next time),
+/// a delivery in flight stays pending. SIGHUP re-reads the configuration: a valid one replaces
+/// the sources, webhooks and topics without stopping; an invalid one is logged, error by error,
+/// and the old one kept.
+public final class ExportwatchDaemon: Sendable {
+    private let parts: DaemonParts
+    private let state: State
+    private let notifier: SystemdNotifier
+    private let configurationPath: String
+    private let logger: Logger
+
+    /// What can change on reload.
+    actor State {
+        var sources: [SourceSettings]
+        var configuration: Configuration
+        private var wakeUp: CheckedContinuation<Void, Never>?
+
+        init(_ configuration: Configuration) {
+            self.configuration = configuration
+            sources = configuration.sources
+        }
+
+        func replace(with configuration: Configuration) {
+            self.configuration = configuration
+            sources = configuration.sources
+            wake()
+        }
+
+        /// Sleeps for `duration`, or until ``wake()``.
+        func nap(_ duration: Duration) async {
+            let timer = Task { [weak self] in
+                try? await Task.sleep(for: duration)
+                await self?.wake()
+            }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { wakeUp = $0 }
+            } onCancel: {
+                Task { await self.wake() }
+            }
+            timer.cancel()
+        }
+
+        func wake() {
+            wakeUp?.resume()
+            wakeUp = nil
+        }
+    }
+
+    /// Builds the daemon: opens the store (the caller then sends READY).
+    public init(configuration: Configuration, configurationPath: String, topics: [Topic], logger: Logger) throws {
+        parts = try DaemonParts(configuration: configuration, topics: topics, logger: logger)
+        state = State(configuration)
+        notifier = SystemdNotifier()
+        self.configurationPath = configurationPath
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM or SIGINT.
+    public func run() async throws {
+        notifier.notify("READY=1\nSTATUS=starting: \(parts.configuration.sources.count) sources")
+        logger.notice(
+            "exportwatch running",
+            metadata: [
+                "sources": "\(parts.configuration.sources.count)", "webhooks": "\(parts.configuration.webhooks.count)",
+                "state_dir": "\(parts.configuration.daemon.stateDirectory.path)",
+            ])
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: PollerService(daemon: self)), .init(service: DeliveryService(daemon: self)),
+                    .init(service: DigestService(daemon: self)), .init(service: ReloadService(daemon: self)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        logger.notice("exportwatch stopped")
+    }
+
+    // MARK: The services
+
+    /// Polls due sources, tells systemd how it went, and pings the watchdog from its loop, so a
+    /// stuck scheduler is restarted.
+    struct PollerService: Service {
+        let daemon: ExportwatchDaemon
+
+        func run() async throws {
+            await cancelWhenGracefulShutdown {
+                await daemon.pollForever()
+            }
+            daemon.notifier.notify("STOPPING=1\nSTATUS=stopping")
+        }
+    }
+
+    struct DeliveryService: Service {
+        let daemon: ExportwatchDaemon
+
+        func run() async throws {
+            try? await cancelWhenGracefulShutdown {
+                try await daemon.parts.worker.run()
+            }
+        }
+    }
+
+    struct DigestService: Service {
+        let daemon: ExportwatchDaemon
+
+        func run() async throws {
+            await cancelWhenGracefulShutdown {
+                await daemon.buildDigestsForever()
+            }
+        }
+    }
+
+    struct ReloadService: Service {
+        let daemon: ExportwatchDaemon
+
+        func run() async throws {
+            let signals = await UnixSignalsSequence(trapping: .sighup)
+            await cancelWhenGracefulShutdown {
+                for await _ in signals { await daemon.reload() }
+            }
+        }
+    }
+
+    // MARK: Loops
+
+    private func pollForever() async {
+        while !Task.isCancelled {
+            let sources = await state.sources
+            var due = sources
+            var nextDue: Date?
+            do {
+                let states = Dictionary(
+                    try await parts.store.sources().map { ($0.id, $0.state) }, uniquingKeysWith: { first, _ in first })
+                let now = Date()
+                due = sources.filter { source in
+                    guard let state = states[source.id]?.reconciled(withConfiguredURL: source.url) else { return true }
+                    if state.health.isRetired { return false }
+                    guard let at = state.nextDueAt, at > now else { return true }
+                    nextDue = min(nextDue ?? at, at)
+                    return false
+                }
+                if !due.isEmpty {
+                    let report = try await parts.poll(due)
+                    let after = try await parts.store.sources()
+                    let next = after.filter { stored in sources.contains { $0.id == stored.id } }
+                        .compactMap(\.state.nextDueAt).filter { $0 > Date() }.min()
+                    nextDue = next
+                    var status = "\(sources.count) sources, \(report.newRelevantItems) new relevant items"
+                    if !report.failed.isEmpty { status += ", \(report.failed.count) failed" }
+                    if let next { status += ", next poll \(next.formatted(date: .omitted, time: .shortened))" }
+                    notifier.notify("STATUS=\(status)")
+                    parts.worker.wakeIfRunning()
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("poll cycle failed; trying again in a minute", metadata: ["error": "\(error)"])
+                nextDue = Date().addingTimeInterval(60)
+            }
+            // Wake for the next due source, at least every minute (and twice per watchdog interval).
+            var wait = Duration.seconds(60)
+            if let nextDue {
+                let seconds = max(0.2, nextDue.timeIntervalSinceNow)
+                wait = min(wait, .milliseconds(Int64(seconds * 1000)))
+            }
+            if let watchdog = notifier.watchdogInterval { wait = min(wait, watchdog) }
+            // From this loop, after the cycle: a scheduler stuck in a cycle stops the pings and is restarted.
+            notifier.notify("WATCHDOG=1")
+            await state.nap(wait)
+        }
+    }
+
+    private func buildDigestsForever() async {
+        while !Task.isCancelled {
+            do {
+                for built in try await parts.digests.buildDue() {
+                    logger.notice(
+                        "digest built", metadata: ["day": "\(built.day)", "stories": "\(built.stories)"])
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("digest build failed; trying again in 10 minutes", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(600))
+                continue
+            }
+            let configuration = await state.configuration
+            let schedule = DigestSchedule(
+                hour: configuration.digest.hour, minute: configuration.digest.minute,
+                timeZone: configuration.daemon.timeZone)
+            let next = schedule.nextBuildTime(after: Date())
+            // Re-checked at least hourly: a clock or zone change cannot make it miss a day.
+            let seconds = min(3600, max(1, next.timeIntervalSinceNow + 1))
+            try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+        }
+    }
+
+    private func reload() async {
+        notifier.notifyReloading()
+        let loader = ConfigurationLoader()
+        do {
+            let configuration = try loader.load(path: configurationPath)
+            let topics = try loader.topics(for: configuration, configurationPath: configurationPath)
+            let old = await state.configuration
+            if configuration.daemon != old.daemon || configuration.digest != old.digest {
+                logger.warning(
+                    "[daemon] and [digest] changes take effect on restart; sources, webhooks and topics are reloaded")
+            }
+            await parts.ingestor.update(webhooks: configuration.webhooks.map(\.webhook))
+            await parts.ingestor.update(classifier: Classifier(topics: topics))
+            await parts.worker.update(configuration.webhooks.map(\.webhook))
+            await state.replace(with: configuration)
+            logger.notice(
+                "configuration reloaded",
+                metadata: ["sources": "\(configuration.sources.count)", "webhooks": "\(configuration.webhooks.count)"])
+        } catch let error as ConfigurationError {
+            for issue in error.issues {
+                logger.error("reload refused, the running configuration is kept: \(issue)")
+            }
+        } catch {
+            logger.error("reload refused, the running configuration is kept: \(error)")
+        }
+        notifier.notify("READY=1")
+    }
+}

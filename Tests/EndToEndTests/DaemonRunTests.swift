@@ -1,0 +1,172 @@
+import Foundation
+import Synchronization
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The long-running `exportwatch run` as systemd runs it: a notification socket, SIGHUP, SIGTERM.
+@Suite("run under a service manager")
+struct DaemonRunTests {
+    /// A datagram socket standing in for systemd's `$NOTIFY_SOCKET`, collecting what it receives.
+    final class NotifySocket: Sendable {
+        let path: String
+        private let descriptor: Int32
+        private let received = Mutex<[String]>([])
+        private let open = Mutex(true)
+
+        init(folder: URL) throws {
+            path = folder.appending(path: "notify.sock").path
+            descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
+            }
+            guard bound == 0 else { throw CocoaError(.fileWriteUnknown) }
+            var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let thread = Thread { [self] in
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while open.withLock({ $0 }) {
+                    let count = recv(descriptor, &buffer, buffer.count, 0)
+                    if count > 0 {
+                        let message = String(decoding: buffer[0..<count], as: UTF8.self)
+                        received.withLock { $0.append(message) }
+                    }
+                }
+            }
+            thread.start()
+        }
+
+        var messages: [String] { received.withLock { $0 } }
+
+        /// Waits until a message satisfies `condition`, up to `timeout`.
+        func wait(for timeout: Duration = .seconds(15), _ condition: (String) -> Bool) async throws -> Bool {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                if messages.contains(where: condition) { return true }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return false
+        }
+
+        func close() {
+            open.withLock { $0 = false }
+            usleep(300_000)
+            Glibc.close(descriptor)
+        }
+    }
+
+    final class Output: Sendable {
+        private let text = Mutex("")
+        var all: String { text.withLock { $0 } }
+        func append(_ data: Data) { text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+    }
+
+    static func config(folder: URL, sources: [(String, URL)], webhook: URL, broken: Bool = false) -> String {
+        var text = """
+            [daemon]
+            state_dir = "\(folder.path)/state"
+            digest_dir = "\(folder.path)/digests"
+            allow_private_networks = true
+            baseline_new_sources = false
+            poll_interval = "10m"
+
+            [[webhook]]
+            id = "policy"
+            url = "\(webhook.absoluteString)"
+            signing_secret = "\(RunOnceTests.secret)"
+
+            """
+        for (id, url) in sources {
+            text += "[[source]]\nid = \"\(id)\"\nurl = \"\(url.absoluteString)\"\n\n"
+        }
+        if broken { text += "[[source]]\nid = \"no url\"\n" }
+        return text
+    }
+
+    @Test(
+        "READY, STATUS and WATCHDOG; SIGHUP adds a source and survives a broken file; SIGTERM stops in time with exit 0"
+    )
+    func lifecycle() async throws {
+        let server = try ScriptedHTTPServer(
+            script: [
+                "/a.xml": [.init(body: RunOnceTests.rss([RunOnceTests.entityList]))],
+                "/b.xml": [.init(body: RunOnceTests.rss([RunOnceTests.chips]))],
+                "/hook": [.init(status: 204)],
+            ], verify: .init(standard: [RunOnceTests.secret]))
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-daemon-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let notify = try NotifySocket(folder: folder)
+        defer { notify.close() }
+        let config = folder.appending(path: "exportwatch.toml")
+        try Self.config(folder: folder, sources: [("a", server.url("/a.xml"))], webhook: server.url("/hook"))
+            .write(to: config, atomically: true, encoding: .utf8)
+
+        let process = Process()
+        process.executableURL = Bundle.main.bundleURL.appending(path: "exportwatch")
+        process.arguments = ["run", "--config", config.path]
+        process.environment = [
+            "PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000",
+            "JOURNAL_STREAM": "1:1",
+        ]
+        let errors = Pipe()
+        let output = Output()
+        errors.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        #expect(try await notify.wait { $0.hasPrefix("READY=1") }, "\(output.all)")
+        #expect(try await notify.wait { $0.hasPrefix("STATUS=1 sources, 1 new relevant items") }, "\(notify.messages)")
+        #expect(try await notify.wait { $0 == "WATCHDOG=1" })
+        let first = try await server.requests(atLeast: 2, timeout: .seconds(10)).filter { $0.method == "POST" }
+        #expect(first.count == 1 && first.first?.verified?.standard == [true])
+
+        // A new source, then SIGHUP: RELOADING (with MONOTONIC_USEC), READY, and the source is polled.
+        try Self.config(
+            folder: folder, sources: [("a", server.url("/a.xml")), ("b", server.url("/b.xml"))],
+            webhook: server.url("/hook")
+        ).write(to: config, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        #expect(try await notify.wait { $0.hasPrefix("RELOADING=1\nMONOTONIC_USEC=") })
+        #expect(try await notify.wait { $0.hasPrefix("STATUS=2 sources, 1 new relevant items") }, "\(notify.messages)")
+        let afterReload = try await server.requests(atLeast: 5, timeout: .seconds(10))
+        #expect(afterReload.contains { $0.path == "/b.xml" })
+        #expect(afterReload.filter { $0.method == "POST" }.count == 2)
+
+        // A broken file: every error logged, the daemon keeps running.
+        try Self.config(
+            folder: folder, sources: [("a", server.url("/a.xml"))], webhook: server.url("/hook"), broken: true
+        )
+        .write(to: config, atomically: true, encoding: .utf8)
+        let readyCount = notify.messages.count { $0.hasPrefix("READY=1") }
+        kill(process.processIdentifier, SIGHUP)
+        #expect(try await notify.wait { _ in notify.messages.count { $0.hasPrefix("READY=1") } > readyCount })
+        #expect(process.isRunning)
+        #expect(output.all.contains("reload refused") && output.all.contains("url: missing"))
+
+        // SIGTERM: STOPPING, exit 0 within 10 s.
+        let stop = ContinuousClock.now
+        kill(process.processIdentifier, SIGTERM)
+        while process.isRunning, ContinuousClock.now - stop < .seconds(10) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(!process.isRunning)
+        #expect(process.terminationStatus == 0)
+        #expect(try await notify.wait(for: .seconds(1)) { $0.hasPrefix("STOPPING=1") })
+        let order = ["READY=1", "STATUS=", "WATCHDOG=1", "RELOADING=1", "STOPPING=1"].map { prefix in
+            notify.messages.firstIndex { $0.hasPrefix(prefix) } ?? -1
+        }
+        #expect(order == order.sorted() && !order.contains(-1), "\(notify.messages)")
+    }
+}
