@@ -17,6 +17,8 @@ public struct Configuration: Sendable, Equatable {
     public var sources: [SourceSettings]
     /// The webhooks to notify (`[[webhook]]`), in file order.
     public var webhooks: [WebhookSettings]
+    /// The files whose `[[source]]` and `[[webhook]]` tables were added (`include`).
+    public var includedFiles: [URL] = []
 
     /// Creates a configuration; the defaults are those of an empty file.
     public init(

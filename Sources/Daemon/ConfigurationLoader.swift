@@ -90,7 +90,30 @@ public struct ConfigurationLoader: Sendable {
     ///   - folder: the folder relative paths are resolved against.
     /// - Throws: ``ConfigurationError`` with every mistake found.
     public func parse(_ text: String, fileName: String, folder: URL) throws(ConfigurationError) -> Configuration {
-        try read(text, fileName: fileName, folder: folder) { $0.read($1) }
+        var configuration = try read(text, fileName: fileName, folder: folder) { $0.read($1) }
+        // `include = ["sources.toml"]`: each file adds its [[source]] and [[webhook]] tables.
+        var issues: [ConfigurationIssue] = []
+        for file in configuration.includedFiles {
+            do {
+                let (sources, webhooks) = try read(
+                    try Self.readText(file.path), fileName: file.path, folder: file.deletingLastPathComponent()
+                ) { $0.readIncluded($1) }
+                for source in sources where configuration.sources.contains(where: { $0.id == source.id }) {
+                    issues.append(
+                        .init(file: file.path, line: nil, message: "source \"\(source.id)\": the id is used twice"))
+                }
+                for webhook in webhooks where configuration.webhooks.contains(where: { $0.id == webhook.id }) {
+                    issues.append(
+                        .init(file: file.path, line: nil, message: "webhook \"\(webhook.id)\": the id is used twice"))
+                }
+                configuration.sources += sources
+                configuration.webhooks += webhooks
+            } catch {
+                issues += error.issues
+            }
+        }
+        if !issues.isEmpty { throw ConfigurationError(issues: issues) }
+        return configuration
     }
 
     /// A file's text, or the one error saying why it cannot be read.
@@ -303,9 +326,9 @@ private struct ConfigurationReader {
     func read(_ root: TOMLTable) -> Configuration {
         var configuration = Configuration()
         let top = TableReader(table: root, path: "", label: "", log: log)
-        for key in root.keys where !["daemon", "digest", "source", "webhook"].contains(key) {
+        for key in root.keys where !["daemon", "digest", "source", "webhook", "include"].contains(key) {
             let hint =
-                ConfigValues.suggestion(for: key, among: ["daemon", "digest", "source", "webhook"])
+                ConfigValues.suggestion(for: key, among: ["daemon", "digest", "source", "webhook", "include"])
                 .map { " (did you mean \"\($0)\"?)" } ?? ""
             log.add(path: key, fallbackPath: key, "unknown table \"\(key)\"\(hint)")
         }
@@ -319,7 +342,34 @@ private struct ConfigurationReader {
         configuration.webhooks = readArray(root, key: "webhook", label: "webhook") { readWebhook($0) }
         rejectDuplicateIDs(in: root, key: "source")
         rejectDuplicateIDs(in: root, key: "webhook")
+        if let paths = top.strings("include") {
+            configuration.includedFiles = paths.compactMap { path in
+                let (expanded, missing) = ConfigValues.expandVariables(path, environment: environment)
+                for name in missing { top.report("include", "${\(name)} is not set") }
+                guard missing.isEmpty else { return nil }
+                let url = resolve(expanded, directory: false)
+                if !FileManager.default.fileExists(atPath: url.path) {
+                    top.report("include", "\(url.path) does not exist")
+                    return nil
+                }
+                return url
+            }
+        }
         return configuration
+    }
+
+    /// An included file: only `[[source]]` and `[[webhook]]` tables.
+    func readIncluded(_ root: TOMLTable) -> ([SourceSettings], [WebhookSettings]) {
+        for key in root.keys where !["source", "webhook"].contains(key) {
+            log.add(
+                path: key, fallbackPath: key,
+                "an included file holds only [[source]] and [[webhook]] tables, found \"\(key)\"")
+        }
+        let sources = readArray(root, key: "source", label: "source") { readSource($0) }
+        let webhooks = readArray(root, key: "webhook", label: "webhook") { readWebhook($0) }
+        rejectDuplicateIDs(in: root, key: "source")
+        rejectDuplicateIDs(in: root, key: "webhook")
+        return (sources, webhooks)
     }
 
     private func readArray<T>(

@@ -161,7 +161,9 @@ public final class ExportwatchDaemon: Sendable {
                     nextDue = next
                     var status = "\(sources.count) sources, \(report.newRelevantItems) new relevant items"
                     if !report.failed.isEmpty { status += ", \(report.failed.count) failed" }
-                    if let next { status += ", next poll \(next.formatted(date: .omitted, time: .shortened))" }
+                    if let next {
+                        status += ", next poll \(Self.clockTime(next, in: parts.configuration.daemon.timeZone))"
+                    }
                     notifier.notify("STATUS=\(status)")
                     parts.worker.wakeIfRunning()
                 }
@@ -182,6 +184,14 @@ public final class ExportwatchDaemon: Sendable {
             notifier.notify("WATCHDOG=1")
             await state.nap(wait)
         }
+    }
+
+    /// `14:05` in the daemon's zone.
+    static func clockTime(_ date: Date, in zone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.hour, .minute], from: date)
+        return String(format: "%02d:%02d", parts.hour ?? 0, parts.minute ?? 0)
     }
 
     private func buildDigestsForever() async {

@@ -181,3 +181,47 @@ struct HTMLCommandLineTests {
         #expect(parsed.output.contains(#""published":"2024-05-09T16:00:00Z""#))
     }
 }
+
+/// The files `scripts/install` puts in /etc/exportwatch, checked together.
+@Suite("Installed configuration")
+struct InstalledConfigurationTests {
+    @Test("the shipped service configuration, with the default sources and topics beside it, is valid")
+    func shippedConfiguration() throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-etc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (from, to) in [
+            ("systemd/exportwatch.toml", "exportwatch.toml"), ("feeds/sources.toml", "sources.toml"),
+            ("feeds/topics.toml", "topics.toml"),
+        ] {
+            try FileManager.default.copyItem(
+                at: CommandLineTests.repository.appending(path: from), to: folder.appending(path: to))
+        }
+        let run = try CommandLineTests.exportwatch(
+            "check-config", "--config", folder.appending(path: "exportwatch.toml").path)
+        #expect(run.status == 0, "\(run.errors)")
+        let sources =
+            try String(contentsOf: folder.appending(path: "sources.toml"), encoding: .utf8)
+            .components(separatedBy: "[[source]]").count - 1
+        #expect(run.output.contains("valid (\(sources) sources, 0 webhooks, 10 topics"))
+    }
+
+    @Test("an included file adds sources; an id used in two files is an error naming the file")
+    func includes() throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-include-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "[[source]]\nid = \"a\"\nurl = \"https://example.org/a\"\n".write(
+            to: folder.appending(path: "more.toml"), atomically: true, encoding: .utf8)
+        let main = folder.appending(path: "main.toml")
+        try "include = [\"more.toml\"]\n[[source]]\nid = \"b\"\nurl = \"https://example.org/b\"\n".write(
+            to: main, atomically: true, encoding: .utf8)
+        let good = try CommandLineTests.exportwatch("check-config", "--config", main.path)
+        #expect(good.status == 0 && good.output.contains("2 sources"), "\(good.errors)")
+        try "include = [\"more.toml\"]\n[[source]]\nid = \"a\"\nurl = \"https://example.org/b\"\n".write(
+            to: main, atomically: true, encoding: .utf8)
+        let duplicate = try CommandLineTests.exportwatch("check-config", "--config", main.path)
+        #expect(
+            duplicate.status == 2 && duplicate.errors.contains("more.toml") && duplicate.errors.contains("used twice"))
+    }
+}
