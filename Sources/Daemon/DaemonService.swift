@@ -237,12 +237,10 @@ public final class ExportwatchDaemon: Sendable {
             logger.notice(
                 "configuration reloaded",
                 metadata: ["sources": "\(configuration.sources.count)", "webhooks": "\(configuration.webhooks.count)"])
-        } catch let error as ConfigurationError {
+        } catch {
             for issue in error.issues {
                 logger.error("reload refused, the running configuration is kept: \(issue)")
             }
-        } catch {
-            logger.error("reload refused, the running configuration is kept: \(error)")
         }
         notifier.notify("READY=1")
     }
