@@ -2,7 +2,7 @@ public import Classification
 internal import Delivery
 internal import Digest
 internal import Fetching
-public import Foundation
+import Foundation
 public import Logging
 internal import ServiceLifecycle
 internal import Store

@@ -169,4 +169,49 @@ struct DaemonRunTests {
         }
         #expect(order == order.sorted() && !order.contains(-1), "\(notify.messages)")
     }
+
+    @Test(
+        "kill -9 between delivery attempts, then a restart: the event arrives once more with the same webhook-id, each item stored once"
+    )
+    func killAndRestart() async throws {
+        let server = try ScriptedHTTPServer(
+            script: [
+                "/a.xml": [.init(body: RunOnceTests.rss([RunOnceTests.entityList, RunOnceTests.chips]))],
+                "/hook": [.init(status: 503), .init(status: 503), .init(status: 204)],
+            ], verify: .init(standard: [RunOnceTests.secret]))
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-kill-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appending(path: "exportwatch.toml")
+        try Self.config(folder: folder, sources: [("a", server.url("/a.xml"))], webhook: server.url("/hook"))
+            .write(to: config, atomically: true, encoding: .utf8)
+
+        func start() throws -> Process {
+            let process = Process()
+            process.executableURL = Bundle.main.bundleURL.appending(path: "exportwatch")
+            process.arguments = ["run", "--config", config.path]
+            process.environment = ["PATH": "/usr/bin:/bin"]
+            process.standardError = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        let first = try start()
+        // Both events fail once (503); the daemon is killed before their retries fall due (5 s).
+        _ = try await server.requests(atLeast: 3, timeout: .seconds(15))
+        kill(first.processIdentifier, SIGKILL)
+        while first.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        let failedIDs = try server.requests().filter { $0.method == "POST" }.compactMap { $0.header("webhook-id") }
+        #expect(Set(failedIDs).count == 2)
+
+        let second = try start()
+        defer { if second.isRunning { kill(second.processIdentifier, SIGKILL) } }
+        let posts = try await server.requests(atLeast: 6, timeout: .seconds(20)).filter { $0.method == "POST" }
+        kill(second.processIdentifier, SIGTERM)
+        #expect(posts.count == 4, "\(posts.map { $0.header("webhook-id") ?? "?" })")
+        #expect(Set(posts.compactMap { $0.header("webhook-id") }) == Set(failedIDs))
+        #expect(posts.allSatisfy { $0.verified?.standard == [true] })
+        #expect(try server.requests().filter { $0.path == "/a.xml" }.count == 1, "the restart polled nothing new")
+    }
 }
