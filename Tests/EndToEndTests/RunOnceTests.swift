@@ -94,6 +94,23 @@ struct RunOnceTests {
         try await Task.sleep(for: .milliseconds(200))
         #expect(try server.requests().filter { $0.method == "POST" }.count == 3)
         #expect(FileManager.default.fileExists(atPath: folder.appending(path: "digests/alerts.atom").path))
+
+        // What was collected, and why each item was (not) sent.
+        let list = try CommandLineTests.exportwatch("items", "list", "--config", config.path)
+        #expect(list.status == 0, "\(list.errors)")
+        #expect(list.output.split(separator: "\n").count == 5)
+        #expect(list.output.contains("not relevant") && list.output.contains("announced"))
+        let json = try CommandLineTests.exportwatch(
+            "items", "list", "--json", "--topic", "entity-list-sanctions", "--query", "37 Chinese", "--config",
+            config.path)
+        let lines = json.output.split(separator: "\n")
+        #expect(lines.count == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        let id = try #require(object["id"] as? String)
+        let show = try CommandLineTests.exportwatch("items", "show", id, "--config", config.path)
+        #expect(show.status == 0)
+        #expect(show.output.contains("policy: sent after 1 attempt(s)"))
+        #expect(show.output.contains("fetched from: \(server.url("/feed.xml").absoluteString)"))
     }
 
     @Test("a source that fails makes run --once exit 1, and the others are still recorded")

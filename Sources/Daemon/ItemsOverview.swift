@@ -1,0 +1,103 @@
+public import Foundation
+public import Store
+
+/// What `exportwatch items list` and `items show` print: what has been collected, and why an
+/// item was (not) sent.
+public enum ItemsOverview {
+    /// The items matching `filter`, newest first, from the configuration's store (none when it
+    /// has never run).
+    public static func items(_ configuration: Configuration, filter: ItemFilter) async throws -> [ItemOverview] {
+        guard let store = try store(configuration) else { return [] }
+        return try await store.items(matching: filter)
+    }
+
+    /// One item, or nil.
+    public static func item(_ configuration: Configuration, id: String) async throws -> ItemOverview? {
+        guard let store = try store(configuration) else { return nil }
+        return try await store.item(publicID: id)
+    }
+
+    /// One line per item: time (in the daemon's zone), source, best topic and score, whether its
+    /// story was announced, title, id.
+    public static func table(_ items: [ItemOverview], zone: TimeZone) -> String {
+        SourceOverview.columns(
+            ["FIRST SEEN", "SOURCE", "TOPIC", "STORY", "TITLE", "ID"],
+            items.map { item in
+                let topic = item.topics.first.map { "\($0.id) \(String(format: "%.2f", $0.score))" } ?? "-"
+                let story = !item.relevant ? "not relevant" : item.storyAnnounced ? "announced" : "not announced"
+                return [
+                    stamp(item.firstSeen, zone), item.source, topic, story, String(item.title.prefix(70)), item.id,
+                ]
+            })
+    }
+
+    /// Everything known of one item: provenance, topics with matched terms, identifiers, story,
+    /// and each event with its deliveries.
+    public static func detail(_ item: ItemOverview, zone: TimeZone) -> String {
+        var lines = [
+            "id: \(item.id)", "title: \(item.title)", "link: \(item.link ?? "-")", "source: \(item.source)",
+            "first seen: \(stamp(item.firstSeen, zone))",
+            "published: \(item.published.map { stamp($0, zone) } ?? "-")",
+            "relevant: \(item.relevant ? "yes" : "no")",
+        ]
+        for topic in item.topics {
+            lines.append(
+                "topic: \(topic.id) \(String(format: "%.2f", topic.score)) (matched: \(topic.matched.joined(separator: ", ")))"
+            )
+        }
+        if !item.identifiers.isEmpty { lines.append("identifiers: \(item.identifiers.joined(separator: ", "))") }
+        lines.append("story: \(item.storyID ?? "-") (\(item.storyAnnounced ? "announced" : "not announced"))")
+        lines.append("fetched from: \(item.finalURL ?? "-") at \(item.fetchedAt.map { stamp($0, zone) } ?? "-")")
+        lines.append("sha256: \(item.sha256 ?? "-")")
+        if item.events.isEmpty {
+            lines.append(
+                item.relevant
+                    ? "events: none (a source's baseline, or a further report of a story already announced)"
+                    : "events: none (not relevant to any topic)")
+        }
+        for event in item.events {
+            lines.append(
+                "event: \(event.id) \(event.type) at \(stamp(event.occurredAt, zone))"
+                    + (event.announcesStory ? "" : " (a further source of an announced story)"))
+            if event.deliveries.isEmpty { lines.append("  no webhook wanted it") }
+            for delivery in event.deliveries {
+                lines.append(
+                    "  \(delivery.webhook): \(delivery.state) after \(delivery.attempts) attempt(s)"
+                        + (delivery.lastError.map { ", last error: \($0)" } ?? ""))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The items as JSON Lines.
+    public static func jsonLines(_ items: [ItemOverview]) throws -> String {
+        try items.map { item in
+            let object: [String: Any] = [
+                "id": item.id, "source": item.source, "title": item.title, "link": item.link ?? NSNull(),
+                "first_seen": item.firstSeen.formatted(.iso8601), "relevant": item.relevant,
+                "topics": item.topics.map { ["id": $0.id, "score": $0.score, "matched": $0.matched] },
+                "identifiers": item.identifiers, "story": item.storyID ?? NSNull(),
+                "story_announced": item.storyAnnounced, "events": item.events.map(\.id),
+            ]
+            return String(
+                decoding: try JSONSerialization.data(
+                    withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]),
+                as: UTF8.self)
+        }.joined(separator: "\n")
+    }
+
+    private static func stamp(_ date: Date, _ zone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        return String(
+            format: "%04d-%02d-%02d %02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0,
+            parts.minute ?? 0)
+    }
+
+    private static func store(_ configuration: Configuration) throws -> SQLiteEventStore? {
+        let path = configuration.daemon.stateDirectory.appending(path: SQLiteEventStore.fileName).path
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try SQLiteEventStore(stateDirectory: configuration.daemon.stateDirectory)
+    }
+}
