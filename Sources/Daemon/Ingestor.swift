@@ -62,17 +62,54 @@ public actor Ingestor {
 
     /// Records a poll of `source`: its fetch state and transitions, and, when a document was read,
     /// its new and changed items with their stories and events, in one transaction.
-    public func ingest(
+    ///
+    /// The items' keys and classifications are computed before the poll queues for the actor, so
+    /// polls of different sources do that work in parallel; only the store-dependent decisions
+    /// and the commit are serialised.
+    public nonisolated func ingest(
         _ feed: ParsedFeed?, of source: SourceSettings, state: SourceFetchState,
         transitions: [SourceHealth.Transition], provenance: Provenance?, pollSucceeded: Bool? = nil, at now: Date
+    ) async throws -> Summary {
+        var prepared: Prepared?
+        if let feed { prepared = Prepared(feed, classifier: await classifierInUse()) }
+        return try await record(
+            prepared, of: source, state: state, transitions: transitions, provenance: provenance,
+            pollSucceeded: pollSucceeded, at: now)
+    }
+
+    /// A document's items with their dedup keys and classifications.
+    struct Prepared: Sendable {
+        var feed: ParsedFeed
+        var keyed: [(DedupItem, ItemKeys)]
+        var classifications: [Classification]
+
+        init(_ feed: ParsedFeed, classifier: Classifier) {
+            self.feed = feed
+            keyed = feed.items.map { item in
+                let dedupItem = DedupItem(
+                    guid: item.id, link: item.link, title: item.title ?? "", summary: item.summary,
+                    content: item.content, published: item.published ?? item.updated)
+                return (dedupItem, ItemKeys(dedupItem))
+            }
+            classifications = keyed.map {
+                classifier.classify(title: $0.0.title, summary: $0.0.summary ?? $0.0.content ?? "")
+            }
+        }
+    }
+
+    private func classifierInUse() -> Classifier { classifier }
+
+    private func record(
+        _ prepared: Prepared?, of source: SourceSettings, state: SourceFetchState,
+        transitions: [SourceHealth.Transition], provenance: Provenance?, pollSucceeded: Bool?, at now: Date
     ) async throws -> Summary {
         var record = PollRecord(
             sourceID: source.id, kind: source.kind.rawValue, state: state, transitions: transitions, at: now)
         record.pollSucceeded = pollSucceeded
         var summary = Summary()
-        if let feed {
+        if let prepared {
             if baselineNewSources { summary.baseline = try await !store.isBaselined(source: source.id) }
-            try await resolve(feed, of: source, provenance: provenance, baseline: summary.baseline, into: &record)
+            try await resolve(prepared, of: source, provenance: provenance, baseline: summary.baseline, into: &record)
             summary.newItems = record.newItems.count
             summary.newRelevantItems = record.newItems.count { $0.classification.relevant }
             summary.updatedItems = record.events.count { $0.type == "policy_item.updated" }
@@ -85,15 +122,10 @@ public actor Ingestor {
     }
 
     private func resolve(
-        _ feed: ParsedFeed, of source: SourceSettings, provenance: Provenance?, baseline: Bool,
+        _ prepared: Prepared, of source: SourceSettings, provenance: Provenance?, baseline: Bool,
         into record: inout PollRecord
     ) async throws {
-        let items = feed.items.map { item in
-            DedupItem(
-                guid: item.id, link: item.link, title: item.title ?? "", summary: item.summary,
-                content: item.content, published: item.published ?? item.updated)
-        }
-        let keyed = items.map { ($0, ItemKeys($0)) }
+        let (feed, keyed) = (prepared.feed, prepared.keyed)
         let known = try await store.knownItems(ofSource: source.id, matching: keyed.map(\.1))
         let knownByID = Dictionary(known.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let learned = try await store.learnedIdentity(ofSource: source.id)
@@ -110,8 +142,7 @@ public actor Ingestor {
         var newItems: [Int: (classification: Classification, keys: ItemKeys)] = [:]
         for (index, decision) in decisions.enumerated() {
             guard case .new = decision else { continue }
-            let item = keyed[index].0
-            let classification = classifier.classify(title: item.title, summary: item.summary ?? item.content ?? "")
+            let classification = prepared.classifications[index]
             var keys = keyed[index].1
             keys.storyKeys = ItemKeys.storyKeys(for: classification.identifiers)
             newItems[index] = (classification, keys)
@@ -147,8 +178,7 @@ public actor Ingestor {
                     provenance: provenance, record: record)
                 try self.record(body, story: story, announces: announces, in: &record)
             case .updated(let itemID, let changes):
-                let classification = classifier.classify(
-                    title: item.0.title, summary: item.0.summary ?? item.0.content ?? "")
+                let classification = prepared.classifications[index]
                 record.updates.append(
                     ItemUpdate(
                         itemID: itemID,

@@ -77,8 +77,7 @@ public struct ItemKeys: Sendable, Equatable {
             content += "\n" + String(Int64(published.timeIntervalSince1970.rounded(.down)))
         }
         contentKey = "content:" + StableHash.hex(content.utf8)
-        simHash = StoryText.simHash(title: item.title, summary: item.summary ?? item.content)
-        headlineNumbers = StoryText.headlineNumbers(item.title)
+        (simHash, headlineNumbers) = StoryText.fingerprint(title: item.title, summary: item.summary ?? item.content)
         storyKeys = Self.storyKeys(for: item.identifiers)
     }
 

@@ -19,34 +19,56 @@ public enum StoryText {
 
     /// The fingerprint of an item's title and summary, or nil when neither has any text.
     public static func simHash(title: String, summary: String?) -> SimHash? {
-        let headline = tokens(of: TextNormalizer.normalize(headlineCore(title)))
-        let lead = cutLead(tokens(of: withoutDateline(firstSentence(of: TextNormalizer.normalize(summary ?? "")))))
-        var features: [(hash: UInt64, weight: Int)] = []
-        addFeatures(of: headline, weight: headlineWeight, to: &features)
-        addFeatures(of: lead, weight: 1, to: &features)
-        return SimHash(features: features)
+        fingerprint(title: title, summary: summary).simHash
     }
 
     /// A hash of the numbers in the headline, in order (`37`; `2024 5 22`), or 0 when it has none.
     /// Wire copies of a story keep its headline's numbers; a series (daily briefings, numbered
     /// announcements, "Commerce adds 12 entities…") differs mostly in them.
     public static func headlineNumbers(_ title: String) -> UInt32 {
-        let normalized = TextNormalizer.normalize(headlineCore(title))
-        let numbers = normalized.split(whereSeparator: { !$0.isASCII || !$0.isNumber }).joined(separator: " ")
-        return numbers.isEmpty ? 0 : UInt32(truncatingIfNeeded: StableHash.hash(numbers.utf8) | 1)
+        headlineNumbers(normalizedHeadline: TextNormalizer.normalize(headlineCore(title)))
+    }
+
+    /// ``simHash(title:summary:)`` and ``headlineNumbers(_:)`` at once, normalising each text once.
+    public static func fingerprint(title: String, summary: String?) -> (simHash: SimHash?, headlineNumbers: UInt32) {
+        let normalizedHeadline = TextNormalizer.normalize(headlineCore(title))
+        let headline = tokens(of: normalizedHeadline)
+        let lead = cutLead(tokens(of: withoutDateline(firstSentence(of: TextNormalizer.normalize(summary ?? "")))))
+        var features: [(hash: UInt64, weight: Int)] = []
+        features.reserveCapacity(2 * (headline.count + lead.count))
+        addFeatures(of: headline, weight: headlineWeight, to: &features)
+        addFeatures(of: lead, weight: 1, to: &features)
+        return (SimHash(features: features), headlineNumbers(normalizedHeadline: normalizedHeadline))
+    }
+
+    private static func headlineNumbers(normalizedHeadline: String) -> UInt32 {
+        var numbers: [UInt8] = []
+        var inNumber = false
+        for byte in normalizedHeadline.utf8 {
+            if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
+                if !inNumber, !numbers.isEmpty { numbers.append(UInt8(ascii: " ")) }
+                numbers.append(byte)
+                inNumber = true
+            } else {
+                inNumber = false
+            }
+        }
+        return numbers.isEmpty ? 0 : UInt32(truncatingIfNeeded: StableHash.hash(numbers) | 1)
     }
 
     /// The headline with an outlet's name after a separator (` - Reuters`, `| AP News`, `_新华网`)
     /// and wire prefixes (`UPDATE 2-`, `EXCLUSIVE:`) removed.
     public static func headlineCore(_ title: String) -> String {
         var core = Substring(title.trimmingWhitespace)
-        for prefix in wirePrefixes where core.lowercased().hasPrefix(prefix) {
+        let opening = core.prefix(12).lowercased()
+        for prefix in wirePrefixes where opening.hasPrefix(prefix) {
             core = core.dropFirst(prefix.count).drop { $0 == " " || $0.isNumber || $0 == "-" || $0 == ":" }
             break
         }
         // Only the last segment is dropped, and only when it is short and what remains is not.
         for separator in outletSeparators {
-            guard let range = core.range(of: separator, options: .backwards) else { continue }
+            // The standard library's search: Foundation's range(of:) bridges through NSString.
+            guard let range = core.ranges(of: separator).last else { continue }
             let outlet = core[range.upperBound...]
             let rest = core[..<range.lowerBound]
             let restIsLongEnough = rest.unicodeScalars.contains { isHan($0) } ? rest.count >= 5 : rest.count >= 8
@@ -116,6 +138,7 @@ public enum StoryText {
     /// function words are dropped.
     static func tokens(of normalized: String, droppingFunctionWords: Bool = true) -> [Token] {
         var tokens: [Token] = []
+        let scalars = normalized.unicodeScalars
         var wordStart: String.Index?
         func endWord(at index: String.Index) {
             if let start = wordStart {
@@ -126,20 +149,31 @@ public enum StoryText {
                 wordStart = nil
             }
         }
-        var index = normalized.startIndex
-        while index < normalized.endIndex {
-            let character = normalized[index]
-            if let scalar = character.unicodeScalars.first, isHan(scalar) {
+        var index = scalars.startIndex
+        while index < scalars.endIndex {
+            let scalar = scalars[index]
+            let next = scalars.index(after: index)
+            if scalar.isASCII {
+                // Normalised text is lower-case: letters and digits make words, the rest separates them.
+                let value = scalar.value
+                if (0x61...0x7A).contains(value) || (0x30...0x39).contains(value) || (0x41...0x5A).contains(value) {
+                    if wordStart == nil { wordStart = index }
+                } else {
+                    endWord(at: index)
+                }
+            } else if isHan(scalar) {
                 endWord(at: index)
-                tokens.append(Token(text: normalized[index..<normalized.index(after: index)], isHan: true))
-            } else if character.isLetter || character.isNumber {
+                tokens.append(Token(text: normalized[index..<next], isHan: true))
+            } else if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
                 if wordStart == nil { wordStart = index }
+            } else if scalar.properties.generalCategory == .nonspacingMark, wordStart != nil {
+                // A combining mark stays with its letter.
             } else {
                 endWord(at: index)
             }
-            index = normalized.index(after: index)
+            index = next
         }
-        endWord(at: normalized.endIndex)
+        endWord(at: scalars.endIndex)
         return tokens
     }
 

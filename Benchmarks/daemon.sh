@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Daemon benchmark: `exportwatch run --once` over ~1,000 feeds (~110 MB) served by a local nginx,
+# cold (a new state folder: every feed fetched, parsed, deduplicated, classified and stored; new
+# sources baselined) and warm (the next cycle: every request conditional, all 304), with its peak
+# memory; beside curl fetching the same feeds (cold, and with If-None-Match) and
+# `newsboat -x reload` (cold, and its steady state), in the same run, RUNS times; prints medians.
+#
+#   Benchmarks/daemon.sh [CORPUS_DIR]      (RUNS=3 CONCURRENCY=50 PORT=18080 NEWSBOAT=1 by default)
+#
+# Both exportwatch and curl run CONCURRENCY transfers at once against the one loopback host
+# (exportwatch's max_per_host is raised to match: the default of 2 is politeness, not speed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+corpus=$(realpath -m "${1:-.bench-corpus}")
+runs=${RUNS:-3}
+concurrency=${CONCURRENCY:-50}
+port=${PORT:-18080}
+command -v nginx >/dev/null || { echo "needs nginx (apt-get install nginx)" >&2; exit 1; }
+[ -f "$corpus/urls" ] || python3 ../shared/bench/gen_feeds.py "$corpus" --port "$port" >&2
+swift build -c release --product exportwatch >&2
+exportwatch=$PWD/.build/release/exportwatch
+
+work=$(mktemp -d)
+trap 'nginx -p "$work" -c nginx.conf -s stop 2>/dev/null || true; rm -rf "$work"' EXIT
+mkdir -p "$work/logs"
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 2;
+error_log $work/logs/error.log;
+pid $work/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 100000;
+    gzip_static on;
+    etag on;
+    types { application/rss+xml xml rss rdf; application/atom+xml atom; }
+    server { listen 127.0.0.1:$port; root $corpus; }
+}
+NGINX
+nginx -p "$work" -c nginx.conf
+cut -d' ' -f1 "$corpus/urls" > "$work/urls"
+
+{
+    printf '[daemon]\nstate_dir = "%s/state"\ndigest_dir = "%s/digests"\n' "$work" "$work"
+    printf 'allow_private_networks = true\nmax_concurrent = %s\nmax_per_host = %s\n\n' "$concurrency" "$concurrency"
+    n=0
+    while read -r url; do printf '[[source]]\nid = "feed-%04d"\nurl = "%s"\n\n' "$n" "$url"; n=$((n + 1)); done < "$work/urls"
+} > "$work/exportwatch.toml"
+while read -r url; do printf 'url = "%s"\noutput = "/dev/null"\n' "$url"; done < "$work/urls" > "$work/curl.cfg"
+
+now() { date +%s.%N; }
+# Seconds and peak RSS (kB) of a command, via GNU time.
+timed() { /usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || true; cat "$work/time"; }
+
+results=()
+for run in $(seq "$runs"); do
+    rm -rf "$work/state" "$work/digests"
+    read -r cold cold_rss < <(timed "$exportwatch" run --once --deliver-timeout 0 --config "$work/exportwatch.toml")
+    grep -q "1005 sources polled, 0 failed" "$work/stderr" || { echo "cold run failed: $(tail -3 "$work/stderr")" >&2; exit 1; }
+    read -r warm warm_rss < <(timed "$exportwatch" run --once --deliver-timeout 0 --config "$work/exportwatch.toml")
+    start=$(now); curl --no-progress-meter --parallel --parallel-max "$concurrency" --compressed -K "$work/curl.cfg"; curl_cold=$(echo "$(now) - $start" | bc)
+    # curl's conditional fetch: every URL with the ETag nginx gives it (one HEAD pass collects them).
+    if [ ! -s "$work/curl-warm.cfg" ]; then
+        while read -r url; do
+            etag=$(curl -sI --compressed "$url" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
+            # One group per URL (its own If-None-Match), separated by `next`.
+            [ -s "$work/curl-warm.cfg" ] && echo next >> "$work/curl-warm.cfg"
+            printf 'url = "%s"\noutput = "/dev/null"\ncompressed\nheader = "If-None-Match: %s"\n' "$url" "${etag//\"/\\\"}" >> "$work/curl-warm.cfg"
+        done < "$work/urls"
+    fi
+    start=$(now); curl --no-progress-meter --parallel --parallel-max "$concurrency" -K "$work/curl-warm.cfg"; curl_warm=$(echo "$(now) - $start" | bc)
+    newsboat_cold=nan
+    newsboat_warm=nan
+    if [ "${NEWSBOAT:-1}" = 1 ] && command -v newsboat >/dev/null; then
+        rm -rf "$work/newsboat"; mkdir -p "$work/newsboat"
+        cp "$work/urls" "$work/newsboat/urls"
+        printf 'reload-threads %s\n' "$concurrency" > "$work/newsboat/config"
+        nb() { newsboat -u "$work/newsboat/urls" -c "$work/newsboat/cache.db" -C "$work/newsboat/config" -x reload; }
+        start=$(now); nb >/dev/null 2>&1 || true; newsboat_cold=$(echo "$(now) - $start" | bc)
+        start=$(now); nb >/dev/null 2>&1 || true; newsboat_warm=$(echo "$(now) - $start" | bc)
+    fi
+    echo "run $run: exportwatch cold ${cold}s (peak ${cold_rss} kB) warm ${warm}s (peak ${warm_rss} kB); curl cold ${curl_cold}s warm ${curl_warm}s; newsboat cold ${newsboat_cold}s warm ${newsboat_warm}s" >&2
+    results+=("$cold $warm $cold_rss $warm_rss $curl_cold $curl_warm $newsboat_cold $newsboat_warm")
+done
+
+printf '%s\n' "${results[@]}" | python3 -c '
+import math, statistics, sys
+rows = [list(map(float, line.split())) for line in sys.stdin]
+c, w, crss, wrss, cc, cw, nc, nw = (statistics.median(column) for column in zip(*rows))
+print(f"median of {len(rows)} runs: exportwatch run --once cold {c:.2f}s warm {w:.2f}s, peak RSS {max(crss, wrss)/1024:.0f} MB")
+print(f"curl cold {cc:.2f}s warm {cw:.2f}s; newsboat -x reload cold {nc:.2f}s warm {nw:.2f}s")
+print(f"exportwatch/curl: cold {c/cc:.1f}x (goal <= 2), warm {w/cw:.1f}x (goal <= 1.5)")
+if not math.isnan(nc): print(f"newsboat/exportwatch: cold {nc/c:.1f}x, warm {nw/w:.1f}x")
+'
