@@ -30,13 +30,6 @@ public final class SQLiteEventStore: EventStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "exportwatch"
-        configuration.prepareDatabase { db in
-            // In WAL mode NORMAL syncs at checkpoints rather than on every commit: a commit survives
-            // any crash of the process, and a power loss can only undo the newest commits whole,
-            // which the next poll redoes (its fetch state is in the same transaction). FULL costs an
-            // fsync per poll, which bounded a cycle of 1,000 sources at ~15 s here.
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
         do {
             pool = try DatabasePool(path: databaseURL.path, configuration: configuration)
         } catch {
