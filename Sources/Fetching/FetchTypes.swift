@@ -75,6 +75,23 @@ public struct Provenance: Sendable, Equatable {
 
     /// The final response's `Cache-Control`.
     public var cacheControl: String?
+
+    /// `Cache-Control: max-age` in seconds (`s-maxage` is for shared caches and ignored), when
+    /// given and the response may be stored at all.
+    public var maxAge: Double? {
+        guard let cacheControl else { return nil }
+        var age: Double?
+        for directive in cacheControl.lowercased().split(separator: ",") {
+            let parts = directive.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts[0] == "no-store" || parts[0] == "no-cache" { return nil }
+            if parts[0] == "max-age", parts.count == 2,
+                let seconds = Double(parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))), seconds >= 0
+            {
+                age = seconds
+            }
+        }
+        return age
+    }
     /// The final response's `Retry-After`, as an instant (from seconds or an HTTP date).
     public var retryAfter: Date?
     /// When the fetch started.

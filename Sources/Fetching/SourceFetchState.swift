@@ -183,7 +183,11 @@ public struct SourceFetchState: Sendable, Equatable {
         if let lastModified = provenance.lastModified { self.lastModified = lastModified }
         lastSuccessAt = now
         lastError = nil
-        nextDueAt = now.addingTimeInterval(policy.jittered(policy.interval.seconds, using: &random))
+        // A server that says its document stays fresh longer than the interval is asked less
+        // often (Cache-Control: max-age), up to the longest back-off.
+        var delay = policy.interval.seconds
+        if let maxAge = provenance.maxAge, maxAge > delay { delay = min(maxAge, max(policy.maxBackoff.seconds, delay)) }
+        nextDueAt = now.addingTimeInterval(policy.jittered(delay, using: &random))
         return followPermanentRedirect(provenance.hops, policy: policy)
     }
 

@@ -1,12 +1,14 @@
 import ArgumentParser
 import Daemon
+import Feeds
+import Foundation
 
 /// `exportwatch sources …`: the configured sources and what the store knows of them.
 struct Sources: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sources",
-        abstract: "List the configured sources.",
-        subcommands: [List.self]
+        abstract: "List the configured sources; import them from OPML or export them as OPML.",
+        subcommands: [List.self, ImportOPML.self, ExportOPML.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -20,6 +22,45 @@ struct Sources: AsyncParsableCommand {
             let (_, configuration) = try options.load()
             let rows = try await SourceOverview.rows(for: configuration)
             print(SourceOverview.table(rows))
+        }
+    }
+
+    struct ImportOPML: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import-opml",
+            abstract: "Print [[source]] tables for a feed reader's OPML export, to add to a sources file.",
+            discussion: "Ids are made from the titles and do not clash with the configuration's (when it loads)."
+        )
+
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "The OPML file.") var file: String
+
+        func run() async throws {
+            let data: Data
+            do {
+                data = try Data(contentsOf: URL(filePath: file))
+            } catch {
+                throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+            }
+            let subscriptions: [OPML.Subscription]
+            do {
+                subscriptions = try OPML.subscriptions(in: data)
+            } catch {
+                throw ValidationError("\(file): \(error)")
+            }
+            let existing = (try? options.load().configuration.sources.map(\.id)) ?? []
+            print(SourceImport.toml(for: subscriptions, existing: Set(existing)), terminator: "")
+        }
+    }
+
+    struct ExportOPML: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export-opml", abstract: "Print the configured feed sources as OPML.")
+
+        @OptionGroup var options: ConfigOptions
+
+        func run() async throws {
+            print(SourceImport.opml(for: try options.load().configuration), terminator: "")
         }
     }
 }

@@ -206,6 +206,32 @@ struct InstalledConfigurationTests {
         #expect(run.output.contains("valid (\(sources) sources, 0 webhooks, 10 topics"))
     }
 
+    @Test("sources import-opml prints [[source]] tables that check-config accepts; export-opml lists the feeds")
+    func opml() throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-opml-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try """
+        <opml version="1.0"><body>
+        <outline text="BIS press" xmlUrl="https://www.bis.gov/rss.xml"/>
+        <outline text="BIS press" xmlUrl="https://www.bis.gov/other.xml"/>
+        <outline text="商务部" xmlUrl="http://www.mofcom.gov.cn/rss.xml"/>
+        <outline text="Gopher" xmlUrl="gopher://example.org/feed"/>
+        </body></opml>
+        """.write(to: folder.appending(path: "reader.opml"), atomically: true, encoding: .utf8)
+        let imported = try CommandLineTests.exportwatch(
+            "sources", "import-opml", folder.appending(path: "reader.opml").path)
+        #expect(imported.status == 0, "\(imported.errors)")
+        #expect(imported.output.contains("id = \"bis-press\"") && imported.output.contains("id = \"bis-press-2\""))
+        #expect(imported.output.contains("id = \"www-mofcom-gov-cn\"") && imported.output.contains("# skipped Gopher"))
+        let config = folder.appending(path: "exportwatch.toml")
+        try imported.output.write(to: config, atomically: true, encoding: .utf8)
+        let check = try CommandLineTests.exportwatch("check-config", "--config", config.path)
+        #expect(check.status == 0 && check.output.contains("3 sources"), "\(check.errors)")
+        let exported = try CommandLineTests.exportwatch("sources", "export-opml", "--config", config.path)
+        #expect(exported.output.contains("xmlUrl=\"https://www.bis.gov/other.xml\""))
+    }
+
     @Test("an included file adds sources; an id used in two files is an error naming the file")
     func includes() throws {
         let folder = FileManager.default.temporaryDirectory.appending(path: "ew-include-\(UUID().uuidString)")

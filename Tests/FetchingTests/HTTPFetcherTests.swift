@@ -151,6 +151,28 @@ struct HTTPFetcherTests {
         #expect(!state.reconciled(withConfiguredURL: server.url("/replacement")).health.isRetired)
     }
 
+    @Test("Cache-Control: max-age longer than the interval pushes the next poll back, within the 6 h bound")
+    func cacheControlMaxAge() async throws {
+        let server = try ScriptedHTTPServer(script: [
+            "/hour": [.init(headers: ["Cache-Control": "public, max-age=3600"], body: "<rss/>")],
+            "/week": [.init(headers: ["Cache-Control": "max-age=604800"], body: "<rss/>")],
+            "/short": [.init(headers: ["Cache-Control": "max-age=60"], body: "<rss/>")],
+            "/nostore": [.init(headers: ["Cache-Control": "no-store, max-age=3600"], body: "<rss/>")],
+        ])
+        defer { server.stop() }
+        let fetcher = HTTPFetcher(configuration: Self.configuration())
+        let now = Date()
+        var delays: [String: TimeInterval] = [:]
+        for path in ["/hour", "/week", "/short", "/nostore"] {
+            var state = SourceFetchState(url: server.url(path))
+            _ = try await Self.poll(&state, with: fetcher, interval: .seconds(900), at: now)
+            delays[path] = try #require(state.nextDueAt).timeIntervalSince(now)
+        }
+        #expect((3240...3960).contains(delays["/hour"]!))
+        #expect((19440...23760).contains(delays["/week"]!))
+        #expect((810...990).contains(delays["/short"]!) && (810...990).contains(delays["/nostore"]!))
+    }
+
     @Test(
         "429 and 503 with Retry-After push back only that source, without counting a failure",
         arguments: [(429, "120"), (503, "HTTP-DATE")])
