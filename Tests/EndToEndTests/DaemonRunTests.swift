@@ -214,4 +214,44 @@ struct DaemonRunTests {
         #expect(posts.allSatisfy { $0.verified?.standard == [true] })
         #expect(try server.requests().filter { $0.path == "/a.xml" }.count == 1, "the restart polled nothing new")
     }
+
+    @Test("SIGTERM during a cycle: exit 0 in time; the poll in flight is not half-written and runs again next time")
+    func stopDuringCycle() async throws {
+        let server = try ScriptedHTTPServer(script: [
+            "/slow.xml": [.init(body: RunOnceTests.rss([RunOnceTests.entityList]), delay: 20)],
+            "/hook": [.init(status: 204)],
+        ])
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-stop-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appending(path: "exportwatch.toml")
+        try Self.config(folder: folder, sources: [("slow", server.url("/slow.xml"))], webhook: server.url("/hook"))
+            .write(to: config, atomically: true, encoding: .utf8)
+        let notify = try NotifySocket(folder: folder)
+        defer { notify.close() }
+        let process = Process()
+        process.executableURL = Bundle.main.bundleURL.appending(path: "exportwatch")
+        process.arguments = ["run", "--config", config.path]
+        process.environment = ["PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": notify.path]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        // The first cycle starts at READY; a second later its fetch is waiting on the server (20 s).
+        #expect(try await notify.wait { $0.hasPrefix("READY=1") })
+        try await Task.sleep(for: .milliseconds(1500))
+        let stop = ContinuousClock.now
+        kill(process.processIdentifier, SIGTERM)
+        while process.isRunning, ContinuousClock.now - stop < .seconds(10) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(!process.isRunning && process.terminationStatus == 0)
+        #expect(ContinuousClock.now - stop < .seconds(10))
+
+        let sources = try CommandLineTests.exportwatch("sources", "list", "--config", config.path)
+        #expect(sources.output.contains("slow") && sources.output.contains("new"), "\(sources.output)")
+        let items = try CommandLineTests.exportwatch("items", "list", "--config", config.path)
+        #expect(items.output.split(separator: "\n").count == 1, "only the header: nothing half-written")
+    }
 }
