@@ -63,6 +63,7 @@ public struct SourcePoller: Sendable {
                 let parsed = try read(body, of: source, provenance: provenance)
                 feed = parsed
                 transitions += state.recordParsed(itemCount: parsed.items.count)
+                if let ttl = parsed.ttlMinutes { state.holdNextPoll(for: .seconds(ttl * 60), policy: policy) }
                 for warning in parsed.warnings.prefix(3) {
                     logger.notice(
                         "document read with a warning", metadata: ["source": "\(source.id)", "warning": "\(warning)"])

@@ -42,6 +42,9 @@ public struct ParsedFeed: Sendable, Equatable {
     public var generator: String?
     public var rights: String?
     public var image: String?
+    /// RSS `<ttl>`: how many minutes the publisher says the feed may be cached (not part of the
+    /// JSON of §5; the poller waits at least this long between polls).
+    public var ttlMinutes: Int?
     public var items: [ParsedItem] = []
     /// What went wrong but was recovered from: parser errors with their lines, dropped items.
     public var warnings: [String] = []

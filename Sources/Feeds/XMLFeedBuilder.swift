@@ -39,7 +39,7 @@ struct FeedDocumentReader {
 
     private enum Target {
         case feedID, feedTitle, feedLink, feedDescription, feedLanguage, feedUpdated, feedPublished, feedAuthor
-        case feedCategory, feedGenerator, feedRights, feedImage, feedLogo, feedIcon
+        case feedCategory, feedGenerator, feedRights, feedImage, feedLogo, feedIcon, feedTTL
         case itemID(permalink: Bool), itemTitle, itemLink, itemSummary, itemContent, itemPublished, itemUpdated
         case itemAuthor, itemCreator, itemCategory
         case feedItunesAuthor, feedItunesSummary, feedKeywords, itemItunesAuthor, itemItunesSummary, itemKeywords
@@ -311,6 +311,7 @@ struct FeedDocumentReader {
         case "category" where rssNamespace: startCapture(.feedCategory)
         case "subject" where name.namespace == .dc && !isAtom: startCapture(.feedCategory)
         case "generator" where rssNamespace || atom: startCapture(.feedGenerator)
+        case "ttl" where rssNamespace: startCapture(.feedTTL)
         case "copyright" where rssNamespace || atom, "rights" where atom || name.namespace == .dc:
             startTextConstruct(.feedRights, attribute: attribute, atom: atom)
         case "logo" where atom: startCapture(.feedLogo)
@@ -529,6 +530,7 @@ struct FeedDocumentReader {
         case .feedAuthor: if let person = Self.person(fromRSS: trimmed) { feed?.authors.append(person) }
         case .feedCategory: if let plainOrNil { feed?.categories.append(plainOrNil) }
         case .feedGenerator: if feed?.generator == nil { feed?.generator = plainOrNil }
+        case .feedTTL: if feed?.ttlMinutes == nil { feed?.ttlMinutes = Int(trimmed).flatMap { $0 > 0 ? $0 : nil } }
         case .feedRights: if feed?.rights == nil { feed?.rights = markup }
         case .feedImage: if imageURL == nil, !trimmed.isEmpty { imageURL = RawURL(text: trimmed, base: base) }
         case .feedLogo: if !trimmed.isEmpty { logo = RawURL(text: trimmed, base: base) }

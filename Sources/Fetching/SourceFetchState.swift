@@ -143,6 +143,16 @@ public struct SourceFetchState: Sendable, Equatable {
         }
     }
 
+    /// Holds the next poll back to `minimum` after the last attempt when the document asked for
+    /// that (RSS `<ttl>`), up to the policy's longest back-off; a nearer schedule moves, a later
+    /// one stays.
+    public mutating func holdNextPoll(for minimum: Duration, policy: PollPolicy) {
+        guard let attempt = lastAttemptAt else { return }
+        let seconds = min(minimum.seconds, max(policy.maxBackoff.seconds, policy.interval.seconds))
+        let earliest = attempt.addingTimeInterval(seconds)
+        if let due = nextDueAt, due < earliest { nextDueAt = earliest }
+    }
+
     /// Completes a poll whose decision was `.parse`: the document was read and gave `itemCount`
     /// items. The poll counts as a success (`source.recovered` after failures), and a page that gave
     /// items and now gives none raises `source.parse_empty`, once, until items come back.

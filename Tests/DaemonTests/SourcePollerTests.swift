@@ -53,6 +53,18 @@ struct SourcePollerTests {
         }
     }
 
+    @Test("an RSS <ttl> longer than the interval holds the next poll back")
+    func ttl() async throws {
+        let fixture = try Fixture(script: [
+            "/ttl": [.init(body: "<rss version=\"2.0\"><channel><title>t</title><ttl>120</ttl></channel></rss>")]
+        ])
+        defer { fixture.close() }
+        let now = Date()
+        _ = try await fixture.poller.poll(fixture.source("/ttl"), now: now)
+        let due = try #require(try await fixture.store.fetchState(ofSource: "src")?.nextDueAt)
+        #expect(abs(due.timeIntervalSince(now) - 7200) < 1)
+    }
+
     @Test("three failures record one source.down, a success one source.recovered, each logged once")
     func healthTransitions() async throws {
         let fixture = try Fixture(script: [
