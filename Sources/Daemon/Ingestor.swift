@@ -306,13 +306,7 @@ public actor Ingestor {
     ) throws {
         let receivers = webhooks.filter { $0.wants(eventType: transition.rawValue) }.map(\.id)
         guard !receivers.isEmpty else { return }
-        let (health, reason): (String, String?) =
-            switch state.health.state {
-            case .ok: ("ok", nil)
-            case .failing(let reason): ("failing", reason)
-            case .empty(let reason): ("empty", reason)
-            case .retired(let reason): ("retired", reason)
-            }
+        let (health, reason) = (state.health.state.name, state.health.state.reason)
         let body = SourceEventBody(
             type: transition.rawValue, id: Self.newEventID(), occurredAt: now,
             source: .init(

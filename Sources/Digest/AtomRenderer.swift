@@ -49,18 +49,29 @@ public enum AtomRenderer {
         date.formatted(.iso8601)
     }
 
-    /// Text for XML: the five special characters escaped, characters XML 1.0 forbids dropped.
+    static func escape(_ text: String) -> String { MarkupText.escape(text) }
+}
+
+/// Feed text made safe inside HTML and XML text and attribute values: `&`, `<`, `>`, `"` and `'`
+/// escaped, and the characters XML 1.0 forbids (control characters other than tab and line
+/// breaks, C1 controls, U+FFFE/U+FFFF) replaced by a space.
+enum MarkupText {
     static func escape(_ text: String) -> String {
         var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
             switch scalar {
             case "&": escaped += "&amp;"
             case "<": escaped += "&lt;"
             case ">": escaped += "&gt;"
             case "\"": escaped += "&quot;"
-            case "'": escaped += "&apos;"
+            case "'": escaped += "&#39;"
             case "\t", "\n", "\r": escaped.unicodeScalars.append(scalar)
-            case _ where scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value): continue
+            case _
+            where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+                || scalar.value >= 0xFFFE
+                    && scalar.value <= 0xFFFF:
+                escaped += " "
             default: escaped.unicodeScalars.append(scalar)
             }
         }

@@ -139,24 +139,7 @@ public enum HTMLRenderer {
     }
 
     /// Text and attribute values escaped for HTML.
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            // Control characters other than tab and newline are not allowed in HTML.
-            case _ where scalar.value < 0x20 && scalar != "\t" && scalar != "\n": escaped += " "
-            case _ where (0x7F...0x9F).contains(scalar.value): escaped += " "
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return escaped
-    }
+    static func escape(_ text: String) -> String { MarkupText.escape(text) }
 
     /// A link, only for http(s) URLs (a `javascript:` link from a feed becomes plain text).
     static func linked(_ title: String, _ link: String?) -> String {

@@ -16,6 +16,24 @@ public struct SourceHealth: Sendable, Equatable {
         case empty(reason: String)
         /// Gone for good (HTTP 410): not polled until its configuration changes.
         case retired(reason: String)
+
+        /// `ok`, `failing`, `empty` or `retired`: the name stored and shown.
+        public var name: String {
+            switch self {
+            case .ok: "ok"
+            case .failing: "failing"
+            case .empty: "empty"
+            case .retired: "retired"
+            }
+        }
+
+        /// Why the source is not ok; nil when it is.
+        public var reason: String? {
+            switch self {
+            case .ok: nil
+            case .failing(let reason), .empty(let reason), .retired(let reason): reason
+            }
+        }
     }
 
     /// A crossing worth announcing, named as its webhook event type.

@@ -109,17 +109,7 @@ extension SQLiteEventStore {
 
     private static func overview(_ row: Row, in db: Database) throws -> ItemOverview {
         let id: Int64 = row["id"]
-        let topics = try Row.fetchAll(
-            db, sql: "SELECT topic_id, score, matched FROM item_topic WHERE item_id = ? ORDER BY score DESC",
-            arguments: [id]
-        ).map { topic in
-            let matched =
-                (try? JSONSerialization.jsonObject(with: Data((topic["matched"] as String).utf8))) as? [String]
-            return TopicScoreRecord(id: topic["topic_id"], score: topic["score"], matched: matched ?? [])
-        }
-        let identifiers = try Row.fetchAll(
-            db, sql: "SELECT kind, value FROM item_identifier WHERE item_id = ? ORDER BY kind, value", arguments: [id]
-        ).map { "\($0["kind"] as String):\($0["value"] as String)" }
+        let (topics, identifiers) = try topicsAndIdentifiers(ofItem: id, in: db)
         let story = try Row.fetchOne(
             db, sql: "SELECT public_id, announced_at FROM story WHERE id = ?", arguments: [row["story_id"] as Int64?])
         let events = try Row.fetchAll(

@@ -149,6 +149,16 @@ extension SQLiteEventStore {
 
     private static func digestItem(_ row: Row, in db: Database) throws -> DigestItemRecord {
         let id: Int64 = row["id"]
+        let (topics, identifiers) = try topicsAndIdentifiers(ofItem: id, in: db)
+        return DigestItemRecord(
+            id: row["public_id"] ?? "itm_\(id)", source: row["source_id"], title: row["title"], link: row["link"],
+            summary: row["summary"], firstSeen: row["first_seen_at"], published: row["published_at"], topics: topics,
+            identifiers: identifiers, storyID: row["story_id"], storyPublicID: row["story_public_id"] ?? "",
+            updatedInWindow: row["updated_in_window"])
+    }
+
+    /// The topics an item passed (best first) and the identifiers it cites, as `kind:value`.
+    static func topicsAndIdentifiers(ofItem id: Int64, in db: Database) throws -> ([TopicScoreRecord], [String]) {
         let topics = try Row.fetchAll(
             db, sql: "SELECT topic_id, score, matched FROM item_topic WHERE item_id = ? ORDER BY score DESC, topic_id",
             arguments: [id]
@@ -160,10 +170,6 @@ extension SQLiteEventStore {
         let identifiers = try Row.fetchAll(
             db, sql: "SELECT kind, value FROM item_identifier WHERE item_id = ? ORDER BY kind, value", arguments: [id]
         ).map { "\($0["kind"] as String):\($0["value"] as String)" }
-        return DigestItemRecord(
-            id: row["public_id"] ?? "itm_\(id)", source: row["source_id"], title: row["title"], link: row["link"],
-            summary: row["summary"], firstSeen: row["first_seen_at"], published: row["published_at"], topics: topics,
-            identifiers: identifiers, storyID: row["story_id"], storyPublicID: row["story_public_id"] ?? "",
-            updatedInWindow: row["updated_in_window"])
+        return (topics, identifiers)
     }
 }

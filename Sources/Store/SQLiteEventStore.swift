@@ -65,13 +65,7 @@ public final class SQLiteEventStore: EventStore {
         _ state: SourceFetchState, ofSource id: String, kind: String, transitions: [SourceHealth.Transition], at: Date,
         in db: Database
     ) throws {
-        let (health, reason): (String, String?) =
-            switch state.health.state {
-            case .ok: ("ok", nil)
-            case .failing(let reason): ("failing", reason)
-            case .empty(let reason): ("empty", reason)
-            case .retired(let reason): ("retired", reason)
-            }
+        let (health, reason) = (state.health.state.name, state.health.state.reason)
         try db.execute(
             sql: """
                 INSERT INTO source (
