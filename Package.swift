@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // C libraries, each wrapped once. Nothing from them appears in another module's API.
@@ -53,6 +54,8 @@ let package = Package(
                 "Classification", "Dedup", "Delivery", "Digest", "Fetching", "Feeds", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // The demo's loopback server (feeds and a webhook receiver).
+                .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),

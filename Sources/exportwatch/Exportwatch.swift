@@ -17,7 +17,7 @@ struct Exportwatch: AsyncParsableCommand {
         version: versionText,
         subcommands: [
             Run.self, CheckConfig.self, Sources.self, Items.self, Fetch.self, Parse.self, Classify.self, Webhooks.self,
-            DigestCommand.self,
+            DigestCommand.self, DemoCommand.self,
         ]
     )
 

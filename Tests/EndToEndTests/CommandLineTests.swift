@@ -120,6 +120,20 @@ struct CommandLineTests {
         #expect(lines[1].contains(#""relevant":false"#))
     }
 
+    @Test("demo runs the whole job offline: alerts sent signed, a story reported twice alerted once, a digest")
+    func demo() throws {
+        let run = try Self.exportwatch("demo")
+        #expect(run.status == 0, "\(run.output)\(run.errors)")
+        #expect(run.output.components(separatedBy: "signature valid").count - 1 == 5)
+        #expect(run.output.contains("joins a story already announced: no second alert"))
+        #expect(run.output.contains("ignored  wire-news: Chocolate chip cookie sales"))
+        let digest = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("digest of ") })
+        let markdown = try #require(digest.split(separator: " ").first { $0.hasSuffix(".md,") }).dropLast()
+        #expect(FileManager.default.fileExists(atPath: String(markdown)))
+        let folder = try #require(run.output.split(separator: " ").first { $0.contains("exportwatch-demo-") })
+        try? FileManager.default.removeItem(atPath: String(folder).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     @Test("usage mistakes exit 2")
     func usage() throws {
         #expect(try Self.exportwatch("no-such-command").status == 2)
