@@ -2,7 +2,7 @@ internal import Delivery
 internal import Digest
 internal import FlyingFox
 internal import FlyingSocks
-public import Foundation
+import Foundation
 public import Logging
 internal import Store
 
@@ -63,7 +63,7 @@ public enum Demo {
             return HTTPResponse(
                 statusCode: .ok, headers: [HTTPHeader("Content-Type"): document.type], body: Data(document.body.utf8))
         }
-        let serving = Task { try await server.start() }
+        let serving = Task { try await server.run() }
         defer { serving.cancel() }
         try await server.waitUntilListening()
         guard case .ip4(_, let port) = await server.listeningAddress else { return false }
