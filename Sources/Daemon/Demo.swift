@@ -3,7 +3,7 @@ internal import Digest
 internal import FlyingFox
 internal import FlyingSocks
 import Foundation
-public import Logging
+import Logging
 internal import Store
 
 /// `exportwatch demo`: the whole job offline. A loopback server plays three sources (an agency
