@@ -19,6 +19,8 @@ public struct Configuration: Sendable, Equatable {
     public var webhooks: [WebhookSettings]
     /// The files whose `[[source]]` and `[[webhook]]` tables were added (`include`).
     public var includedFiles: [URL] = []
+    /// `[metrics]`: the optional Prometheus endpoint.
+    public var metrics = MetricsSettings()
 
     /// Creates a configuration; the defaults are those of an empty file.
     public init(
@@ -113,6 +115,33 @@ public struct DigestSettings: Sendable, Equatable {
     public var atomFeed = true
 
     /// Creates the default settings.
+    public init() {}
+}
+
+/// `[metrics]`: where `/metrics` (Prometheus text) and `/healthz` are served, if anywhere.
+public struct MetricsSettings: Sendable, Equatable {
+    /// An IP address and a port.
+    public struct Address: Sendable, Equatable {
+        public var host: String
+        public var port: UInt16
+
+        /// Reads `127.0.0.1:9464` or `[::1]:9464`; nil for anything else (names are not resolved).
+        public init?(_ text: String) {
+            guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
+                return nil
+            }
+            var host = String(text[..<colon])
+            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            guard IPAddress(host) != nil else { return nil }
+            self.host = host
+            self.port = port
+        }
+    }
+
+    /// `listen`: nil (the default) serves nothing.
+    public var listen: Address?
+
+    /// No endpoint.
     public init() {}
 }
 

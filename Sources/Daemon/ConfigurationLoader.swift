@@ -326,9 +326,10 @@ private struct ConfigurationReader {
     func read(_ root: TOMLTable) -> Configuration {
         var configuration = Configuration()
         let top = TableReader(table: root, path: "", label: "", log: log)
-        for key in root.keys where !["daemon", "digest", "source", "webhook", "include"].contains(key) {
+        let tables = ["daemon", "digest", "metrics", "source", "webhook", "include"]
+        for key in root.keys where !tables.contains(key) {
             let hint =
-                ConfigValues.suggestion(for: key, among: ["daemon", "digest", "source", "webhook", "include"])
+                ConfigValues.suggestion(for: key, among: tables)
                 .map { " (did you mean \"\($0)\"?)" } ?? ""
             log.add(path: key, fallbackPath: key, "unknown table \"\(key)\"\(hint)")
         }
@@ -337,6 +338,18 @@ private struct ConfigurationReader {
         }
         if let digest = top.subtable("digest", label: "digest: ") {
             configuration.digest = readDigest(digest)
+        }
+        if let metrics = top.subtable("metrics", label: "metrics: ") {
+            metrics.rejectUnknownKeys(known: ["listen"])
+            if let listen = metrics.string("listen") {
+                if let address = MetricsSettings.Address(listen) {
+                    configuration.metrics.listen = address
+                } else {
+                    metrics.report(
+                        "listen",
+                        "expected an address and port like \"127.0.0.1:9464\" or \"[::1]:9464\", found \"\(listen)\"")
+                }
+            }
         }
         configuration.sources = readArray(root, key: "source", label: "source") { readSource($0) }
         configuration.webhooks = readArray(root, key: "webhook", label: "webhook") { readWebhook($0) }

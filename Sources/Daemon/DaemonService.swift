@@ -27,6 +27,10 @@ public final class ExportwatchDaemon: Sendable {
     actor State {
         var sources: [SourceSettings]
         var configuration: Configuration
+        /// When the poller last finished a cycle (or started), for `/healthz`.
+        var lastCycle = Date()
+
+        func cycleFinished() { lastCycle = Date() }
         private var wakeUp: CheckedContinuation<Void, Never>?
 
         init(_ configuration: Configuration) {
@@ -78,13 +82,21 @@ public final class ExportwatchDaemon: Sendable {
                 "sources": "\(parts.configuration.sources.count)", "webhooks": "\(parts.configuration.webhooks.count)",
                 "state_dir": "\(parts.configuration.daemon.stateDirectory.path)",
             ])
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: PollerService(daemon: self)), .init(service: DeliveryService(daemon: self)),
+            .init(service: DigestService(daemon: self)), .init(service: ReloadService(daemon: self)),
+        ]
+        if let address = parts.configuration.metrics.listen {
+            let state = self.state
+            services.append(
+                .init(
+                    service: MetricsEndpoint.ServiceRunner(
+                        address: address, registry: MetricsEndpoint.bootstrap(),
+                        // Healthy while the poller finishes a cycle at least every 10 minutes (it wakes every minute).
+                        health: { await Date().timeIntervalSince(state.lastCycle) < 600 })))
+        }
         let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: PollerService(daemon: self)), .init(service: DeliveryService(daemon: self)),
-                    .init(service: DigestService(daemon: self)), .init(service: ReloadService(daemon: self)),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.notice("exportwatch stopped")
     }
@@ -109,7 +121,9 @@ public final class ExportwatchDaemon: Sendable {
 
         func run() async throws {
             try? await cancelWhenGracefulShutdown {
-                try await daemon.parts.worker.run()
+                try await daemon.parts.worker.run { pass in
+                    DaemonMetrics.deliveries(sent: pass.sent, retried: pass.retried, dead: pass.dead)
+                }
             }
         }
     }
@@ -182,6 +196,8 @@ public final class ExportwatchDaemon: Sendable {
             if let watchdog = notifier.watchdogInterval { wait = min(wait, watchdog) }
             // From this loop, after the cycle: a scheduler stuck in a cycle stops the pings and is restarted.
             notifier.notify("WATCHDOG=1")
+            await state.cycleFinished()
+            if let pending = try? await parts.store.pendingDeliveryCount() { DaemonMetrics.outboxPending(pending) }
             await state.nap(wait)
         }
     }

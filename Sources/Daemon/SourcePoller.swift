@@ -85,6 +85,7 @@ public struct SourcePoller: Sendable {
             feed, of: source, state: state, transitions: transitions, provenance: documentProvenance,
             pollSucceeded: succeeded, at: now)
         log(result, transitions: transitions, source: source, state: state, ingest: ingest)
+        record(result, of: source, ingest: ingest)
         return Poll(result: result, feed: feed, transitions: transitions, ingest: ingest)
     }
 
@@ -100,6 +101,22 @@ public struct SourcePoller: Sendable {
         }
         return try FeedParser(limits: limits, dates: dates)
             .parse(body, documentURL: provenance.finalURL, charset: provenance.charset)
+    }
+
+    /// Counts the poll for the `[metrics]` endpoint (no-ops unless it is enabled).
+    private func record(_ result: SourceFetchState.PollResult, of source: SourceSettings, ingest: Ingestor.Summary) {
+        let (outcome, provenance): (String, Provenance?) =
+            switch result.decision {
+            case .parse(_, let provenance): ("fetched", provenance)
+            case .unchanged(let provenance): ("unchanged", provenance)
+            case .failed(let error): ("failed", error.provenance)
+            case .retired(let error): ("retired", error.provenance)
+            }
+        DaemonMetrics.fetched(
+            source: source.id, outcome: outcome, status: provenance?.status, duration: provenance?.timings.total)
+        DaemonMetrics.items(
+            source: source.id, new: ingest.newItems, relevant: ingest.newRelevantItems,
+            events: ingest.commit.eventIDs.count)
     }
 
     private func log(

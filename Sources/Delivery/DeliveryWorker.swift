@@ -87,10 +87,10 @@ public actor DeliveryWorker {
     }
 
     /// Delivers until cancelled: a pass whenever rows fall due, when ``wake()`` is called, and at
-    /// least every `idle`.
-    public func run(idle: Duration = .seconds(5)) async throws {
+    /// least every `idle`; `afterPass` sees each pass (for metrics).
+    public func run(idle: Duration = .seconds(5), afterPass: @Sendable (Pass) -> Void = { _ in }) async throws {
         while !Task.isCancelled {
-            _ = try await deliverDue()
+            afterPass(try await deliverDue())
             var wait = idle
             if let next = try await store.nextDeliveryTime() {
                 let seconds = max(0, next.timeIntervalSinceNow)

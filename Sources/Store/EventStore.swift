@@ -58,6 +58,9 @@ public protocol EventStore: Sendable {
     /// Pending rows whose next attempt is due, oldest first.
     func dueDeliveries(at now: Date, limit: Int) async throws -> [OutboxEntry]
 
+    /// How many rows are pending.
+    func pendingDeliveryCount() async throws -> Int
+
     /// When the next pending row falls due, nil when none is pending.
     func nextDeliveryTime() async throws -> Date?
 

@@ -15,6 +15,12 @@ extension SQLiteEventStore {
         }
     }
 
+    public func pendingDeliveryCount() async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0
+        }
+    }
+
     public func nextDeliveryTime() async throws -> Date? {
         try await pool.read { db in
             try Date.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'")

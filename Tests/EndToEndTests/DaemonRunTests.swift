@@ -1,4 +1,5 @@
 import Foundation
+import FoundationNetworking
 import Synchronization
 import TestSupport
 import Testing
@@ -253,5 +254,63 @@ struct DaemonRunTests {
         #expect(sources.output.contains("slow") && sources.output.contains("new"), "\(sources.output)")
         let items = try CommandLineTests.exportwatch("items", "list", "--config", config.path)
         #expect(items.output.split(separator: "\n").count == 1, "only the header: nothing half-written")
+    }
+
+    /// A port nothing listens on now.
+    static func freePort() -> UInt16 {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { Glibc.close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(descriptor, pointer, length)
+                return getsockname(descriptor, pointer, &length)
+            }
+        }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
+    @Test("[metrics] serves Prometheus text with per-source fetch counts, and /healthz")
+    func metrics() async throws {
+        let server = try ScriptedHTTPServer(script: [
+            "/a.xml": [.init(body: RunOnceTests.rss([RunOnceTests.entityList]))], "/hook": [.init(status: 204)],
+        ])
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-metrics-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let notify = try NotifySocket(folder: folder)
+        defer { notify.close() }
+        let port = Self.freePort()
+        let config = folder.appending(path: "exportwatch.toml")
+        try
+            (Self.config(folder: folder, sources: [("a", server.url("/a.xml"))], webhook: server.url("/hook"))
+            + "\n[metrics]\nlisten = \"127.0.0.1:\(port)\"\n").write(to: config, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = Bundle.main.bundleURL.appending(path: "exportwatch")
+        process.arguments = ["run", "--config", config.path]
+        process.environment = ["PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": notify.path]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        #expect(try await notify.wait { $0.hasPrefix("STATUS=") })
+        _ = try await server.requests(atLeast: 2, timeout: .seconds(10))
+        try await Task.sleep(for: .milliseconds(300))
+
+        let (body, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
+        let text = String(decoding: body, as: UTF8.self)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(
+            text.contains("exportwatch_fetches_total{source=\"a\",outcome=\"fetched\",status=\"200\"} 1"), "\(text)")
+        #expect(text.contains("exportwatch_items_relevant_total{source=\"a\"} 1"))
+        #expect(text.contains("exportwatch_delivery_attempts_total{result=\"sent\"} 1"))
+        #expect(text.contains("exportwatch_outbox_pending"))
+        let (_, health) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!)
+        #expect((health as? HTTPURLResponse)?.statusCode == 200)
+        kill(process.processIdentifier, SIGTERM)
     }
 }

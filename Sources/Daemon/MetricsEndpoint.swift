@@ -1,0 +1,95 @@
+internal import FlyingFox
+internal import FlyingSocks
+import Foundation
+internal import Metrics
+internal import Prometheus
+internal import ServiceLifecycle
+
+/// The optional `[metrics]` endpoint: `/metrics` in Prometheus text (fetches per source and
+/// outcome, fetch durations, new and relevant items, events, outbox depth, delivery attempts) and
+/// `/healthz`, served with FlyingFox.
+///
+/// The counters are swift-metrics values, so any module can add its own; the registry behind
+/// them is bootstrapped once per process, by `exportwatch run` when `listen` is set.
+enum MetricsEndpoint {
+    /// The process's registry, set by ``bootstrap()``.
+    nonisolated(unsafe) private static var registry: PrometheusCollectorRegistry?
+
+    /// Installs the Prometheus factory as the process's metrics backend; later calls do nothing.
+    static func bootstrap() -> PrometheusCollectorRegistry {
+        if let registry { return registry }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        self.registry = registry
+        return registry
+    }
+
+    /// Serves the endpoint until graceful shutdown.
+    struct ServiceRunner: Service {
+        let address: MetricsSettings.Address
+        let registry: PrometheusCollectorRegistry
+        let health: @Sendable () async -> Bool
+
+        func run() async throws {
+            let socketAddress: any SocketAddress =
+                address.host.contains(":")
+                ? try .inet6(ip6: address.host, port: address.port) : try .inet(ip4: address.host, port: address.port)
+            let server = HTTPServer(address: socketAddress, logger: .disabled)
+            let registry = self.registry
+            await server.appendRoute("GET /metrics") { _ in
+                var buffer: [UInt8] = []
+                registry.emit(into: &buffer)
+                return HTTPResponse(
+                    statusCode: .ok, headers: [HTTPHeader("Content-Type"): "text/plain; version=0.0.4; charset=utf-8"],
+                    body: Data(buffer))
+            }
+            let health = self.health
+            await server.appendRoute("GET /healthz") { _ in
+                await health()
+                    ? HTTPResponse(statusCode: .ok, body: Data("ok\n".utf8))
+                    : HTTPResponse(
+                        statusCode: .serviceUnavailable, body: Data("the poller has not finished a cycle lately\n".utf8)
+                    )
+            }
+            try await cancelWhenGracefulShutdown {
+                try await server.run()
+            }
+        }
+    }
+}
+
+/// The daemon's metrics, named once.
+enum DaemonMetrics {
+    static func fetched(source: String, outcome: String, status: Int?, duration: Duration?) {
+        Counter(
+            label: "exportwatch_fetches_total",
+            dimensions: [("source", source), ("outcome", outcome), ("status", status.map(String.init) ?? "none")]
+        ).increment()
+        if let duration {
+            Timer(label: "exportwatch_fetch_duration_seconds", dimensions: [("source", source)]).record(
+                duration: duration)
+        }
+    }
+
+    static func items(source: String, new: Int, relevant: Int, events: Int) {
+        if new > 0 {
+            Counter(label: "exportwatch_items_new_total", dimensions: [("source", source)]).increment(by: new)
+        }
+        if relevant > 0 {
+            Counter(label: "exportwatch_items_relevant_total", dimensions: [("source", source)]).increment(by: relevant)
+        }
+        if events > 0 {
+            Counter(label: "exportwatch_events_total", dimensions: [("source", source)]).increment(by: events)
+        }
+    }
+
+    static func outboxPending(_ count: Int) {
+        Gauge(label: "exportwatch_outbox_pending").record(count)
+    }
+
+    static func deliveries(sent: Int, retried: Int, dead: Int) {
+        for (result, count) in [("sent", sent), ("retried", retried), ("dead", dead)] where count > 0 {
+            Counter(label: "exportwatch_delivery_attempts_total", dimensions: [("result", result)]).increment(by: count)
+        }
+    }
+}
