@@ -75,6 +75,8 @@ public struct DaemonSettings: Sendable, Equatable {
     public var maxRedirects = 5
     /// How many items of one feed are taken; the rest are dropped with a warning (`max_items_per_feed`).
     public var maxItemsPerFeed = 1000
+    /// How long delivered and dead-lettered outbox rows, and their attempts, are kept (`outbox_retention`).
+    public var outboxRetention: Duration = .seconds(30 * 86_400)
 
     /// Creates the default settings.
     public init() {}

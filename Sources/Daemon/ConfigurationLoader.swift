@@ -430,7 +430,7 @@ private struct ConfigurationReader {
             "state_dir", "digest_dir", "time_zone", "poll_interval", "topics_file", "max_concurrent", "max_per_host",
             "failure_threshold", "allow_private_networks", "baseline_new_sources", "user_agent", "connect_timeout",
             "request_timeout", "low_speed_time", "low_speed_limit", "max_body_size", "max_redirects",
-            "max_items_per_feed",
+            "max_items_per_feed", "outbox_retention",
         ])
         var settings = DaemonSettings()
         if let path = table.string("state_dir") { settings.stateDirectory = resolve(path, directory: true) }
@@ -462,6 +462,7 @@ private struct ConfigurationReader {
         if let value = table.byteSize("max_body_size") { settings.maxBodyBytes = value }
         if let value = table.int("max_redirects", in: 0...20) { settings.maxRedirects = value }
         if let value = table.int("max_items_per_feed", in: 1...100_000) { settings.maxItemsPerFeed = value }
+        if let value = table.duration("outbox_retention") { settings.outboxRetention = value }
         return settings
     }
 

@@ -61,6 +61,10 @@ public protocol EventStore: Sendable {
     /// How many rows are pending.
     func pendingDeliveryCount() async throws -> Int
 
+    /// Deletes sent, batched and dead rows created before `cutoff`, with their attempts; pending
+    /// rows stay whatever their age. Returns how many rows went.
+    func pruneOutbox(before cutoff: Date) async throws -> Int
+
     /// When the next pending row falls due, nil when none is pending.
     func nextDeliveryTime() async throws -> Date?
 

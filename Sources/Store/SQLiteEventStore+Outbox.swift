@@ -15,6 +15,16 @@ extension SQLiteEventStore {
         }
     }
 
+    public func pruneOutbox(before cutoff: Date) async throws -> Int {
+        try await pool.write { db in
+            // Pending rows are never pruned: nothing accepted is dropped.
+            try db.execute(
+                sql: "DELETE FROM outbox WHERE state IN ('sent', 'dead', 'batched') AND created_at < ?",
+                arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+
     public func pendingDeliveryCount() async throws -> Int {
         try await pool.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0

@@ -80,4 +80,22 @@ struct ItemStoreTests {
         let story = try #require(try await store.story(id: candidates[0].storyID))
         #expect(story.sources == ["bis"] && story.announced && story.publicID.hasPrefix("sty_"))
     }
+
+    @Test("pruning the outbox removes old sent and dead rows with their attempts, never a pending one")
+    func pruneOutbox() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let old = Self.now.addingTimeInterval(-40 * 86_400)
+        try await store.enqueue(
+            ["evt_sent", "evt_dead", "evt_pending"].map {
+                OutboxMessage(
+                    eventID: $0, eventType: "policy_item.created", payload: Data("{}".utf8), webhookIDs: ["hook"])
+            }, at: old)
+        let attempt = DeliveryAttempt(at: old, status: 200, duration: .milliseconds(5), error: nil)
+        try await store.record(attempt, ofEvent: "evt_sent", webhook: "hook", resolution: .sent)
+        try await store.record(attempt, ofEvent: "evt_dead", webhook: "hook", resolution: .dead)
+        #expect(try await store.pruneOutbox(before: Self.now.addingTimeInterval(-30 * 86_400)) == 2)
+        #expect(try await store.outbox(failedOnly: false, limit: 10).map(\.eventID) == ["evt_pending"])
+        #expect(try await store.deliveryAttempts(ofEvent: "evt_sent").isEmpty)
+    }
 }
