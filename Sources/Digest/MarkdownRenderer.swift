@@ -58,7 +58,7 @@ public enum MarkdownRenderer {
 
     private static func plural(_ count: Int, _ one: String, _ many: String) -> String { count == 1 ? one : many }
 
-    /// Feed text with Markdown's active characters escaped, on one line.
+    /// Feed text with Markdown's inline active characters escaped, on one line.
     static func escape(_ text: String) -> String {
         var escaped = ""
         for character in text {
@@ -66,7 +66,9 @@ public enum MarkdownRenderer {
                 escaped.append(" ")
                 continue
             }
-            if "\\`*_{}[]()<>#+-!|~".contains(character) { escaped.append("\\") }
+            // What is active inside a line (feed text never starts one here): emphasis, code,
+            // links, HTML, table cells, strike-through.
+            if "\\`*_[]<>|~".contains(character) { escaped.append("\\") }
             escaped.append(character)
         }
         return escaped
