@@ -7,8 +7,10 @@ internal import GRDB
 extension SQLiteEventStore {
     public func learnedIdentity(ofSource id: String) async throws -> IdentityKind? {
         try await pool.read { db in
-            try String.fetchOne(db, sql: "SELECT identity_kind FROM source WHERE id = ?", arguments: [id])
-                .flatMap(IdentityKind.init(rawValue:))
+            try String.fetchOne(
+                db.cachedStatement(sql: "SELECT identity_kind FROM source WHERE id = ?"), arguments: [id]
+            )
+            .flatMap(IdentityKind.init(rawValue:))
         }
     }
 
@@ -115,13 +117,13 @@ extension SQLiteEventStore {
                 record.state, ofSource: record.sourceID, kind: record.kind, transitions: record.transitions,
                 at: record.at, in: db)
             if let identity = record.identity {
-                try db.execute(
+                try db.executeCached(
                     sql: "UPDATE source SET identity_kind = ?, identity_reason = ? WHERE id = ?",
                     arguments: [identity.kind.rawValue, identity.reason, record.sourceID])
             }
             var startedStories: [Int64] = []
             for story in record.newStories {
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         INSERT INTO story (public_id, title, simhash, created_at, last_item_at)
                         VALUES (?, ?, ?, ?, ?)
@@ -153,7 +155,7 @@ extension SQLiteEventStore {
             }
             for event in record.events where !skippedItems.contains(event.itemPublicID) {
                 let story = storyID(event.story)
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         INSERT INTO policy_event (id, type, source_id, item_id, story_id, announces_story, occurred_at, payload)
                         VALUES (?, ?, ?, (SELECT id FROM item WHERE public_id = ?), ?, ?, ?, ?)
@@ -163,7 +165,7 @@ extension SQLiteEventStore {
                         event.occurredAt, String(decoding: event.payload, as: UTF8.self),
                     ])
                 if event.announcesStory {
-                    try db.execute(
+                    try db.executeCached(
                         sql: "UPDATE story SET announced_at = ? WHERE id = ? AND announced_at IS NULL",
                         arguments: [event.occurredAt, story])
                 }
@@ -173,16 +175,15 @@ extension SQLiteEventStore {
                 try Self.insert(message, at: record.at, in: db)
             }
             if let ok = record.pollSucceeded {
-                try db.execute(
-                    sql: "INSERT INTO poll_log (source_id, polled_at, ok) VALUES (?, ?, ?)",
-                    arguments: [record.sourceID, record.at, ok])
-                try db.execute(
-                    sql: "DELETE FROM poll_log WHERE polled_at < ?",
-                    arguments: [record.at.addingTimeInterval(-60 * 86_400)])
+                try db.cachedStatement(sql: "INSERT INTO poll_log (source_id, polled_at, ok) VALUES (?, ?, ?)")
+                    .execute(arguments: [record.sourceID, record.at, ok])
+                try db.cachedStatement(sql: "DELETE FROM poll_log WHERE polled_at < ?")
+                    .execute(arguments: [record.at.addingTimeInterval(-60 * 86_400)])
             }
             if record.identity != nil {
                 // A document was read: the source's baseline, if it was one, is recorded.
-                try db.execute(sql: "UPDATE source SET baseline_done = 1 WHERE id = ?", arguments: [record.sourceID])
+                try db.cachedStatement(sql: "UPDATE source SET baseline_done = 1 WHERE id = ?")
+                    .execute(arguments: [record.sourceID])
             }
             return summary
         }
@@ -191,7 +192,8 @@ extension SQLiteEventStore {
     /// Whether the source has had its baseline fetch recorded.
     public func isBaselined(source id: String) async throws -> Bool {
         try await pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT baseline_done FROM source WHERE id = ?", arguments: [id]) ?? false
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT baseline_done FROM source WHERE id = ?"), arguments: [id])
+                ?? false
         }
     }
 
@@ -213,7 +215,7 @@ extension SQLiteEventStore {
     /// already holds an item under the same identity key (stored by an earlier, interrupted run).
     private static func insert(_ item: NewItem, story: Int64, of record: PollRecord, in db: Database) throws -> Bool {
         let bands = item.keys.simHash?.bands ?? []
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO item (
                     public_id, source_id, identity_key, identity_kind, guid, link, canonical_link, link_key, title,
@@ -237,23 +239,23 @@ extension SQLiteEventStore {
         let id = db.lastInsertedRowID
         try writeClassification(item.classification, ofItem: id, in: db)
         for key in item.keys.storyKeys {
-            try db.execute(
+            try db.executeCached(
                 sql: "INSERT OR IGNORE INTO story_key (key, story_id, added_at) VALUES (?, ?, ?)",
                 arguments: [key, story, record.at])
         }
-        try db.execute(sql: "UPDATE story SET last_item_at = ? WHERE id = ?", arguments: [record.at, story])
+        try db.executeCached(sql: "UPDATE story SET last_item_at = ? WHERE id = ?", arguments: [record.at, story])
         return true
     }
 
     private static func apply(_ update: ItemUpdate, at: Date, in db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE item SET title = ?, summary = ?, content = ?, last_changed_at = ? WHERE id = ?",
             arguments: [update.text.title, update.text.summary, update.text.content, at, update.itemID])
         guard let classification = update.classification else { return }
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE item SET relevant = ? WHERE id = ?", arguments: [classification.relevant, update.itemID])
-        try db.execute(sql: "DELETE FROM item_topic WHERE item_id = ?", arguments: [update.itemID])
-        try db.execute(sql: "DELETE FROM item_identifier WHERE item_id = ?", arguments: [update.itemID])
+        try db.executeCached(sql: "DELETE FROM item_topic WHERE item_id = ?", arguments: [update.itemID])
+        try db.executeCached(sql: "DELETE FROM item_identifier WHERE item_id = ?", arguments: [update.itemID])
         try writeClassification(classification, ofItem: update.itemID, in: db)
     }
 
@@ -263,12 +265,12 @@ extension SQLiteEventStore {
     ) throws {
         for topic in classification.topics where topic.passes {
             let matched = try JSONSerialization.data(withJSONObject: topic.matched)
-            try db.execute(
+            try db.executeCached(
                 sql: "INSERT INTO item_topic (item_id, topic_id, score, matched) VALUES (?, ?, ?, ?)",
                 arguments: [id, topic.id, topic.score, String(decoding: matched, as: UTF8.self)])
         }
         for identifier in classification.identifiers {
-            try db.execute(
+            try db.executeCached(
                 sql: "INSERT OR IGNORE INTO item_identifier (item_id, kind, value) VALUES (?, ?, ?)",
                 arguments: [id, identifier.kind.rawValue, identifier.value])
         }
@@ -278,5 +280,13 @@ extension SQLiteEventStore {
 extension Array {
     func chunked(into size: Int) -> [[Element]] {
         stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
+    }
+}
+
+extension Database {
+    /// `execute(sql:arguments:)` through the statement cache: for the fixed statements a poll
+    /// runs per item, where compiling (and GRDB's authorizer) cost more than running them.
+    func executeCached(sql: String, arguments: StatementArguments = StatementArguments()) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
     }
 }

@@ -148,7 +148,7 @@ extension SQLiteEventStore {
 
     static func insert(_ message: OutboxMessage, at now: Date, in db: Database) throws {
         for webhook in message.webhookIDs {
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     INSERT OR IGNORE INTO outbox (event_id, webhook_id, event_type, payload, state, next_attempt_at, created_at)
                     VALUES (?, ?, ?, ?, 'pending', ?, ?)

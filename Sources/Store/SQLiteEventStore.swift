@@ -48,7 +48,8 @@ public final class SQLiteEventStore: EventStore {
 
     public func fetchState(ofSource id: String) async throws -> SourceFetchState? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM source WHERE id = ?", arguments: [id]).map(Self.fetchState)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM source WHERE id = ?"), arguments: [id])
+                .map(Self.fetchState)
         }
     }
 
@@ -66,7 +67,8 @@ public final class SQLiteEventStore: EventStore {
         in db: Database
     ) throws {
         let (health, reason) = (state.health.state.name, state.health.state.reason)
-        try db.execute(
+        // Cached: a cycle runs this once per source, and compiling it each time cost more than running it.
+        try db.cachedStatement(
             sql: """
                 INSERT INTO source (
                     id, configured_url, current_url, kind, etag, last_modified, body_sha256, health, health_reason,
@@ -82,7 +84,8 @@ public final class SQLiteEventStore: EventStore {
                     last_success_at = excluded.last_success_at, last_status = excluded.last_status,
                     last_error = excluded.last_error, redirect_target = excluded.redirect_target,
                     redirect_streak = excluded.redirect_streak, last_item_count = excluded.last_item_count
-                """,
+                """
+        ).execute(
             arguments: [
                 id, state.configuredURL.absoluteString, state.currentURL.absoluteString, kind, state.etag,
                 state.lastModified, state.bodySHA256, health, reason, state.health.consecutiveFailures,
