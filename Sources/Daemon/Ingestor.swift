@@ -10,9 +10,11 @@ public import Store
 /// Turns one poll's parsed document into what the store records, and records it: the
 /// Deduplicator → Classifier → Store stages of DESIGN.md §1.
 ///
-/// An actor, so polls of different sources are ingested one at a time: the story lookup of one
-/// poll sees every story the previous one started, and two outlets reporting the same event in
-/// the same cycle form one story.
+/// Polls of different sources are ingested one at a time, from their store lookups to their
+/// commit: the story lookup of one poll sees every story the previous one started, so two
+/// outlets reporting the same event in the same cycle form one story. Being an actor is not
+/// enough for that (an actor takes other calls while one awaits the store), so the ingest holds a
+/// turn (``Turn``) across its awaits.
 public actor Ingestor {
     private let store: any EventStore
     private var classifier: Classifier
@@ -20,6 +22,29 @@ public actor Ingestor {
     private let baselineNewSources: Bool
     private var webhooks: [Webhook]
     private let logger: Logger
+    private var turn = Turn()
+
+    /// A first-come, first-served turn for the ingest: held across the awaits of one poll.
+    struct Turn {
+        var held = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private func takeTurn() async {
+        if !turn.held {
+            turn.held = true
+            return
+        }
+        await withCheckedContinuation { turn.waiting.append($0) }
+    }
+
+    private func passTurn() {
+        if turn.waiting.isEmpty {
+            turn.held = false
+        } else {
+            turn.waiting.removeFirst().resume()
+        }
+    }
 
     /// Creates an ingestor.
     /// - Parameter webhooks: who receives the events; each event is written to the outbox of the
@@ -103,6 +128,8 @@ public actor Ingestor {
         _ prepared: Prepared?, of source: SourceSettings, state: SourceFetchState,
         transitions: [SourceHealth.Transition], provenance: Provenance?, pollSucceeded: Bool?, at now: Date
     ) async throws -> Summary {
+        await takeTurn()
+        defer { passTurn() }
         var record = PollRecord(
             sourceID: source.id, kind: source.kind.rawValue, state: state, transitions: transitions, at: now)
         record.pollSucceeded = pollSucceeded

@@ -145,6 +145,38 @@ struct IngestorTests {
         #expect(events.last?.story.sources == ["reuters", "yahoo", "ap"])
     }
 
+    @Test("two outlets ingested at the same time still form one story, announced once")
+    func concurrentOutlets() async throws {
+        let fixture = try Fixture()
+        let lead =
+            "The U.S. Commerce Department on Thursday added 37 Chinese entities to its export blacklist, the Entity "
+            + "List, citing support for China's military modernization and quantum computing efforts."
+        let title = "US adds 37 Chinese entities to export blacklist over military, quantum ties"
+        let (ingestor, clock) = (fixture.ingestor, fixture.clock)
+        for round in 0..<5 {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (source, suffix) in [("reuters\(round)", " - Reuters"), ("ap\(round)", " | AP News")] {
+                    group.addTask {
+                        var feed = ParsedFeed(format: .rss20)
+                        feed.items = [
+                            Self.item(
+                                id: source, title: title + suffix, summary: lead, link: "https://\(source).example/1")
+                        ]
+                        let url = URL(string: "https://\(source).example/feed")!
+                        _ = try await ingestor.ingest(
+                            feed, of: SourceSettings(id: source, url: url), state: SourceFetchState(url: url),
+                            transitions: [], provenance: nil, at: clock.addingTimeInterval(Double(round) * 86_400 * 8))
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        let events = try await fixture.events()
+        #expect(events.count == 10)
+        #expect(events.filter(\.story.new).count == 5)
+        #expect(Set(events.map(\.story.id)).count == 5)
+    }
+
     @Test("an English and a Chinese report of one Federal Register document share a story")
     func identifierJoin() async throws {
         var fixture = try Fixture()
