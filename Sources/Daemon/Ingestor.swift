@@ -13,8 +13,9 @@ public import Store
 /// Polls of different sources are ingested one at a time, from their store lookups to their
 /// commit: the story lookup of one poll sees every story the previous one started, so two
 /// outlets reporting the same event in the same cycle form one story. Being an actor is not
-/// enough for that (an actor takes other calls while one awaits the store), so the ingest holds a
-/// turn (``Turn``) across its awaits.
+/// enough for that (an actor takes other calls while one awaits the store), so a poll with new
+/// items holds a turn (``Turn``) from its story lookup to its commit; polls without new items
+/// (most of them, once sources are known) do not wait for it.
 public actor Ingestor {
     private let store: any EventStore
     private var classifier: Classifier
@@ -128,15 +129,18 @@ public actor Ingestor {
         _ prepared: Prepared?, of source: SourceSettings, state: SourceFetchState,
         transitions: [SourceHealth.Transition], provenance: Provenance?, pollSucceeded: Bool?, at now: Date
     ) async throws -> Summary {
-        await takeTurn()
-        defer { passTurn() }
+        // Taken by `resolve` before a story lookup, when the poll has new items; held to the commit.
+        var holdsTurn = false
+        defer { if holdsTurn { passTurn() } }
         var record = PollRecord(
             sourceID: source.id, kind: source.kind.rawValue, state: state, transitions: transitions, at: now)
         record.pollSucceeded = pollSucceeded
         var summary = Summary()
         if let prepared {
             if baselineNewSources { summary.baseline = try await !store.isBaselined(source: source.id) }
-            try await resolve(prepared, of: source, provenance: provenance, baseline: summary.baseline, into: &record)
+            try await resolve(
+                prepared, of: source, provenance: provenance, baseline: summary.baseline, into: &record,
+                holdsTurn: &holdsTurn)
             summary.newItems = record.newItems.count
             summary.newRelevantItems = record.newItems.count { $0.classification.relevant }
             summary.updatedItems = record.events.count { $0.type == "policy_item.updated" }
@@ -150,7 +154,7 @@ public actor Ingestor {
 
     private func resolve(
         _ prepared: Prepared, of source: SourceSettings, provenance: Provenance?, baseline: Bool,
-        into record: inout PollRecord
+        into record: inout PollRecord, holdsTurn: inout Bool
     ) async throws {
         let (feed, keyed) = (prepared.feed, prepared.keyed)
         let known = try await store.knownItems(ofSource: source.id, matching: keyed.map(\.1))
@@ -175,6 +179,11 @@ public actor Ingestor {
             newItems[index] = (classification, keys)
         }
         let order = newItems.keys.sorted()
+        if !order.isEmpty {
+            // From here to the commit, no other poll may look stories up or start them.
+            await takeTurn()
+            holdsTurn = true
+        }
         let lookups = try await store.storyCandidates(
             for: order.map { newItems[$0]!.keys }, since: matcher.windowStart(at: record.at))
         let storedCandidates = Dictionary(uniqueKeysWithValues: zip(order, lookups))
