@@ -51,8 +51,12 @@ enum MetricsEndpoint {
                         statusCode: .serviceUnavailable, body: Data("the poller has not finished a cycle lately\n".utf8)
                     )
             }
-            try await cancelWhenGracefulShutdown {
-                try await server.run()
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await server.run()
+                }
+            } catch  where Task.isShuttingDownGracefully || Task.isCancelled {
+                // Stopping the server on shutdown ends its run with an error; that is the stop, not a failure.
             }
         }
     }

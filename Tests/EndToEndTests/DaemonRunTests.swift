@@ -312,5 +312,10 @@ struct DaemonRunTests {
         let (_, health) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!)
         #expect((health as? HTTPURLResponse)?.statusCode == 200)
         kill(process.processIdentifier, SIGTERM)
+        let stop = ContinuousClock.now
+        while process.isRunning, ContinuousClock.now - stop < .seconds(10) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(!process.isRunning && process.terminationStatus == 0, "the endpoint's stop is not a failure")
     }
 }
