@@ -174,8 +174,7 @@ struct HTMLCommandLineTests {
             fetched.output.contains(
                 "2024-05-10T00:00:00Z  商务部公告2024年第46号  \(server.url("/list/n46.shtml").absoluteString)"))
 
-        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-html-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try scratchFolder("ew-html")
         defer { try? FileManager.default.removeItem(at: folder) }
         try page.write(to: folder.appending(path: "page.html"), atomically: true, encoding: .utf8)
         try """
@@ -201,8 +200,7 @@ struct HTMLCommandLineTests {
 struct InstalledConfigurationTests {
     @Test("the shipped service configuration, with the default sources and topics beside it, is valid")
     func shippedConfiguration() throws {
-        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-etc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try scratchFolder("ew-etc")
         defer { try? FileManager.default.removeItem(at: folder) }
         for (from, to) in [
             ("systemd/exportwatch.toml", "exportwatch.toml"), ("feeds/sources.toml", "sources.toml"),
@@ -222,8 +220,7 @@ struct InstalledConfigurationTests {
 
     @Test("sources import-opml prints [[source]] tables that check-config accepts; export-opml lists the feeds")
     func opml() throws {
-        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-opml-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try scratchFolder("ew-opml")
         defer { try? FileManager.default.removeItem(at: folder) }
         try """
         <opml version="1.0"><body>
@@ -248,8 +245,7 @@ struct InstalledConfigurationTests {
 
     @Test("an included file adds sources; an id used in two files is an error naming the file")
     func includes() throws {
-        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-include-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try scratchFolder("ew-include")
         defer { try? FileManager.default.removeItem(at: folder) }
         try "[[source]]\nid = \"a\"\nurl = \"https://example.org/a\"\n".write(
             to: folder.appending(path: "more.toml"), atomically: true, encoding: .utf8)
@@ -264,4 +260,11 @@ struct InstalledConfigurationTests {
         #expect(
             duplicate.status == 2 && duplicate.errors.contains("more.toml") && duplicate.errors.contains("used twice"))
     }
+}
+
+/// A fresh folder under the temporary directory for one test; the test removes it.
+func scratchFolder(_ prefix: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appending(path: "\(prefix)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
 }

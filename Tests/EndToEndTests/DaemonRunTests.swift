@@ -70,6 +70,18 @@ struct DaemonRunTests {
         func append(_ data: Data) { text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
     }
 
+    /// `exportwatch run --config CONFIG` with this environment, its output discarded unless `errors` takes it.
+    static func startDaemon(config: URL, environment: [String: String] = [:], errors: Pipe? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = Bundle.main.bundleURL.appending(path: "exportwatch")
+        process.arguments = ["run", "--config", config.path]
+        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { _, given in given }
+        process.standardError = errors ?? FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     static func config(folder: URL, sources: [(String, URL)], webhook: URL, broken: Bool = false) -> String {
         var text = """
             [daemon]
@@ -103,8 +115,7 @@ struct DaemonRunTests {
                 "/hook": [.init(status: 204)],
             ], verify: .init(standard: [RunOnceTests.secret]))
         defer { server.stop() }
-        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-daemon-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try scratchFolder("ew-daemon")
         defer { try? FileManager.default.removeItem(at: folder) }
         let notify = try NotifySocket(folder: folder)
         defer { notify.close() }
@@ -112,19 +123,13 @@ struct DaemonRunTests {
         try Self.config(folder: folder, sources: [("a", server.url("/a.xml"))], webhook: server.url("/hook"))
             .write(to: config, atomically: true, encoding: .utf8)
 
-        let process = Process()
-        process.executableURL = Bundle.main.bundleURL.appending(path: "exportwatch")
-        process.arguments = ["run", "--config", config.path]
-        process.environment = [
-            "PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000",
-            "JOURNAL_STREAM": "1:1",
-        ]
         let errors = Pipe()
         let output = Output()
         errors.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try Self.startDaemon(
+            config: config,
+            environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000", "JOURNAL_STREAM": "1:1"],
+            errors: errors)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
         #expect(try await notify.wait { $0.hasPrefix("READY=1") }, "\(output.all)")
@@ -181,24 +186,13 @@ struct DaemonRunTests {
                 "/hook": [.init(status: 503), .init(status: 503), .init(status: 204)],
             ], verify: .init(standard: [RunOnceTests.secret]))
         defer { server.stop() }
-        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-kill-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try scratchFolder("ew-kill")
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = folder.appending(path: "exportwatch.toml")
         try Self.config(folder: folder, sources: [("a", server.url("/a.xml"))], webhook: server.url("/hook"))
             .write(to: config, atomically: true, encoding: .utf8)
 
-        func start() throws -> Process {
-            let process = Process()
-            process.executableURL = Bundle.main.bundleURL.appending(path: "exportwatch")
-            process.arguments = ["run", "--config", config.path]
-            process.environment = ["PATH": "/usr/bin:/bin"]
-            process.standardError = FileHandle.nullDevice
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            return process
-        }
-        let first = try start()
+        let first = try Self.startDaemon(config: config)
         // Both events fail once (503); the daemon is killed before their retries fall due (5 s).
         _ = try await server.requests(atLeast: 3, timeout: .seconds(15))
         kill(first.processIdentifier, SIGKILL)
@@ -206,7 +200,7 @@ struct DaemonRunTests {
         let failedIDs = try server.requests().filter { $0.method == "POST" }.compactMap { $0.header("webhook-id") }
         #expect(Set(failedIDs).count == 2)
 
-        let second = try start()
+        let second = try Self.startDaemon(config: config)
         defer { if second.isRunning { kill(second.processIdentifier, SIGKILL) } }
         let posts = try await server.requests(atLeast: 6, timeout: .seconds(20)).filter { $0.method == "POST" }
         kill(second.processIdentifier, SIGTERM)
@@ -223,21 +217,14 @@ struct DaemonRunTests {
             "/hook": [.init(status: 204)],
         ])
         defer { server.stop() }
-        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-stop-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try scratchFolder("ew-stop")
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = folder.appending(path: "exportwatch.toml")
         try Self.config(folder: folder, sources: [("slow", server.url("/slow.xml"))], webhook: server.url("/hook"))
             .write(to: config, atomically: true, encoding: .utf8)
         let notify = try NotifySocket(folder: folder)
         defer { notify.close() }
-        let process = Process()
-        process.executableURL = Bundle.main.bundleURL.appending(path: "exportwatch")
-        process.arguments = ["run", "--config", config.path]
-        process.environment = ["PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": notify.path]
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try Self.startDaemon(config: config, environment: ["NOTIFY_SOCKET": notify.path])
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         // The first cycle starts at READY; a second later its fetch is waiting on the server (20 s).
         #expect(try await notify.wait { $0.hasPrefix("READY=1") })
@@ -279,8 +266,7 @@ struct DaemonRunTests {
             "/a.xml": [.init(body: RunOnceTests.rss([RunOnceTests.entityList]))], "/hook": [.init(status: 204)],
         ])
         defer { server.stop() }
-        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-metrics-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try scratchFolder("ew-metrics")
         defer { try? FileManager.default.removeItem(at: folder) }
         let notify = try NotifySocket(folder: folder)
         defer { notify.close() }
@@ -289,13 +275,7 @@ struct DaemonRunTests {
         try
             (Self.config(folder: folder, sources: [("a", server.url("/a.xml"))], webhook: server.url("/hook"))
             + "\n[metrics]\nlisten = \"127.0.0.1:\(port)\"\n").write(to: config, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = Bundle.main.bundleURL.appending(path: "exportwatch")
-        process.arguments = ["run", "--config", config.path]
-        process.environment = ["PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": notify.path]
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try Self.startDaemon(config: config, environment: ["NOTIFY_SOCKET": notify.path])
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         #expect(try await notify.wait { $0.hasPrefix("STATUS=") })
         _ = try await server.requests(atLeast: 2, timeout: .seconds(10))

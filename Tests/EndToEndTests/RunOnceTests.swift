@@ -46,8 +46,7 @@ struct RunOnceTests {
                 "/hook": [.init(status: 204)],
             ], verify: .init(standard: [Self.secret]))
         defer { server.stop() }
-        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try scratchFolder("ew-run")
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = folder.appending(path: "exportwatch.toml")
         try """
@@ -119,8 +118,7 @@ struct RunOnceTests {
             "/feed.xml": [.init(body: Self.rss([Self.entityList]))], "/broken": [.init(status: 500)],
         ])
         defer { server.stop() }
-        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try scratchFolder("ew-run")
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = folder.appending(path: "exportwatch.toml")
         try """

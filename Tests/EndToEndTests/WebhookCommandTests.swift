@@ -13,8 +13,7 @@ struct WebhookCommandTests {
         let server = try ScriptedHTTPServer(
             script: ["/hooks/T0KEN": [.init(status: 200, body: "thanks")]], verify: .init(standard: [Self.secret]))
         defer { server.stop() }
-        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-hooks-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try scratchFolder("ew-hooks")
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = folder.appending(path: "exportwatch.toml")
         try """
@@ -62,8 +61,7 @@ struct WebhookCommandTests {
 struct DigestCommandTests {
     @Test("digest --date writes the day's three files and alerts.atom, and says where")
     func buildsADay() throws {
-        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-digest-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try scratchFolder("ew-digest-cli")
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = folder.appending(path: "exportwatch.toml")
         try """
