@@ -15,30 +15,12 @@ corpus=$(realpath -m "${1:-.bench-corpus}")
 runs=${RUNS:-3}
 concurrency=${CONCURRENCY:-50}
 port=${PORT:-18080}
-command -v nginx >/dev/null || { echo "needs nginx (apt-get install nginx)" >&2; exit 1; }
 [ -f "$corpus/urls" ] || python3 ../shared/bench/gen_feeds.py "$corpus" --port "$port" >&2
 swift build -c release --product exportwatch >&2
 exportwatch=$PWD/.build/release/exportwatch
 
-work=$(mktemp -d)
-trap 'nginx -p "$work" -c nginx.conf -s stop 2>/dev/null || true; rm -rf "$work"' EXIT
-mkdir -p "$work/logs"
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 2;
-error_log $work/logs/error.log;
-pid $work/nginx.pid;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    keepalive_requests 100000;
-    gzip_static on;
-    etag on;
-    types { application/rss+xml xml rss rdf; application/atom+xml atom; }
-    server { listen 127.0.0.1:$port; root $corpus; }
-}
-NGINX
-nginx -p "$work" -c nginx.conf
-cut -d' ' -f1 "$corpus/urls" > "$work/urls"
+. Benchmarks/serve-corpus.sh
+serve_corpus "$corpus" "$port"
 
 {
     printf '[daemon]\nstate_dir = "%s/state"\ndigest_dir = "%s/digests"\n' "$work" "$work"

@@ -13,30 +13,12 @@ corpus=$(realpath -m "${1:-.bench-corpus}")
 runs=${RUNS:-5}
 concurrency=${CONCURRENCY:-50}
 port=${PORT:-18080}
-command -v nginx >/dev/null || { echo "needs nginx (apt-get install nginx)" >&2; exit 1; }
 [ -f "$corpus/urls" ] || python3 ../shared/bench/gen_feeds.py "$corpus" --port "$port" >&2
 swift build -c release --product fetch-benchmark >&2
 bench=.build/release/fetch-benchmark
 
-work=$(mktemp -d)
-trap 'nginx -p "$work" -c nginx.conf -s stop 2>/dev/null || true; rm -rf "$work"' EXIT
-mkdir -p "$work/logs"
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 2;
-error_log $work/logs/error.log;
-pid $work/nginx.pid;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    keepalive_requests 100000;
-    gzip_static on;
-    types { application/rss+xml xml rss rdf; application/atom+xml atom; }
-    server { listen 127.0.0.1:$port; root $corpus; }
-}
-NGINX
-nginx -p "$work" -c nginx.conf
-
-cut -d' ' -f1 "$corpus/urls" > "$work/urls"
+. Benchmarks/serve-corpus.sh
+serve_corpus "$corpus" "$port"
 while read -r url; do printf 'url = "%s"\noutput = "/dev/null"\n' "$url"; done < "$work/urls" > "$work/cold.cfg"
 
 now() { date +%s.%N; }
