@@ -65,9 +65,10 @@ public enum IdentifierExtractor {
     static func identifiers(in bytes: UnsafeBufferPointer<UInt8>, markers present: Set<String>)
         -> [RegulatoryIdentifier]
     {
+        let eccns = eccns(in: bytes)
+        guard !present.isEmpty else { return eccns.count > 1 ? Set(eccns).sorted() : eccns }
         guard bytes.contains(where: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return [] }
-        var found = Set(eccns(in: bytes))
-        guard !present.isEmpty else { return found.sorted() }
+        var found = Set(eccns)
         let string = String(decoding: bytes, as: UTF8.self)
         if present.contains("fr") {
             for match in string.matches(of: #/\b(\d{1,3}) fr (\d{3,6})\b/#) {
@@ -117,6 +118,13 @@ public enum IdentifierExtractor {
         }
         var index = 0
         while index + 5 <= count {
+            // Most text has no digit for long stretches: skip eight bytes at a time to the next one.
+            if index + 8 <= count,
+                !mayHoldDigit(UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
+            {
+                index += 8
+                continue
+            }
             guard isDigit(index), !isWord(index - 1), bytes[index + 1] >= 0x61, bytes[index + 1] <= 0x65,
                 isDigit(index + 2), isDigit(index + 3), isDigit(index + 4)
             else {
@@ -143,6 +151,19 @@ public enum IdentifierExtractor {
             index = end
         }
         return found
+    }
+
+    /// False when none of the eight bytes of `word` is an ASCII digit.
+    @inline(__always)
+    private static func mayHoldDigit(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        // On the low seven bits of each byte no sum carries into the next byte; bytes of 0x80 and
+        // above are then left out by their own high bit.
+        let low = word & ~high
+        let atLeastZero = low &+ ones &* 0x50
+        let aboveNine = low &+ ones &* 0x46
+        return (atLeastZero & ~aboveNine & ~word & high) != 0
     }
 
     /// The markers whose presence makes an identifier kind worth a regular expression.

@@ -24,6 +24,7 @@ public struct PatternMatcher: Sendable {
     /// For each state, the patterns that end there (through its failure chain).
     private let outputs: [[Int32]]
     private let lengths: [Int]
+    private let maximumLength: Int
     private let needsBoundaries: [Bool]
 
     /// Compiles `patterns` (already normalized).
@@ -95,6 +96,7 @@ public struct PatternMatcher: Sendable {
         }
         outputs = output
         lengths = patterns.map(\.utf8.count)
+        maximumLength = max(lengths.max() ?? 1, 1)
         needsBoundaries = patterns.map { pattern in
             pattern.unicodeScalars.contains { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }
         }
@@ -114,16 +116,75 @@ public struct PatternMatcher: Sendable {
         }
     }
 
-    /// The hot loop, specialized for each table width.
+    /// The hot loop, specialized for each table width. Each step is a load that depends on the one
+    /// before, so one pass waits on memory latency; a longer text is scanned as four quarters
+    /// interleaved, whose independent loads overlap. Each quarter but the last runs on past its end by
+    /// the longest pattern's length less one and keeps only matches that start inside it; the next
+    /// quarter starts there from the root, so every match is found exactly once.
     @inline(__always)
     private func run<Entry: FixedWidthInteger & SignedInteger>(
         _ table: UnsafeBufferPointer<Entry>, over bytes: UnsafeBufferPointer<UInt8>
     ) -> [Match] {
         var found: [Match] = []
-        var state = 0
         let count = bytes.count
+        let quarter = count / 4
+        guard count >= Self.interleavingThreshold, quarter >= maximumLength else {
+            var state = 0
+            scan(table, bytes, from: 0, to: count, keepingStartsBefore: count, state: &state, into: &found)
+            return found
+        }
+        let overrun = maximumLength - 1
+        var states = (0, 0, 0, 0)
         var index = 0
-        while index < count {
+        // In step: the quarters' positions are index, index + quarter, index + 2 quarter, index + 3 quarter.
+        while index < quarter {
+            let next0 = table[states.0 &<< 8 | Int(bytes[index])]
+            let next1 = table[states.1 &<< 8 | Int(bytes[index &+ quarter])]
+            let next2 = table[states.2 &<< 8 | Int(bytes[index &+ 2 &* quarter])]
+            let next3 = table[states.3 &<< 8 | Int(bytes[index &+ 3 &* quarter])]
+            index &+= 1
+            states = (
+                Int(next0 >= 0 ? next0 : ~next0), Int(next1 >= 0 ? next1 : ~next1), Int(next2 >= 0 ? next2 : ~next2),
+                Int(next3 >= 0 ? next3 : ~next3)
+            )
+            if next0 | next1 | next2 | next3 < 0 {
+                if next0 < 0 { collect(state: states.0, end: index, before: quarter, in: bytes, into: &found) }
+                if next1 < 0 {
+                    collect(state: states.1, end: index + quarter, before: 2 * quarter, in: bytes, into: &found)
+                }
+                if next2 < 0 {
+                    collect(state: states.2, end: index + 2 * quarter, before: 3 * quarter, in: bytes, into: &found)
+                }
+                if next3 < 0 {
+                    collect(state: states.3, end: index + 3 * quarter, before: count, in: bytes, into: &found)
+                }
+            }
+        }
+        scan(
+            table, bytes, from: quarter, to: quarter + overrun, keepingStartsBefore: quarter, state: &states.0,
+            into: &found)
+        scan(
+            table, bytes, from: 2 * quarter, to: 2 * quarter + overrun, keepingStartsBefore: 2 * quarter,
+            state: &states.1, into: &found)
+        scan(
+            table, bytes, from: 3 * quarter, to: 3 * quarter + overrun, keepingStartsBefore: 3 * quarter,
+            state: &states.2, into: &found)
+        scan(table, bytes, from: 4 * quarter, to: count, keepingStartsBefore: count, state: &states.3, into: &found)
+        found.sort { $0.end < $1.end }
+        return found
+    }
+
+    /// Texts shorter than this are scanned in one pass.
+    private static let interleavingThreshold = 256
+
+    /// One pass over `bytes[start..<end]` from `state`, keeping matches that start before `limit`.
+    @inline(__always)
+    private func scan<Entry: FixedWidthInteger & SignedInteger>(
+        _ table: UnsafeBufferPointer<Entry>, _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int,
+        keepingStartsBefore limit: Int, state: inout Int, into found: inout [Match]
+    ) {
+        var index = start
+        while index < end {
             let next = table[state &<< 8 | Int(bytes[index])]
             index &+= 1
             if next >= 0 {
@@ -131,17 +192,19 @@ public struct PatternMatcher: Sendable {
                 continue
             }
             state = Int(~next)
-            collect(state: state, end: index, in: bytes, into: &found)
+            collect(state: state, end: index, before: limit, in: bytes, into: &found)
         }
-        return found
     }
 
     /// Appends the patterns that end in `state` at `end`, those needing word boundaries only when
     /// they have them.
-    private func collect(state: Int, end: Int, in bytes: UnsafeBufferPointer<UInt8>, into found: inout [Match]) {
+    private func collect(
+        state: Int, end: Int, before limit: Int, in bytes: UnsafeBufferPointer<UInt8>, into found: inout [Match]
+    ) {
         for pattern in outputs[state] {
             let pattern = Int(pattern)
             let start = end - lengths[pattern]
+            guard start < limit else { continue }
             if needsBoundaries[pattern] {
                 let before = start > 0 ? bytes[start - 1] : 0x20
                 let after = end < bytes.count ? bytes[end] : 0x20

@@ -14,9 +14,12 @@ public enum TextNormalizer {
     /// building the joined text first.
     public static func normalize(parts: [String]) -> String {
         var parts = parts
-        if let fast = normalizeCommonScripts(&parts) { return fast }
-        // Anything outside ASCII, Latin-1, CJK ideographs, full-width forms and common punctuation
-        // goes through Foundation's full NFKC.
+        return normalizeCommonScripts(&parts) ?? normalizeAnyScript(parts)
+    }
+
+    /// The general path: markup stripped, then Foundation's full NFKC, for text holding anything
+    /// outside ASCII, Latin-1, CJK ideographs, full-width forms and common punctuation.
+    static func normalizeAnyScript(_ parts: [String]) -> String {
         let stripped = stripMarkup(Array(parts.joined(separator: " ").utf8))
         var unicode = String(decoding: stripped, as: UTF8.self).precomposedStringWithCompatibilityMapping
         unicode = String(String.UnicodeScalarView(unicode.unicodeScalars.map { simplified[$0] ?? $0 }))
@@ -39,36 +42,55 @@ public enum TextNormalizer {
             var writer = Writer(output: output.baseAddress!)
             table.withUnsafeBufferPointer { simplified in
                 for part in parts.indices where complete {
-                    writer.pendingSpace = true
+                    writer.separate()
                     parts[part].withUTF8 { bytes in
                         complete = writer.append(bytes, simplified: simplified)
                     }
                 }
             }
-            return complete ? writer.length : 0
+            return complete ? writer.finish() : 0
         }
         return complete ? result : nil
     }
 
     /// Writes normalized UTF-8 into a string's uninitialized storage. A value with mutating methods,
-    /// so that its position and pending space live in registers rather than in captured boxes.
+    /// so that its position lives in a register rather than in a captured box.
+    ///
+    /// Whitespace, tags and field boundaries write one space at once unless the output is empty or
+    /// already ends in one (no other mapping writes a space), and ``finish()`` drops a trailing one:
+    /// that is whitespace collapsed and trimmed, and it lets a run of plain ASCII be copied eight
+    /// bytes at a time.
     private struct Writer {
         let output: UnsafeMutablePointer<UInt8>
         var length = 0
-        var pendingSpace = false
 
         init(output: UnsafeMutablePointer<UInt8>) { self.output = output }
+
+        /// The length of the normalized text.
+        func finish() -> Int { length > 0 && output[length - 1] == 0x20 ? length - 1 : length }
 
         /// Appends one field; false when it holds a scalar outside the common scripts.
         mutating func append(_ bytes: UnsafeBufferPointer<UInt8>, simplified: UnsafeBufferPointer<UInt16>) -> Bool {
             let count = bytes.count
+            guard let base = bytes.baseAddress else { return true }
             var index = 0
             while index < count {
+                // Eight bytes of ASCII text with no markup, no control characters and no doubled
+                // space go through at once, lower-cased.
+                if index &+ 8 <= count {
+                    let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                    if let lowered = plainASCII(word) {
+                        UnsafeMutableRawPointer(output + length).storeBytes(of: lowered, as: UInt64.self)
+                        length &+= 8
+                        index &+= 8
+                        continue
+                    }
+                }
                 let lead = bytes[index]
                 if lead < 0x80 {
                     if lead == UInt8(ascii: "<"), index + 1 < count, startsTag(bytes[index + 1]) {
                         while index < count && bytes[index] != UInt8(ascii: ">") { index += 1 }
-                        pendingSpace = true
+                        separate()
                         index += 1
                         continue
                     }
@@ -78,9 +100,10 @@ public enum TextNormalizer {
                         continue
                     }
                     if lead == 0x20 || lead == 0x0A || lead == 0x09 || lead == 0x0D {
-                        pendingSpace = true
+                        separate()
                     } else {
-                        write(UInt32(lead >= 0x41 && lead <= 0x5A ? lead + 0x20 : lead))
+                        output[length] = lead >= 0x41 && lead <= 0x5A ? lead + 0x20 : lead
+                        length &+= 1
                     }
                     index += 1
                     continue
@@ -93,6 +116,20 @@ public enum TextNormalizer {
                     scalar =
                         UInt32(lead & 0x0F) << 12 | UInt32(bytes[index + 1] & 0x3F) << 6
                         | UInt32(bytes[index + 2] & 0x3F)
+                    // CJK ideographs, most of Chinese text: copied unless they have a simplified form.
+                    if scalar >= 0x4E00 && scalar <= 0x9FFF {
+                        let mapped = simplified[Int(scalar &- 0x4E00)]
+                        if mapped == 0 {
+                            output[length] = lead
+                            output[length &+ 1] = bytes[index &+ 1]
+                            output[length &+ 2] = bytes[index &+ 2]
+                            length &+= 3
+                        } else {
+                            write(UInt32(mapped))
+                        }
+                        index += 3
+                        continue
+                    }
                     index += 3
                 } else {
                     return false
@@ -102,11 +139,47 @@ public enum TextNormalizer {
             return true
         }
 
+        /// One space, unless the output is empty or already ends in one.
+        @inline(__always)
+        mutating func separate() {
+            if length > 0 && output[length &- 1] != 0x20 {
+                output[length] = 0x20
+                length &+= 1
+            }
+        }
+
+        /// `word` lower-cased when its eight bytes are ASCII other than controls, `<` and `&`, and
+        /// its spaces are single and cannot double one already written; else nil.
+        @inline(__always)
+        func plainASCII(_ word: UInt64) -> UInt64? {
+            let high: UInt64 = 0x8080_8080_8080_8080
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            guard word & high == 0 else { return nil }
+            // With every byte below 0x80, adding to a byte never carries into the next one.
+            let controls = ~(word &+ ones &* 0x60) & high
+            let spaces = Self.bytesEqual(word, 0x20)
+            let markup = Self.bytesEqual(word, UInt8(ascii: "<")) | Self.bytesEqual(word, UInt8(ascii: "&"))
+            // Little-endian: the byte after byte i is byte i + 1, eight bits up.
+            guard controls | markup | (spaces & (spaces << 8)) == 0 else { return nil }
+            if spaces & 0x80 != 0, length == 0 || output[length &- 1] == 0x20 { return nil }
+            let atLeastA = word &+ ones &* UInt64(0x80 - 0x41)
+            let aboveZ = word &+ ones &* UInt64(0x80 - 0x5B)
+            let upper = (atLeastA ^ aboveZ) & high
+            return word | upper >> 2
+        }
+
+        /// The high bit of each byte of `word` (all below 0x80) that equals `byte`.
+        @inline(__always)
+        static func bytesEqual(_ word: UInt64, _ byte: UInt8) -> UInt64 {
+            let difference = word ^ (0x0101_0101_0101_0101 &* UInt64(byte))
+            return ~((difference & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F | difference) & 0x8080_8080_8080_8080
+        }
+
         @inline(__always)
         mutating func emit(_ scalar: UInt32, simplified: UnsafeBufferPointer<UInt16>) -> Bool {
             switch scalar {
             case 0x20, 0x0A, 0x09, 0x0D, 0x3000, 0x00A0:
-                pendingSpace = true
+                separate()
             case 0x00...0x7F, 0x00DF...0x00FF, 0x3001...0x3003, 0x3008...0x3011, 0x3014...0x301B, 0x2010,
                 0x2013...0x2016,
                 0x2018...0x201F, 0x2022, 0x2030, 0x00B7, 0x00A9, 0x00AE, 0x00B0:
@@ -129,13 +202,9 @@ public enum TextNormalizer {
             return true
         }
 
+        /// A scalar other than a space, as UTF-8.
         @inline(__always)
         mutating func write(_ scalar: UInt32) {
-            if pendingSpace && length > 0 {
-                output[length] = 0x20
-                length += 1
-            }
-            pendingSpace = false
             if scalar < 0x80 {
                 output[length] = UInt8(scalar)
                 length += 1

@@ -18,6 +18,26 @@ struct MatchingTests {
         #expect(TextNormalizer.normalize(input) == expected)
     }
 
+    @Test("the fast path for common scripts agrees with Foundation's NFKC on mixed text")
+    func fastNormalizationAgreesWithNFKC() throws {
+        // Pieces that exercise every branch: eight-byte ASCII runs, upper case, single and doubled
+        // whitespace, tags, entities, Latin-1, punctuation, full-width forms, traditional characters.
+        let pieces = [
+            "Export", "CONTROLS", "on", "advanced computing items", " ", "  ", "\t", "\n", " \r\n ", "<b>", "</p>",
+            "<br/>", "&amp;", "&nbsp;", "&#8217;", "&#x4E2D;", "實體清單", "美國商務部", "芯片出口管制", "ＥＮＦＯＲＣＥ",
+            "１２３", "　", "é", "ÉTATS", "—", "…", "“quoted”", "H20", "A", "z", "3A090.", "(BIS)", "a,b;c:d",
+        ]
+        var generator = SplitMix64(seed: 2024)
+        for _ in 0..<500 {
+            let count = Int(generator.next() % 40) + 1
+            let title = (0..<count).map { _ in pieces[Int(generator.next() % UInt64(pieces.count))] }.joined()
+            let summary = (0..<count).map { _ in pieces[Int(generator.next() % UInt64(pieces.count))] }.joined()
+            var parts = [title, summary]
+            let fast = try #require(TextNormalizer.normalizeCommonScripts(&parts))
+            #expect(fast == TextNormalizer.normalizeAnyScript([title, summary]), "\(title) | \(summary)")
+        }
+    }
+
     @Test("Latin patterns match whole words, CJK patterns anywhere, overlapping patterns all")
     func matcher() {
         let patterns = ["bis", "entity list", "实体清单", "不可靠实体清单", "h20"]
@@ -28,6 +48,53 @@ struct MatchingTests {
         #expect(Set(found("将其列入不可靠实体清单")) == ["实体清单", "不可靠实体清单"])
         #expect(found("nvidia h20, h200 and h20x") == ["h20"])
         #expect(found("") == [])
+    }
+
+    @Test("long texts, scanned in interleaved quarters, yield exactly the matches of a plain search")
+    func interleavedMatching() {
+        let patterns = ["bis", "entity list", "export controls", "实体清单", "不可靠实体清单", "h20", "s", "controls on"]
+        let matcher = PatternMatcher(patterns: patterns)
+        let words = ["the", "bis", "entity", "list", "export", "controls", "on", "实体清单", "不可靠", "h20", "s", "rabbis"]
+        var generator = SplitMix64(seed: 7)
+        for _ in 0..<300 {
+            let count = Int(generator.next() % 120) + 40
+            let text = (0..<count).map { _ in words[Int(generator.next() % UInt64(words.count))] }.joined(
+                separator: " ")
+            let matches = matcher.matches(in: text)
+            #expect(zip(matches, matches.dropFirst()).allSatisfy { $0.end <= $1.end }, "in order of their ends")
+            let found = matches.map { "\($0.pattern)@\($0.start)" }
+            #expect(found.sorted() == Self.plainSearch(patterns, in: text), "\(text)")
+        }
+        // The longest pattern across a quarter's end, at every offset: 400 bytes make quarters of 100.
+        for longest in ["不可靠实体清单", "export controls"] {
+            for before in 1..<longest.utf8.count {
+                let head = String(repeating: "-", count: 100 - before)
+                let text = head + longest + String(repeating: "-", count: 300 - longest.utf8.count + before)
+                let found = matcher.matches(in: text).map { "\($0.pattern)@\($0.start)" }
+                #expect(found.sorted() == Self.plainSearch(patterns, in: text), "\(longest) at \(100 - before)")
+            }
+        }
+    }
+
+    /// Every occurrence of each pattern, Latin ones on word boundaries, as `pattern@start`, sorted.
+    static func plainSearch(_ patterns: [String], in text: String) -> [String] {
+        let bytes = Array(text.utf8)
+        func isWord(_ index: Int) -> Bool {
+            guard index >= 0 && index < bytes.count else { return false }
+            let byte = bytes[index]
+            return (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A || byte >= 0x30 && byte <= 0x39
+        }
+        var found: [(end: Int, pattern: Int, start: Int)] = []
+        for (index, pattern) in patterns.enumerated() {
+            let needle = Array(pattern.utf8)
+            let latin = pattern.unicodeScalars.contains { $0.isASCII && $0.properties.isAlphabetic }
+            for start in 0...(bytes.count - needle.count)
+            where bytes[start..<(start + needle.count)].elementsEqual(needle) {
+                if latin && (isWord(start - 1) || isWord(start + needle.count)) { continue }
+                found.append((start + needle.count, index, start))
+            }
+        }
+        return found.map { "\($0.pattern)@\($0.start)" }.sorted()
     }
 
     @Test(
@@ -115,5 +182,18 @@ struct ClassifierTests {
         let classifier = Classifier(topics: [Self.chips])
         #expect(classifier.classify(title: "美國加強對華芯片出口管制", summary: "").relevant)
         #expect(classifier.classify(title: "ＵＳ ｅｘｐｏｒｔ ｃｏｎｔｒｏｌｓ ｏｎ Ｈ２０", summary: "").relevant)
+    }
+}
+
+/// A small deterministic generator, so that generated test texts are the same on every run.
+struct SplitMix64 {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var value = state
+        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
+        return value ^ (value >> 31)
     }
 }
