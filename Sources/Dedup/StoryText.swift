@@ -33,12 +33,26 @@ public enum StoryText {
     public static func fingerprint(title: String, summary: String?) -> (simHash: SimHash?, headlineNumbers: UInt32) {
         let normalizedHeadline = TextNormalizer.normalize(headlineCore(title))
         let headline = tokens(of: normalizedHeadline)
-        let lead = cutLead(tokens(of: withoutDateline(firstSentence(of: TextNormalizer.normalize(summary ?? "")))))
+        let lead = cutLead(
+            tokens(of: withoutDateline(firstSentence(of: TextNormalizer.normalize(leadSource(summary ?? ""))))))
         var features: [(hash: UInt64, weight: Int)] = []
         features.reserveCapacity(2 * (headline.count + lead.count))
         addFeatures(of: headline, weight: headlineWeight, to: &features)
         addFeatures(of: lead, weight: 1, to: &features)
         return (SimHash(features: features), headlineNumbers(normalizedHeadline: normalizedHeadline))
+    }
+
+    /// How much of a summary is read for its lead: the lead is at most the first 30 words of the first
+    /// sentence, and normalising a whole article to find them cost more than the rest of the fingerprint.
+    static let leadSourceBytes = 4096
+
+    /// The summary's first ``leadSourceBytes`` bytes, cut at a scalar boundary.
+    static func leadSource(_ summary: String) -> String {
+        let utf8 = summary.utf8
+        guard utf8.count > leadSourceBytes else { return summary }
+        var end = utf8.index(utf8.startIndex, offsetBy: leadSourceBytes)
+        while end > utf8.startIndex, UTF8.isContinuation(utf8[end]) { end = utf8.index(before: end) }
+        return String(summary[..<end])
     }
 
     private static func headlineNumbers(normalizedHeadline: String) -> UInt32 {
@@ -67,8 +81,7 @@ public enum StoryText {
         }
         // Only the last segment is dropped, and only when it is short and what remains is not.
         for separator in outletSeparators {
-            // The standard library's search: Foundation's range(of:) bridges through NSString.
-            guard let range = core.ranges(of: separator).last else { continue }
+            guard let range = core.lastRangeOfBytes(separator) else { continue }
             let outlet = core[range.upperBound...]
             let rest = core[..<range.lowerBound]
             let restIsLongEnough = rest.unicodeScalars.contains { isHan($0) } ? rest.count >= 5 : rest.count >= 8
@@ -94,19 +107,31 @@ public enum StoryText {
 
     /// Up to the first sentence end (`.`, `!`, `?` before a space, or `。！？`) of normalised text.
     static func firstSentence(of text: String) -> String {
+        // On UTF-8 bytes: the ideographic full stop and the full-width marks are E3 80 82, EF BC 81
+        // and EF BC 9F.
+        let utf8 = text.utf8
         var previousWasEnd = false
-        var end = text.endIndex
-        for index in text.indices {
-            let character = text[index]
-            if "。！？".contains(character) {
-                end = text.index(after: index)
-                break
+        var end = utf8.endIndex
+        var index = utf8.startIndex
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            let next = utf8.index(after: index)
+            if byte == 0xE3 || byte == 0xEF, utf8.distance(from: index, to: utf8.endIndex) >= 3 {
+                let second = utf8[next]
+                let third = utf8[utf8.index(after: next)]
+                if byte == 0xE3 && second == 0x80 && third == 0x82
+                    || byte == 0xEF && second == 0xBC && (third == 0x81 || third == 0x9F)
+                {
+                    end = utf8.index(index, offsetBy: 3)
+                    break
+                }
             }
-            if previousWasEnd, character == " " || character == "\n" {
+            if previousWasEnd, byte == 0x20 || byte == 0x0A {
                 end = index
                 break
             }
-            previousWasEnd = character == "." || character == "!" || character == "?"
+            previousWasEnd = byte == UInt8(ascii: ".") || byte == UInt8(ascii: "!") || byte == UInt8(ascii: "?")
+            index = next
         }
         return String(text[..<end])
     }
@@ -116,7 +141,8 @@ public enum StoryText {
     static func withoutDateline(_ lead: String) -> String {
         let head = lead.prefix(80)
         for separator in [" - ", " -- ", " — ", " – "] {
-            if let range = head.range(of: separator), head[..<range.lowerBound].split(separator: " ").count <= 6 {
+            if let range = head.firstRangeOfBytes(separator), head[..<range.lowerBound].split(separator: " ").count <= 6
+            {
                 return String(lead[range.upperBound...])
             }
         }
@@ -230,4 +256,39 @@ public enum StoryText {
         "were", "be", "been", "its", "it", "that", "this", "from", "has", "have", "had", "will", "would", "says",
         "said", "say", "s", "after", "over", "into", "amid", "new",
     ]
+}
+
+extension Substring {
+    /// The first occurrence of `needle`, compared as UTF-8 bytes (the standard library's and
+    /// Foundation's searches walk characters or bridge to NSString, and cost more than the rest of a
+    /// fingerprint).
+    func firstRangeOfBytes(_ needle: String) -> Range<Index>? {
+        rangesOfBytes(needle, firstOnly: true)
+    }
+
+    /// The last of the non-overlapping occurrences of `needle` found from the start, as
+    /// `ranges(of:).last` would give, compared as UTF-8 bytes.
+    func lastRangeOfBytes(_ needle: String) -> Range<Index>? {
+        rangesOfBytes(needle, firstOnly: false)
+    }
+
+    private func rangesOfBytes(_ needle: String, firstOnly: Bool) -> Range<Index>? {
+        let pattern = Array(needle.utf8)
+        guard let first = pattern.first else { return nil }
+        let bytes = Array(utf8)
+        var found: Range<Int>?
+        var index = 0
+        while index + pattern.count <= bytes.count {
+            if bytes[index] == first, bytes[index..<(index + pattern.count)].elementsEqual(pattern) {
+                found = index..<(index + pattern.count)
+                if firstOnly { break }
+                index += pattern.count
+            } else {
+                index += 1
+            }
+        }
+        return found.map {
+            utf8.index(startIndex, offsetBy: $0.lowerBound)..<utf8.index(startIndex, offsetBy: $0.upperBound)
+        }
+    }
 }
