@@ -126,16 +126,26 @@ extension SQLiteEventStore {
     public func latestAlerts(limit: Int) async throws -> [AlertRecord] {
         try await pool.read { db in
             // Each story once, by its first relevant report; the newest stories first.
-            let rows = try Row.fetchAll(
+            // The newest stories are chosen on ids alone, then their rows read: sorting whole rows
+            // (summaries, contents) of every relevant item took tens of megabytes after a cold start.
+            let ids = try Int64.fetchAll(
                 db,
                 sql: """
-                    SELECT item.*, story.public_id AS story_public_id, 0 AS updated_in_window FROM item
-                    JOIN story ON story.id = item.story_id
+                    SELECT item.id FROM item
                     WHERE item.relevant AND item.id = (
                         SELECT MIN(first.id) FROM item first WHERE first.story_id = item.story_id AND first.relevant)
                     ORDER BY item.first_seen_at DESC, item.id DESC LIMIT ?
                     """,
                 arguments: [limit])
+            let rows = try ids.compactMap { id in
+                try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT item.*, story.public_id AS story_public_id, 0 AS updated_in_window FROM item
+                        JOIN story ON story.id = item.story_id WHERE item.id = ?
+                        """,
+                    arguments: [id])
+            }
             return try rows.map { row in
                 let item = try Self.digestItem(row, in: db)
                 let sources = try String.fetchAll(

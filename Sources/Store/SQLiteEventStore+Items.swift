@@ -55,10 +55,11 @@ extension SQLiteEventStore {
 
     public func storyCandidates(for keys: [ItemKeys], since: Date) async throws -> [[StoryCandidate]] {
         // One read for a whole poll's new items: the hop to a reader connection costs more than a lookup.
-        try await pool.read { db in try keys.map { try Self.storyCandidates(for: $0, since: since, in: db) } }
+        let since = since.storageText
+        return try await pool.read { db in try keys.map { try Self.storyCandidates(for: $0, since: since, in: db) } }
     }
 
-    private static func storyCandidates(for keys: ItemKeys, since: Date, in db: Database) throws -> [StoryCandidate] {
+    private static func storyCandidates(for keys: ItemKeys, since: String, in db: Database) throws -> [StoryCandidate] {
         var candidates: [StoryCandidate] = []
         if let simHash = keys.simHash {
             // One cached statement for the four bands: each arm reads its band's index.
@@ -113,6 +114,7 @@ extension SQLiteEventStore {
     public func commit(_ record: PollRecord) async throws -> CommitSummary {
         try await pool.write { db in
             var summary = CommitSummary()
+            let at = record.at.storageText
             try Self.write(
                 record.state, ofSource: record.sourceID, kind: record.kind, transitions: record.transitions,
                 at: record.at, in: db)
@@ -129,7 +131,7 @@ extension SQLiteEventStore {
                         VALUES (?, ?, ?, ?, ?)
                         ON CONFLICT (public_id) DO UPDATE SET last_item_at = excluded.last_item_at
                         """,
-                    arguments: [story.publicID, story.title, story.simHash?.storedValue, record.at, record.at])
+                    arguments: [story.publicID, story.title, story.simHash?.storedValue, at, at])
                 let id = try Int64.fetchOne(
                     db, sql: "SELECT id FROM story WHERE public_id = ?", arguments: [story.publicID])
                 startedStories.append(id!)
@@ -143,7 +145,7 @@ extension SQLiteEventStore {
 
             var skippedItems: Set<String> = []
             for item in record.newItems {
-                if try Self.insert(item, story: storyID(item.story), of: record, in: db) {
+                if try Self.insert(item, story: storyID(item.story), of: record, at: at, in: db) {
                     summary.insertedItems += 1
                 } else {
                     summary.alreadyStored += 1
@@ -176,9 +178,9 @@ extension SQLiteEventStore {
             }
             if let ok = record.pollSucceeded {
                 try db.cachedStatement(sql: "INSERT INTO poll_log (source_id, polled_at, ok) VALUES (?, ?, ?)")
-                    .execute(arguments: [record.sourceID, record.at, ok])
+                    .execute(arguments: [record.sourceID, at, ok])
                 try db.cachedStatement(sql: "DELETE FROM poll_log WHERE polled_at < ?")
-                    .execute(arguments: [record.at.addingTimeInterval(-60 * 86_400)])
+                    .execute(arguments: [record.at.addingTimeInterval(-60 * 86_400).storageText])
             }
             if record.identity != nil {
                 // A document was read: the source's baseline, if it was one, is recorded.
@@ -213,7 +215,9 @@ extension SQLiteEventStore {
 
     /// Inserts a new item with its topics, identifiers and story keys; false when its source
     /// already holds an item under the same identity key (stored by an earlier, interrupted run).
-    private static func insert(_ item: NewItem, story: Int64, of record: PollRecord, in db: Database) throws -> Bool {
+    private static func insert(_ item: NewItem, story: Int64, of record: PollRecord, at: String, in db: Database) throws
+        -> Bool
+    {
         let bands = item.keys.simHash?.bands ?? []
         try db.executeCached(
             sql: """
@@ -228,11 +232,13 @@ extension SQLiteEventStore {
             arguments: [
                 item.publicID, record.sourceID, item.identityKey, item.identityKind.rawValue, item.guid, item.link,
                 item.keys.canonicalLink, item.keys.linkKey, item.title, item.summary, item.content, item.language,
-                item.published, item.updated, item.keys.contentKey, item.keys.simHash?.storedValue,
+                item.published?.storageText, item.updated?.storageText, item.keys.contentKey,
+                item.keys.simHash?.storedValue,
                 bands.count > 0 ? bands[0] : nil, bands.count > 1 ? bands[1] : nil, bands.count > 2 ? bands[2] : nil,
                 bands.count > 3 ? bands[3] : nil, Int64(item.keys.headlineNumbers), story, item.classification.relevant,
-                record.at, record.at,
-                item.provenance?.finalURL.absoluteString, item.provenance?.fetchedAt, item.provenance?.sha256,
+                at, at,
+                item.provenance?.finalURL.absoluteString, item.provenance?.fetchedAt.storageText,
+                item.provenance?.sha256,
                 item.provenance?.etag, item.provenance?.lastModified,
             ])
         guard db.changesCount > 0 else { return false }
@@ -241,9 +247,9 @@ extension SQLiteEventStore {
         for key in item.keys.storyKeys {
             try db.executeCached(
                 sql: "INSERT OR IGNORE INTO story_key (key, story_id, added_at) VALUES (?, ?, ?)",
-                arguments: [key, story, record.at])
+                arguments: [key, story, at])
         }
-        try db.executeCached(sql: "UPDATE story SET last_item_at = ? WHERE id = ?", arguments: [record.at, story])
+        try db.executeCached(sql: "UPDATE story SET last_item_at = ? WHERE id = ?", arguments: [at, story])
         return true
     }
 

@@ -153,7 +153,9 @@ extension SQLiteEventStore {
                     INSERT OR IGNORE INTO outbox (event_id, webhook_id, event_type, payload, state, next_attempt_at, created_at)
                     VALUES (?, ?, ?, ?, 'pending', ?, ?)
                     """,
-                arguments: [message.eventID, webhook, message.eventType, message.payload, now, now])
+                arguments: [
+                    message.eventID, webhook, message.eventType, message.payload, now.storageText, now.storageText,
+                ])
         }
     }
 
