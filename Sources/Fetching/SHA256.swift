@@ -11,6 +11,14 @@ public enum SHA256 {
         }
         // EVP_Digest with SHA-256 cannot fail short of memory exhaustion.
         precondition(succeeded == 1, "libcrypto could not compute SHA-256")
-        return digest.map { String(format: "%02x", $0) }.joined()
+        // By hand: String(format:) per byte cost a tenth of a warm cycle.
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 64) { output in
+            for (index, byte) in digest.enumerated() {
+                output[2 * index] = digits[Int(byte >> 4)]
+                output[2 * index + 1] = digits[Int(byte & 0x0F)]
+            }
+            return 64
+        }
     }
 }
