@@ -36,6 +36,8 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // glibc's malloc tuning (<malloc.h>), for the daemon's memory bound.
+        .systemLibrary(name: "CMalloc"),
 
         .target(name: "Fetching", dependencies: ["CCurl", "COpenSSL"]),
         .target(name: "Feeds", dependencies: ["CLibXML2"]),
@@ -66,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "exportwatch",
             dependencies: [
-                "Classification", "Daemon", "Digest", "Store",
+                "CMalloc", "Classification", "Daemon", "Digest", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -72,10 +72,17 @@ public struct Classification: Sendable, Equatable {
     public var topics: [TopicScore]
     /// The regulatory identifiers the item cites.
     public var identifiers: [RegulatoryIdentifier]
-    /// The normalized text the terms were matched in, for `--explain`.
-    public var normalizedText: String
-    /// Where each counted term matched in ``normalizedText`` (UTF-8 offsets), for `--explain`.
-    public var spans: [(start: Int, end: Int, term: String)]
+    /// The text and the matches, when asked for (`exportwatch classify --explain`); nil otherwise,
+    /// so that an item in flight in the daemon does not carry a second copy of its text.
+    public var explanation: Explanation?
+
+    /// What the terms were matched in, and where.
+    public struct Explanation: Sendable {
+        /// The normalized text.
+        public var normalizedText: String
+        /// Where each counted term matched in ``normalizedText`` (UTF-8 offsets).
+        public var spans: [(start: Int, end: Int, term: String)]
+    }
 
     public static func == (lhs: Classification, rhs: Classification) -> Bool {
         lhs.relevant == rhs.relevant && lhs.topics == rhs.topics && lhs.identifiers == rhs.identifiers
@@ -136,8 +143,9 @@ public struct Classifier: Sendable {
         patternTexts = patterns
     }
 
-    /// Classifies an item by its title and summary (HTML allowed).
-    public func classify(title: String, summary: String) -> Classification {
+    /// Classifies an item by its title and summary (HTML allowed); with `explaining`, the result
+    /// keeps the normalized text and where the terms matched in it.
+    public func classify(title: String, summary: String, explaining: Bool = false) -> Classification {
         var text = TextNormalizer.normalize(parts: [title, summary])
         let (matches, identifiers) = text.withUTF8 { bytes in
             let matches = matcher.matches(in: bytes)
@@ -148,7 +156,9 @@ public struct Classifier: Sendable {
             return (matches, IdentifierExtractor.identifiers(in: bytes, markers: markers))
         }
         guard !matches.isEmpty || !identifiers.isEmpty else {
-            return Classification(relevant: false, topics: [], identifiers: [], normalizedText: text, spans: [])
+            return Classification(
+                relevant: false, topics: [], identifiers: [],
+                explanation: explaining ? .init(normalizedText: text, spans: []) : nil)
         }
         let evidence = identifiers.contains(where: \.isExportControlEvidence)
 
@@ -172,7 +182,7 @@ public struct Classifier: Sendable {
                 case .term(let topic, let weight, let label):
                     guard !excluded(topic, match) else { continue }
                     terms.append((topic, label, weight))
-                    spans.append((match.start, match.end, label))
+                    if explaining { spans.append((match.start, match.end, label)) }
                 case .group(let topic, let group):
                     guard !excluded(topic, match) else { continue }
                     groups.append((topic, group))
@@ -213,7 +223,7 @@ public struct Classifier: Sendable {
         }
         scores.sort { ($0.score, $1.id) > ($1.score, $0.id) }
         return Classification(
-            relevant: scores.contains(where: \.passes), topics: scores, identifiers: identifiers, normalizedText: text,
-            spans: spans)
+            relevant: scores.contains(where: \.passes), topics: scores, identifiers: identifiers,
+            explanation: explaining ? .init(normalizedText: text, spans: spans) : nil)
     }
 }

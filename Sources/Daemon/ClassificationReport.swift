@@ -18,12 +18,13 @@ public enum ClassificationReport {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// The normalized text with each counted match in brackets, then every topic's score.
+    /// The normalized text with each counted match in brackets, then every topic's score; for a
+    /// result classified with `explaining: true`.
     public static func explanation(_ result: Classification, id: String?) -> String {
         var marked = ""
-        let bytes = Array(result.normalizedText.utf8)
+        let bytes = Array((result.explanation?.normalizedText ?? "").utf8)
         var position = 0
-        for span in result.spans.sorted(by: { $0.start < $1.start }) where span.start >= position {
+        for span in (result.explanation?.spans ?? []).sorted(by: { $0.start < $1.start }) where span.start >= position {
             marked += String(decoding: bytes[position..<span.start], as: UTF8.self)
             marked += "[" + String(decoding: bytes[span.start..<span.end], as: UTF8.self) + "]"
             position = span.end

@@ -43,7 +43,8 @@ struct Classify: AsyncParsableCommand {
             }
             let id = object["id"].map { "\($0)" }
             let result = classifier.classify(
-                title: object["title"] as? String ?? "", summary: object["summary"] as? String ?? "")
+                title: object["title"] as? String ?? "", summary: object["summary"] as? String ?? "",
+                explaining: explain)
             print(
                 explain
                     ? ClassificationReport.explanation(result, id: id) : ClassificationReport.jsonLine(result, id: id))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMalloc
 import Daemon
 import Digest
 import Foundation
@@ -28,6 +29,10 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // glibc gives threads that allocate at once arenas of their own (up to eight per core), and
+        // memory freed in one is not reused by another: two keep a cold start's peak ~15 MB lower
+        // with no measurable cost in time (Benchmarks/daemon.sh).
+        _ = ew_limit_malloc_arenas(2)
         let (path, configuration) = try options.load()
         let topics = try ConfigurationLoader().topics(for: configuration, configurationPath: path)
         let logger = Logger(label: "exportwatch")

@@ -1,0 +1,69 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Daemon
+
+@Suite("Document gate")
+struct DocumentGateTests {
+    /// Who has got through the gate, in order.
+    final class Arrivals: Sendable {
+        private let names = Mutex<[String]>([])
+        func add(_ name: String) { names.withLock { $0.append(name) } }
+        var all: [String] { names.withLock { $0 } }
+
+        /// Waits up to two seconds for `expected`.
+        func wait(for expected: [String]) async throws {
+            for _ in 0..<200 where all != expected { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(all == expected)
+        }
+    }
+
+    @Test("documents pass while under the count and the byte budget, in order of arrival; a large one alone")
+    func bounds() async throws {
+        let gate = DocumentGate(capacity: 2, byteBudget: 100)
+        let arrivals = Arrivals()
+        try await gate.enter(bytes: 60)
+        try await gate.enter(bytes: 30)
+        let third = Task {
+            try await gate.enter(bytes: 10)
+            arrivals.add("third")
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        let large = Task {
+            try await gate.enter(bytes: 500)
+            arrivals.add("large")
+        }
+        let small = Task {
+            try await gate.enter(bytes: 1)
+            arrivals.add("small")
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(arrivals.all.isEmpty, "two documents are in: the count is reached")
+
+        gate.leave(bytes: 60)
+        try await arrivals.wait(for: ["third"])
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(arrivals.all == ["third"], "the large document waits, and the small one behind it")
+
+        gate.leave(bytes: 30)
+        gate.leave(bytes: 10)
+        try await arrivals.wait(for: ["third", "large"])
+        gate.leave(bytes: 500)
+        try await arrivals.wait(for: ["third", "large", "small"])
+        for task in [third, large, small] { try await task.value }
+    }
+
+    @Test("a poll cancelled while it waits gives its place back and throws")
+    func cancellation() async throws {
+        let gate = DocumentGate(capacity: 1)
+        try await gate.enter(bytes: 10)
+        let waiting = Task { try await gate.enter(bytes: 10) }
+        try await Task.sleep(for: .milliseconds(50))
+        waiting.cancel()
+        gate.leave(bytes: 10)
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        // The place is free again.
+        try await gate.enter(bytes: 10)
+    }
+}
