@@ -97,7 +97,10 @@ public actor Ingestor {
         transitions: [SourceHealth.Transition], provenance: Provenance?, pollSucceeded: Bool? = nil, at now: Date
     ) async throws -> Summary {
         var prepared: Prepared?
-        if let feed { prepared = Prepared(feed, classifier: await classifierInUse()) }
+        if let feed {
+            let classifier = await classifierInUse()
+            prepared = try await DocumentWork.run { Prepared(feed, classifier: classifier) }
+        }
         return try await record(
             prepared, of: source, state: state, transitions: transitions, provenance: provenance,
             pollSucceeded: pollSucceeded, at: now)

@@ -72,7 +72,7 @@ public struct SourcePoller: Sendable {
         if case .parse(let body, let provenance) = result.decision {
             documentProvenance = provenance
             do {
-                let parsed = try read(body, of: source, provenance: provenance)
+                let parsed = try await DocumentWork.run { [self] in try read(body, of: source, provenance: provenance) }
                 feed = parsed
                 transitions += state.recordParsed(itemCount: parsed.items.count)
                 if let ttl = parsed.ttlMinutes { state.holdNextPoll(for: .seconds(ttl * 60), policy: policy) }
