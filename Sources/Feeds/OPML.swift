@@ -65,7 +65,7 @@ public enum OPML {
         var sawRoot = false
         private var folders: [String?] = []
 
-        func startElement(_ name: XMLName, attributes: [XMLAttribute]) {
+        func startElement(_ name: XMLName, attributes: XMLAttributes) {
             if name.local == "opml" { sawRoot = true }
             guard name.local == "outline" else { return }
             func attribute(_ key: String) -> String? {

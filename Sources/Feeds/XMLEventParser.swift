@@ -50,15 +50,41 @@ struct XMLName: Hashable {
     var qualified: String { prefix.map { "\($0):\(local)" } ?? local }
 }
 
-/// An attribute of a start tag.
+/// An attribute of a start tag; its value is decoded when read. Valid only during the
+/// `startElement` call that handed it over.
 struct XMLAttribute {
     var name: XMLName
-    var value: String
+    fileprivate let valueBytes: UnsafeBufferPointer<UInt8>
+
+    var value: String { String(decoding: valueBytes, as: UTF8.self) }
+}
+
+/// The attributes of a start tag, as libxml2 hands them over (five pointers each: local name,
+/// prefix, URI, value start, value end); names come from the parse's name cache and values are
+/// decoded only when read, so that the many elements whose attributes nobody asks for cost
+/// nothing. Valid only during the `startElement` call.
+struct XMLAttributes: RandomAccessCollection {
+    fileprivate let raw: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
+    fileprivate unowned(unsafe) let context: XMLEventParser.Context
+    let count: Int
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+
+    subscript(index: Int) -> XMLAttribute {
+        let base = index * 5
+        let (start, end) = (raw![base + 3], raw![base + 4])
+        // libxml2 always sets the local name; a value's bounds are set too, but cost nothing to check.
+        return XMLAttribute(
+            name: context.name(raw![base]!, raw![base + 2], raw![base + 1]),
+            valueBytes: UnsafeBufferPointer(start: start, count: start.flatMap { start in end.map { $0 - start } } ?? 0)
+        )
+    }
 }
 
 /// What the SAX parser reports, in document order.
 protocol XMLEventHandler: AnyObject {
-    func startElement(_ name: XMLName, attributes: [XMLAttribute])
+    func startElement(_ name: XMLName, attributes: XMLAttributes)
     func endElement(_ name: XMLName)
     /// Text or CDATA, decoded to UTF-8; valid only during the call.
     func characters(_ text: UnsafeBufferPointer<UInt8>)
@@ -89,32 +115,25 @@ enum XMLEventParser {
         let context = Context(handler: handler)
         var sax = xmlSAXHandler()
         sax.initialized = ew_sax2_magic()
+        // Each callback borrows the context without retaining it: the parse call keeps it alive.
         sax.startElementNs = { user, localname, prefix, uri, _, _, attributeCount, _, attributes in
-            let context = Unmanaged<Context>.fromOpaque(user!).takeUnretainedValue()
-            let name = context.name(localname!, uri, prefix)
-            var list: [XMLAttribute] = []
-            if attributeCount > 0, let attributes {
-                list.reserveCapacity(Int(attributeCount))
-                for index in 0..<Int(attributeCount) {
-                    let base = index * 5
-                    guard let local = attributes[base], let start = attributes[base + 3], let end = attributes[base + 4]
-                    else { continue }
-                    let value = String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
-                    list.append(
-                        XMLAttribute(
-                            name: context.name(local, attributes[base + 2], attributes[base + 1]), value: value))
-                }
+            Unmanaged<Context>.fromOpaque(user!)._withUnsafeGuaranteedRef { context in
+                let name = context.name(localname!, uri, prefix)
+                context.handler.startElement(
+                    name,
+                    attributes: XMLAttributes(raw: attributes, context: context, count: Int(max(attributeCount, 0))))
             }
-            context.handler.startElement(name, attributes: list)
         }
         sax.endElementNs = { user, localname, prefix, uri in
-            let context = Unmanaged<Context>.fromOpaque(user!).takeUnretainedValue()
-            context.handler.endElement(context.name(localname!, uri, prefix))
+            Unmanaged<Context>.fromOpaque(user!)._withUnsafeGuaranteedRef { context in
+                context.handler.endElement(context.name(localname!, uri, prefix))
+            }
         }
         sax.characters = { user, text, length in
-            let context = Unmanaged<Context>.fromOpaque(user!).takeUnretainedValue()
             guard let text else { return }
-            context.handler.characters(UnsafeBufferPointer(start: text, count: Int(length)))
+            Unmanaged<Context>.fromOpaque(user!)._withUnsafeGuaranteedRef { context in
+                context.handler.characters(UnsafeBufferPointer(start: text, count: Int(length)))
+            }
         }
         sax.cdataBlock = sax.characters
         sax.reference = { user, name in
@@ -141,14 +160,14 @@ enum XMLEventParser {
     }
 
     /// What the C callbacks reach through their user-data pointer during one parse.
-    private final class Context {
+    fileprivate final class Context {
         // Strong: the context lives only for one parse call, and the handler does not hold it.
         let handler: any XMLEventHandler
         var errors: [String] = []
         var errorCount = 0
         var encodingError = false
         // libxml2 interns names in its dictionary, so a name's pointers identify it for the whole parse.
-        private var names: [NameKey: XMLName] = [:]
+        @exclusivity(unchecked) private var names: [NameKey: XMLName] = [:]
 
         struct NameKey: Hashable {
             var local: UnsafePointer<xmlChar>
@@ -160,7 +179,8 @@ enum XMLEventParser {
 
         /// A direct-mapped cache in front of ``names``: a document uses a few dozen names, and
         /// hashing three pointers with SipHash on every element cost more than the rest of the lookup.
-        private var recent = [(key: NameKey, name: XMLName)?](repeating: nil, count: 64)
+        // Touched only from the parser's callbacks, one at a time: no dynamic exclusivity check needed.
+        @exclusivity(unchecked) private var recent = [(key: NameKey, name: XMLName)?](repeating: nil, count: 64)
 
         func name(_ local: UnsafePointer<xmlChar>, _ uri: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?)
             -> XMLName

@@ -94,7 +94,7 @@ struct FeedDocumentReader {
 
     // MARK: SAX events
 
-    mutating func startElement(_ name: XMLName, attributes: [XMLAttribute]) {
+    mutating func startElement(_ name: XMLName, attributes: XMLAttributes) {
         depth += 1
         let parent = stack.last?.scope ?? .document
         if !attributes.isEmpty,
@@ -167,7 +167,7 @@ struct FeedDocumentReader {
 
     // MARK: Opening elements
 
-    private mutating func open(_ name: XMLName, attributes: [XMLAttribute], parent: Scope, base: URL?) -> Scope {
+    private mutating func open(_ name: XMLName, attributes: XMLAttributes, parent: Scope, base: URL?) -> Scope {
         func attribute(_ local: String) -> String? {
             attributes.first {
                 $0.name.local == local && ($0.name.namespace == .none || $0.name.namespace == name.namespace)
@@ -197,7 +197,7 @@ struct FeedDocumentReader {
         }
     }
 
-    private mutating func openRoot(_ name: XMLName, attributes: [XMLAttribute], attribute: (String) -> String?) -> Scope
+    private mutating func openRoot(_ name: XMLName, attributes: XMLAttributes, attribute: (String) -> String?) -> Scope
     {
         rootName = name.qualified
         rootLanguage = attributes.first { $0.name.namespace == .xml && $0.name.local == "lang" }?.value
@@ -234,7 +234,7 @@ struct FeedDocumentReader {
     private var isAtom: Bool { feed?.format == .atom10 || feed?.format == .atom03 }
 
     private mutating func openInFeed(
-        _ name: XMLName, attributes: [XMLAttribute], attribute: (String) -> String?, base: URL?
+        _ name: XMLName, attributes: XMLAttributes, attribute: (String) -> String?, base: URL?
     ) -> Scope {
         var rdfAbout: String? {
             attributes.first { $0.name.local == "about" && ($0.name.namespace == .rdf || $0.name.namespace == .none) }?
@@ -465,7 +465,7 @@ struct FeedDocumentReader {
             literalText: (type == "text" || type == "text/plain" || type.isEmpty) && mode.isEmpty)
     }
 
-    private mutating func appendStartTag(_ name: XMLName, attributes: [XMLAttribute]) {
+    private mutating func appendStartTag(_ name: XMLName, attributes: XMLAttributes) {
         // A first child that is an XHTML div wraps the content (Atom xhtml): dropped, its children kept.
         if captureWrapperDepth == -1 {
             if name.local == "div", name.namespace == .xhtml, buffer.allSatisfy(FeedText.isSpace) {
@@ -682,10 +682,11 @@ struct FeedDocumentReader {
 }
 
 /// Hands SAX events to a ``FeedDocumentReader``. The reader is a value whose mutating methods touch
-/// its state statically; this wrapper makes one checked access per event, where a class holding
-/// the same state would pay a dynamic exclusivity check on every property it touches.
+/// its state statically; a class holding the same state would pay a dynamic exclusivity check on
+/// every property it touches. Events arrive one at a time from the parser's callbacks, never
+/// reentrantly, so even the one access per event goes unchecked.
 final class XMLFeedBuilder: XMLEventHandler {
-    private var reader: FeedDocumentReader
+    @exclusivity(unchecked) private var reader: FeedDocumentReader
 
     init(documentURL: URL?, dates: FeedDateParser, limits: FeedParser.Limits) {
         reader = FeedDocumentReader(documentURL: documentURL, dates: dates, limits: limits)
@@ -693,7 +694,7 @@ final class XMLFeedBuilder: XMLEventHandler {
 
     var rootName: String? { reader.rootName }
 
-    func startElement(_ name: XMLName, attributes: [XMLAttribute]) { reader.startElement(name, attributes: attributes) }
+    func startElement(_ name: XMLName, attributes: XMLAttributes) { reader.startElement(name, attributes: attributes) }
     func endElement(_ name: XMLName) { reader.endElement(name) }
     func characters(_ text: UnsafeBufferPointer<UInt8>) { reader.characters(text) }
     func undefinedEntity(_ name: String) { reader.undefinedEntity(name) }
