@@ -222,16 +222,20 @@ struct FeedDocumentReader {
             return .feed
         case (.atom10, "feed"), (.none, "feed"):
             feed = ParsedFeed(format: .atom10)
+            isAtom = true
             return .feed
         case (.atom03, "feed"):
             feed = ParsedFeed(format: .atom03)
+            isAtom = true
             return .feed
         default:
             return .ignored
         }
     }
 
-    private var isAtom: Bool { feed?.format == .atom10 || feed?.format == .atom03 }
+    /// Whether the root was an Atom feed; kept apart from `feed`, since reading a field through
+    /// the optional copied the whole feed on every element.
+    private var isAtom = false
 
     private mutating func openInFeed(
         _ name: XMLName, attributes: XMLAttributes, attribute: (String) -> String?, base: URL?
