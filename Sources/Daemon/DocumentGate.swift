@@ -31,8 +31,9 @@ final class DocumentGate: Sendable {
     /// while one document holds the store's turn.
     static func capacity(processors: Int) -> Int { max(2, 2 * processors) }
 
-    /// The bodies' bytes in flight by default: 4 MB, about 16 MB of memory at the peak.
-    static let defaultByteBudget = 4 << 20
+    /// The bodies' bytes in flight by default: 2 MB, about 8 MB of memory at the peak. Typical
+    /// feeds (10–200 kB) are held back by the count, not by this; a multi-megabyte one goes alone.
+    static let defaultByteBudget = 2 << 20
 
     init(capacity: Int, byteBudget: Int = defaultByteBudget) {
         self.capacity = max(1, capacity)
