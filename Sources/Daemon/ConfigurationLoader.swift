@@ -142,7 +142,7 @@ public struct ConfigurationLoader: Sendable {
         } catch {
             throw ConfigurationError(issues: [.init(file: fileName, line: nil, message: "syntax error: \(error)")])
         }
-        let log = IssueLog(file: fileName, locator: TOMLKeyLocator(text: text))
+        let log = IssueLog(file: fileName, text: text)
         let result = body(ConfigurationReader(log: log, environment: environment, folder: folder), root)
         guard log.issues.isEmpty, let result else {
             throw ConfigurationError(issues: log.issues.sorted { ($0.line ?? 0) < ($1.line ?? 0) })
@@ -154,12 +154,15 @@ public struct ConfigurationLoader: Sendable {
 /// Collects the issues of one file while it is read.
 private final class IssueLog {
     let file: String
-    let locator: TOMLKeyLocator
+    private let text: String
+    /// Made at the first issue: a valid file (1,000 sources) needs no line numbers, and reading
+    /// them was a tenth of a warm `run --once`.
+    lazy var locator = TOMLKeyLocator(text: text)
     var issues: [ConfigurationIssue] = []
 
-    init(file: String, locator: TOMLKeyLocator) {
+    init(file: String, text: String) {
         self.file = file
-        self.locator = locator
+        self.text = text
     }
 
     func add(path: String, fallbackPath: String, _ message: String) {
