@@ -6,7 +6,7 @@ import Dispatch
 /// The pool has one thread per core. While those threads parse and classify (work without a
 /// suspension point, up to tens of milliseconds for a large feed), the poll holding the store's
 /// story turn waits for a free thread after each of its awaits; on a cold start that waiting was
-/// more than a third of the time the turn was held. Work here is bounded by ``DocumentGate``.
+/// more than a third of the time the turn was held. Work here is bounded by the poller's document gate (``AdmissionGate``).
 enum DocumentWork {
     private static let queue = DispatchQueue(label: "exportwatch.document-work", qos: .utility, attributes: .concurrent)
 

@@ -14,7 +14,7 @@ public import Store
 /// commit: the story lookup of one poll sees every story the previous one started, so two
 /// outlets reporting the same event in the same cycle form one story. Being an actor is not
 /// enough for that (an actor takes other calls while one awaits the store), so a poll with new
-/// items holds a turn (``Turn``) from its story lookup to its commit; polls without new items
+/// items holds the story turn (an ``AdmissionGate`` of one) from its story lookup to its commit; polls without new items
 /// (most of them, once sources are known) do not wait for it.
 public actor Ingestor {
     private let store: any EventStore
@@ -23,29 +23,9 @@ public actor Ingestor {
     private let baselineNewSources: Bool
     private var webhooks: [Webhook]
     private let logger: Logger
-    private var turn = Turn()
-
-    /// A first-come, first-served turn for the ingest: held across the awaits of one poll.
-    struct Turn {
-        var held = false
-        var waiting: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private func takeTurn() async {
-        if !turn.held {
-            turn.held = true
-            return
-        }
-        await withCheckedContinuation { turn.waiting.append($0) }
-    }
-
-    private func passTurn() {
-        if turn.waiting.isEmpty {
-            turn.held = false
-        } else {
-            turn.waiting.removeFirst().resume()
-        }
-    }
+    /// The story turn: a first-come, first-served gate of one, held across the awaits of a poll
+    /// from its story lookup to its commit.
+    private let turn = AdmissionGate(capacity: 1)
 
     /// Creates an ingestor.
     /// - Parameter webhooks: who receives the events; each event is written to the outbox of the
@@ -134,7 +114,7 @@ public actor Ingestor {
     ) async throws -> Summary {
         // Taken by `resolve` before a story lookup, when the poll has new items; held to the commit.
         var holdsTurn = false
-        defer { if holdsTurn { passTurn() } }
+        defer { if holdsTurn { turn.leave() } }
         var record = PollRecord(
             sourceID: source.id, kind: source.kind.rawValue, state: state, transitions: transitions, at: now)
         record.pollSucceeded = pollSucceeded
@@ -184,7 +164,7 @@ public actor Ingestor {
         let order = newItems.keys.sorted()
         if !order.isEmpty {
             // From here to the commit, no other poll may look stories up or start them.
-            await takeTurn()
+            try await turn.enter()
             holdsTurn = true
         }
         let lookups = try await store.storyCandidates(

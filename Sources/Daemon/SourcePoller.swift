@@ -16,7 +16,7 @@ public struct SourcePoller: Sendable {
     private let ingestor: Ingestor
     private let settings: DaemonSettings
     private let logger: Logger
-    private let documents: DocumentGate
+    private let documents: AdmissionGate
 
     /// Creates a poller.
     public init(
@@ -27,8 +27,7 @@ public struct SourcePoller: Sendable {
         self.ingestor = ingestor
         self.settings = settings
         self.logger = logger
-        documents = DocumentGate(
-            capacity: DocumentGate.capacity(processors: ProcessInfo.processInfo.activeProcessorCount))
+        documents = .documents(processors: ProcessInfo.processInfo.activeProcessorCount)
     }
 
     /// What one poll came to.
@@ -67,8 +66,8 @@ public struct SourcePoller: Sendable {
         var documentProvenance: Provenance?
         // A new document is read and ingested only with a place at the gate, held to the commit.
         let documentBytes: Int? = if case .parse(let body, _) = result.decision { body.count } else { nil }
-        if let documentBytes { try await documents.enter(bytes: documentBytes) }
-        defer { if let documentBytes { documents.leave(bytes: documentBytes) } }
+        if let documentBytes { try await documents.enter(weight: documentBytes) }
+        defer { if let documentBytes { documents.leave(weight: documentBytes) } }
         if case .parse(let body, let provenance) = result.decision {
             documentProvenance = provenance
             do {

@@ -273,13 +273,27 @@ extension Substring {
     }
 
     private func rangesOfBytes(_ needle: String, firstOnly: Bool) -> Range<Index>? {
-        let pattern = Array(needle.utf8)
+        var needle = needle
+        let found = needle.withUTF8 { pattern -> Range<Int>? in
+            // A native string's bytes are read in place; other strings are copied once.
+            utf8.withContiguousStorageIfAvailable { Self.searchBytes(pattern, in: $0, firstOnly: firstOnly) }
+                ?? Array(utf8).withUnsafeBufferPointer { Self.searchBytes(pattern, in: $0, firstOnly: firstOnly) }
+        }
+        return found.map {
+            utf8.index(startIndex, offsetBy: $0.lowerBound)..<utf8.index(startIndex, offsetBy: $0.upperBound)
+        }
+    }
+
+    private static func searchBytes(
+        _ pattern: UnsafeBufferPointer<UInt8>, in bytes: UnsafeBufferPointer<UInt8>, firstOnly: Bool
+    ) -> Range<Int>? {
         guard let first = pattern.first else { return nil }
-        let bytes = Array(utf8)
         var found: Range<Int>?
         var index = 0
         while index + pattern.count <= bytes.count {
-            if bytes[index] == first, bytes[index..<(index + pattern.count)].elementsEqual(pattern) {
+            if bytes[index] == first,
+                UnsafeBufferPointer(rebasing: bytes[index..<(index + pattern.count)]).elementsEqual(pattern)
+            {
                 found = index..<(index + pattern.count)
                 if firstOnly { break }
                 index += pattern.count
@@ -287,8 +301,6 @@ extension Substring {
                 index += 1
             }
         }
-        return found.map {
-            utf8.index(startIndex, offsetBy: $0.lowerBound)..<utf8.index(startIndex, offsetBy: $0.upperBound)
-        }
+        return found
     }
 }

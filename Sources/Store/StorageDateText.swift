@@ -28,14 +28,10 @@ extension Date {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        let fields = [
-            (year, 4, UInt8(ascii: "-")), (month, 2, UInt8(ascii: "-")), (day, 2, UInt8(ascii: " ")),
-            (dayMilliseconds / 3_600_000, 2, UInt8(ascii: ":")), (dayMilliseconds / 60_000 % 60, 2, UInt8(ascii: ":")),
-            (dayMilliseconds / 1000 % 60, 2, UInt8(ascii: ".")), (dayMilliseconds % 1000, 3, 0),
-        ]
         return String(unsafeUninitializedCapacity: 23) { buffer in
             var position = 0
-            for (value, width, separator) in fields {
+            /// `value` in `width` digits, then `separator` unless it is 0.
+            func put(_ value: Int64, _ width: Int, _ separator: UInt8) {
                 var remaining = value
                 for offset in stride(from: width - 1, through: 0, by: -1) {
                     buffer[position + offset] = UInt8(ascii: "0") + UInt8(remaining % 10)
@@ -47,6 +43,13 @@ extension Date {
                     position += 1
                 }
             }
+            put(year, 4, UInt8(ascii: "-"))
+            put(month, 2, UInt8(ascii: "-"))
+            put(day, 2, UInt8(ascii: " "))
+            put(dayMilliseconds / 3_600_000, 2, UInt8(ascii: ":"))
+            put(dayMilliseconds / 60_000 % 60, 2, UInt8(ascii: ":"))
+            put(dayMilliseconds / 1000 % 60, 2, UInt8(ascii: "."))
+            put(dayMilliseconds % 1000, 3, 0)
             return position
         }
     }

@@ -4,8 +4,8 @@ import Testing
 
 @testable import Daemon
 
-@Suite("Document gate")
-struct DocumentGateTests {
+@Suite("Admission gate")
+struct AdmissionGateTests {
     /// Who has got through the gate, in order.
     final class Arrivals: Sendable {
         private let names = Mutex<[String]>([])
@@ -21,49 +21,49 @@ struct DocumentGateTests {
 
     @Test("documents pass while under the count and the byte budget, in order of arrival; a large one alone")
     func bounds() async throws {
-        let gate = DocumentGate(capacity: 2, byteBudget: 100)
+        let gate = AdmissionGate(capacity: 2, budget: 100)
         let arrivals = Arrivals()
-        try await gate.enter(bytes: 60)
-        try await gate.enter(bytes: 30)
+        try await gate.enter(weight: 60)
+        try await gate.enter(weight: 30)
         let third = Task {
-            try await gate.enter(bytes: 10)
+            try await gate.enter(weight: 10)
             arrivals.add("third")
         }
         try await Task.sleep(for: .milliseconds(50))
         let large = Task {
-            try await gate.enter(bytes: 500)
+            try await gate.enter(weight: 500)
             arrivals.add("large")
         }
         let small = Task {
-            try await gate.enter(bytes: 1)
+            try await gate.enter(weight: 1)
             arrivals.add("small")
         }
         try await Task.sleep(for: .milliseconds(50))
         #expect(arrivals.all.isEmpty, "two documents are in: the count is reached")
 
-        gate.leave(bytes: 60)
+        gate.leave(weight: 60)
         try await arrivals.wait(for: ["third"])
         try await Task.sleep(for: .milliseconds(50))
         #expect(arrivals.all == ["third"], "the large document waits, and the small one behind it")
 
-        gate.leave(bytes: 30)
-        gate.leave(bytes: 10)
+        gate.leave(weight: 30)
+        gate.leave(weight: 10)
         try await arrivals.wait(for: ["third", "large"])
-        gate.leave(bytes: 500)
+        gate.leave(weight: 500)
         try await arrivals.wait(for: ["third", "large", "small"])
         for task in [third, large, small] { try await task.value }
     }
 
     @Test("a poll cancelled while it waits gives its place back and throws")
     func cancellation() async throws {
-        let gate = DocumentGate(capacity: 1)
-        try await gate.enter(bytes: 10)
-        let waiting = Task { try await gate.enter(bytes: 10) }
+        let gate = AdmissionGate(capacity: 1)
+        try await gate.enter(weight: 10)
+        let waiting = Task { try await gate.enter(weight: 10) }
         try await Task.sleep(for: .milliseconds(50))
         waiting.cancel()
-        gate.leave(bytes: 10)
+        gate.leave(weight: 10)
         await #expect(throws: CancellationError.self) { try await waiting.value }
         // The place is free again.
-        try await gate.enter(bytes: 10)
+        try await gate.enter(weight: 10)
     }
 }
