@@ -2,7 +2,8 @@
 //
 //   dedup-benchmark quality CORPUS.jsonl      precision and recall of story grouping over a corpus
 //                                             with known duplicates (Benchmarks/dedup_corpus.py)
-//   dedup-benchmark lookup CORPUS.jsonl N     story lookup time per item against a store of N items
+//   dedup-benchmark lookup CORPUS.jsonl N     story lookup time per item with a store of N items: the
+//                                             daemon's in-memory index of the window, its load time
 import Classification
 import Dedup
 import Fetching
@@ -31,34 +32,21 @@ func keys(title: String, summary: String, guid: String, link: String) -> ItemKey
     return ItemKeys(DedupItem(guid: guid, link: link, title: title, summary: summary, identifiers: identifiers))
 }
 
-/// Groups the corpus in first-seen order with an in-memory copy of the store's indexes (four
-/// bands and the story keys, both limited to the window), then counts pairs.
+/// Groups the corpus in first-seen order through a ``StoryIndex`` of the window, as the daemon
+/// does, then counts pairs.
 func quality(_ path: String) throws {
     let items = try readCorpus(path)
     let matcher = StoryMatcher()
-    let window = 7 * 86_400
-    var bandIndex = [[Int: [(story: Int64, simHash: SimHash, numbers: UInt32, seen: Int)]]](repeating: [:], count: 4)
-    var keyIndex: [String: [(story: Int64, seen: Int)]] = [:]
+    let origin = Date(timeIntervalSince1970: 1_700_000_000)
+    var index = StoryIndex(window: matcher.window)
     var predicted: [Int64] = []
     var nextStory: Int64 = 1
     var joinsByIdentifier = 0
     let start = ContinuousClock.now
     for item in items {
         let itemKeys = keys(title: item.title, summary: item.summary, guid: item.guid, link: item.link)
-        var candidates: [StoryCandidate] = []
-        if let simHash = itemKeys.simHash {
-            for (band, value) in simHash.bands.enumerated() {
-                for entry in bandIndex[band][value, default: []] where entry.seen >= item.seen - window {
-                    candidates.append(
-                        StoryCandidate(storyID: entry.story, simHash: entry.simHash, headlineNumbers: entry.numbers))
-                }
-            }
-        }
-        for key in itemKeys.storyKeys {
-            for entry in keyIndex[key, default: []] where entry.seen >= item.seen - window {
-                candidates.append(StoryCandidate(storyID: entry.story, sharedKeys: [key]))
-            }
-        }
+        let seen = origin.addingTimeInterval(Double(item.seen))
+        let candidates = index.candidates(for: itemKeys, since: matcher.windowStart(at: seen))
         let story: Int64
         switch matcher.decide(itemKeys, candidates: candidates) {
         case .joins(let id, let reason):
@@ -74,12 +62,10 @@ func quality(_ path: String) throws {
                 "ITEM\t\(item.story)\t\(story)\t\(item.source)\t\(itemKeys.simHash?.description ?? "-")\t\(item.title)\t\(item.summary.prefix(120))"
             )
         }
-        if let simHash = itemKeys.simHash {
-            for (band, value) in simHash.bands.enumerated() {
-                bandIndex[band][value, default: []].append((story, simHash, itemKeys.headlineNumbers, item.seen))
-            }
-        }
-        for key in itemKeys.storyKeys { keyIndex[key, default: []].append((story, item.seen)) }
+        index.add(
+            StoryIndex.Entry(
+                storyID: story, simHash: itemKeys.simHash, headlineNumbers: itemKeys.headlineNumbers,
+                storyKeys: itemKeys.storyKeys, seenAt: seen))
     }
     let elapsed = ContinuousClock.now - start
 
@@ -104,9 +90,10 @@ func quality(_ path: String) throws {
                 + Double(elapsed.components.seconds) * 1e6 / Double(items.count)))
 }
 
-/// Fills a store with `count` items spread over 100 days, then times the story lookup
-/// (``EventStore/storyCandidates(for:since:)`` and the matcher) for probes, half of them new
-/// reports of stored stories; beside it, a one-row primary-key read through the same store.
+/// Fills a store with `count` items spread over 100 days, loads the window's story index from it as
+/// the daemon does at start (timed), then times story lookups (the index and the matcher) for
+/// probes, half of them new reports of stored stories; beside it, a one-row primary-key read
+/// through the same store.
 func lookup(_ path: String, count: Int) async throws {
     let corpus = try readCorpus(path)
     // DEDUP_BENCH_STORE keeps the filled store between runs (filling 1,000,000 items takes minutes).
@@ -155,6 +142,10 @@ func lookup(_ path: String, count: Int) async throws {
 
     let now = origin.addingTimeInterval(span)
     let matcher = StoryMatcher()
+    let loadStart = ContinuousClock.now
+    var index = StoryIndex(window: matcher.window)
+    index.add(try await store.recentStoryEntries(since: matcher.windowStart(at: now)))
+    let loadTime = ContinuousClock.now - loadStart
     var lookups: [Double] = []
     var baseline: [Double] = []
     var joined = 0
@@ -166,32 +157,19 @@ func lookup(_ path: String, count: Int) async throws {
             title: probe % 2 == 0 ? title + " - Reuters" : title, summary: summary, guid: "p\(probe)",
             link: "https://probe.example/\(probe)")
         let start = ContinuousClock.now
-        let candidates = try await store.storyCandidates(for: itemKeys, since: matcher.windowStart(at: now))
+        let candidates = index.candidates(for: itemKeys, since: matcher.windowStart(at: now))
         if case .joins = matcher.decide(itemKeys, candidates: candidates) { joined += 1 }
         lookups.append((ContinuousClock.now - start).microseconds)
         let baselineStart = ContinuousClock.now
         _ = try await store.learnedIdentity(ofSource: "bench")
         baseline.append((ContinuousClock.now - baselineStart).microseconds)
     }
-    // The daemon looks a poll's new items up in one read; per item, in polls of 25 new items.
-    var batched: [Double] = []
-    for first in stride(from: 0, to: 2_000, by: 25) {
-        let probes = (first..<first + 25).map { probe in
-            let (title, summary) = text(count - 1 - probe)
-            return keys(
-                title: title + " | AP News", summary: summary, guid: "b\(probe)", link: "https://b.example/\(probe)")
-        }
-        let start = ContinuousClock.now
-        let candidates = try await store.storyCandidates(for: probes, since: matcher.windowStart(at: now))
-        for (probe, found) in zip(probes, candidates) { _ = matcher.decide(probe, candidates: found) }
-        batched.append((ContinuousClock.now - start).microseconds / 25)
-    }
     func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
     func p99(_ values: [Double]) -> Double { values.sorted()[values.count * 99 / 100] }
     print("probes 2000, joined a story \(joined)")
     print(String(format: "story lookup: median %.1f µs, p99 %.1f µs", median(lookups), p99(lookups)))
     print(String(format: "baseline one-row read: median %.1f µs, p99 %.1f µs", median(baseline), p99(baseline)))
-    print(String(format: "story lookup in polls of 25: median %.1f µs per item", median(batched)))
+    print(String(format: "index load: %d entries in %.1f ms", index.count, loadTime.microseconds / 1000))
 }
 
 extension Duration {

@@ -10,12 +10,15 @@ public import Store
 /// Turns one poll's parsed document into what the store records, and records it: the
 /// Deduplicator → Classifier → Store stages of DESIGN.md §1.
 ///
-/// Polls of different sources are ingested one at a time, from their store lookups to their
+/// Polls of different sources are ingested one at a time, from their story lookups to their
 /// commit: the story lookup of one poll sees every story the previous one started, so two
 /// outlets reporting the same event in the same cycle form one story. Being an actor is not
 /// enough for that (an actor takes other calls while one awaits the store), so a poll with new
-/// items holds the story turn (an ``AdmissionGate`` of one) from its story lookup to its commit; polls without new items
-/// (most of them, once sources are known) do not wait for it.
+/// items holds the story turn (an ``AdmissionGate`` of one) from its story lookup to its commit;
+/// polls without new items (most of them, once sources are known) do not wait for it.
+///
+/// Story lookups read a ``StoryIndex`` of the matcher's window, filled from the store by the
+/// first poll that needs it and added to after each commit, inside the turn.
 public actor Ingestor {
     private let store: any EventStore
     private var classifier: Classifier
@@ -26,6 +29,8 @@ public actor Ingestor {
     /// The story turn: a first-come, first-served gate of one, held across the awaits of a poll
     /// from its story lookup to its commit.
     private let turn = AdmissionGate(capacity: 1)
+    /// The recent stories, once read from the store; changed only by the holder of the turn.
+    private var stories: StoryIndex?
 
     /// Creates an ingestor.
     /// - Parameter webhooks: who receives the events; each event is written to the outbox of the
@@ -132,6 +137,7 @@ public actor Ingestor {
             try addHealthEvent(transition, of: source, state: state, at: now, to: &record)
         }
         summary.commit = try await store.commit(record)
+        if holdsTurn { stories?.add(summary.commit.storyEntries) }
         return summary
     }
 
@@ -167,9 +173,8 @@ public actor Ingestor {
             try await turn.enter()
             holdsTurn = true
         }
-        let lookups = try await store.storyCandidates(
-            for: order.map { newItems[$0]!.keys }, since: matcher.windowStart(at: record.at))
-        let storedCandidates = Dictionary(uniqueKeysWithValues: zip(order, lookups))
+        let stories = order.isEmpty ? StoryIndex(window: matcher.window) : try await storiesInWindow(at: record.at)
+        let since = matcher.windowStart(at: record.at)
 
         var batch = StoryBatch()
         for (index, decision) in decisions.enumerated() {
@@ -179,7 +184,7 @@ public actor Ingestor {
                 let (classification, keys) = newItems[index]!
                 let publicID = ItemKeys.publicItemID(source: source.id, identityKey: identityKey)
                 let story = placeInStory(
-                    keys, title: item.0.title, publicID: publicID, stored: storedCandidates[index] ?? [],
+                    keys, title: item.0.title, publicID: publicID, stored: stories.candidates(for: keys, since: since),
                     batch: &batch, record: &record)
                 record.newItems.append(
                     NewItem(
@@ -222,6 +227,15 @@ public actor Ingestor {
                 continue
             }
         }
+    }
+
+    /// The story index, read from the store on first use; called with the turn held.
+    private func storiesInWindow(at now: Date) async throws -> StoryIndex {
+        if let stories { return stories }
+        var index = StoryIndex(window: matcher.window)
+        index.add(try await store.recentStoryEntries(since: matcher.windowStart(at: now)))
+        stories = index
+        return index
     }
 
     /// The stories this poll has started or joined so far, offered as candidates to its later

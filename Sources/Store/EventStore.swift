@@ -33,12 +33,10 @@ public protocol EventStore: Sendable {
     /// under any kind, their guid, link key or content key. Deduplication decides among them.
     func knownItems(ofSource id: String, matching keys: [ItemKeys]) async throws -> [KnownItem]
 
-    /// Stories with an item first seen since `since` whose fingerprint shares a band with the
-    /// item's, or that carry one of its story keys. The ``StoryMatcher`` decides among them.
-    func storyCandidates(for keys: ItemKeys, since: Date) async throws -> [StoryCandidate]
-
-    /// ``storyCandidates(for:since:)`` for several items at once, in one read; one list per item.
-    func storyCandidates(for keys: [ItemKeys], since: Date) async throws -> [[StoryCandidate]]
+    /// The items first seen since `since` as a ``StoryIndex`` holds them (their story, fingerprint
+    /// and headline numbers), and the story keys added since then, oldest first: what a story
+    /// lookup may match. The daemon reads this once at start; ``commit(_:)`` reports what it adds.
+    func recentStoryEntries(since: Date) async throws -> [StoryIndex.Entry]
 
     /// A story's public id, its sources in order, and whether it was announced; nil when unknown.
     func story(id: Int64) async throws -> StorySummary?

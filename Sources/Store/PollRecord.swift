@@ -183,6 +183,8 @@ public struct CommitSummary: Sendable, Equatable {
     public var alreadyStored = 0
     /// The ids of the events written.
     public var eventIDs: [String] = []
+    /// The items written, as a ``StoryIndex`` holds them (with their stories' row ids).
+    public var storyEntries: [StoryIndex.Entry] = []
 
     /// An empty summary.
     public init() {}

@@ -49,51 +49,34 @@ extension SQLiteEventStore {
         }
     }
 
-    public func storyCandidates(for keys: ItemKeys, since: Date) async throws -> [StoryCandidate] {
-        try await storyCandidates(for: [keys], since: since)[0]
-    }
-
-    public func storyCandidates(for keys: [ItemKeys], since: Date) async throws -> [[StoryCandidate]] {
-        // One read for a whole poll's new items: the hop to a reader connection costs more than a lookup.
+    public func recentStoryEntries(since: Date) async throws -> [StoryIndex.Entry] {
         let since = since.storageText
-        return try await pool.read { db in try keys.map { try Self.storyCandidates(for: $0, since: since, in: db) } }
-    }
-
-    private static func storyCandidates(for keys: ItemKeys, since: String, in db: Database) throws -> [StoryCandidate] {
-        var candidates: [StoryCandidate] = []
-        if let simHash = keys.simHash {
-            // One cached statement for the four bands: each arm reads its band's index.
-            let statement = try db.cachedStatement(
-                sql: (0..<SimHash.bandCount).map { band in
-                    """
-                    SELECT story_id, simhash, headline_numbers FROM item
-                    WHERE simhash_band\(band) = ? AND first_seen_at >= ? AND story_id IS NOT NULL
-                    """
-                }.joined(separator: " UNION ALL "))
-            let arguments = simHash.bands.flatMap { [$0.databaseValue, since.databaseValue] }
-            for row in try Row.fetchAll(statement, arguments: StatementArguments(arguments)) {
-                let bits: Int64 = row["simhash"]
-                let numbers: Int64 = row["headline_numbers"] ?? 0
-                candidates.append(
-                    StoryCandidate(
-                        storyID: row["story_id"], simHash: SimHash(bits: UInt64(bitPattern: bits)),
-                        headlineNumbers: UInt32(truncatingIfNeeded: numbers)))
-            }
-        }
-        if !keys.storyKeys.isEmpty {
-            let rows = try Row.fetchAll(
+        return try await pool.read { db in
+            let items = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT story_id, key FROM story_key
-                    WHERE key IN (\(databaseQuestionMarks(count: keys.storyKeys.count))) AND added_at >= ?
+                    SELECT story_id, simhash, headline_numbers, first_seen_at FROM item
+                    WHERE first_seen_at >= ? AND story_id IS NOT NULL AND simhash IS NOT NULL
+                    ORDER BY first_seen_at, id
                     """,
-                arguments: StatementArguments(keys.storyKeys + [since]))
-            let byStory = Dictionary(grouping: rows, by: { $0["story_id"] as Int64 })
-            for (story, rows) in byStory {
-                candidates.append(StoryCandidate(storyID: story, sharedKeys: rows.map { $0["key"] }))
+                arguments: [since])
+            var entries: [StoryIndex.Entry] = []
+            while let row = try items.next() {
+                let bits: Int64 = row[1]
+                let numbers: Int64 = row[2] ?? 0
+                entries.append(
+                    StoryIndex.Entry(
+                        storyID: row[0], simHash: SimHash(bits: UInt64(bitPattern: bits)),
+                        headlineNumbers: UInt32(truncatingIfNeeded: numbers), seenAt: row[3]))
             }
+            let keys = try Row.fetchCursor(
+                db, sql: "SELECT story_id, key, added_at FROM story_key WHERE added_at >= ? ORDER BY added_at, rowid",
+                arguments: [since])
+            while let row = try keys.next() {
+                entries.append(StoryIndex.Entry(storyID: row[0], simHash: nil, storyKeys: [row[1]], seenAt: row[2]))
+            }
+            return entries
         }
-        return candidates
     }
 
     public func story(id: Int64) async throws -> StorySummary? {
@@ -145,8 +128,13 @@ extension SQLiteEventStore {
 
             var skippedItems: Set<String> = []
             for item in record.newItems {
-                if try Self.insert(item, story: storyID(item.story), of: record, at: at, in: db) {
+                let story = storyID(item.story)
+                if try Self.insert(item, story: story, of: record, at: at, in: db) {
                     summary.insertedItems += 1
+                    summary.storyEntries.append(
+                        StoryIndex.Entry(
+                            storyID: story, simHash: item.keys.simHash, headlineNumbers: item.keys.headlineNumbers,
+                            storyKeys: item.keys.storyKeys, seenAt: record.at))
                 } else {
                     summary.alreadyStored += 1
                     skippedItems.insert(item.publicID)
@@ -218,24 +206,21 @@ extension SQLiteEventStore {
     private static func insert(_ item: NewItem, story: Int64, of record: PollRecord, at: String, in db: Database) throws
         -> Bool
     {
-        let bands = item.keys.simHash?.bands ?? []
         try db.executeCached(
             sql: """
                 INSERT INTO item (
                     public_id, source_id, identity_key, identity_kind, guid, link, canonical_link, link_key, title,
                     summary, content, language, published_at, updated_at, content_fingerprint, simhash,
-                    simhash_band0, simhash_band1, simhash_band2, simhash_band3, headline_numbers, story_id, relevant, first_seen_at,
-                    last_changed_at, final_url, fetched_at, body_sha256, etag, last_modified)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    headline_numbers, story_id, relevant, first_seen_at, last_changed_at, final_url, fetched_at,
+                    body_sha256, etag, last_modified)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (source_id, identity_key) DO NOTHING
                 """,
             arguments: [
                 item.publicID, record.sourceID, item.identityKey, item.identityKind.rawValue, item.guid, item.link,
                 item.keys.canonicalLink, item.keys.linkKey, item.title, item.summary, item.content, item.language,
                 item.published?.storageText, item.updated?.storageText, item.keys.contentKey,
-                item.keys.simHash?.storedValue,
-                bands.count > 0 ? bands[0] : nil, bands.count > 1 ? bands[1] : nil, bands.count > 2 ? bands[2] : nil,
-                bands.count > 3 ? bands[3] : nil, Int64(item.keys.headlineNumbers), story, item.classification.relevant,
+                item.keys.simHash?.storedValue, Int64(item.keys.headlineNumbers), story, item.classification.relevant,
                 at, at,
                 item.provenance?.finalURL.absoluteString, item.provenance?.fetchedAt.storageText,
                 item.provenance?.sha256,

@@ -177,6 +177,34 @@ struct IngestorTests {
         #expect(Set(events.map(\.story.id)).count == 5)
     }
 
+    @Test("a story started before a restart is joined after it, and not announced again")
+    func storyAcrossRestart() async throws {
+        var fixture = try Fixture()
+        let lead =
+            "The U.S. Commerce Department on Thursday added 37 Chinese entities to its export blacklist, the Entity "
+            + "List, citing support for China's military modernization and quantum computing efforts."
+        let title = "US adds 37 Chinese entities to export blacklist over military, quantum ties"
+        _ = try await fixture.poll(
+            "reuters",
+            [Self.item(id: "r1", title: title + " - Reuters", summary: lead, link: "https://www.reuters.com/t/1")])
+
+        // A new process: its ingestor knows the story only from the store.
+        let restarted = Ingestor(
+            store: fixture.store, classifier: Classifier(topics: ConfigurationLoader().builtInTopics()),
+            baselineNewSources: false, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        var feed = ParsedFeed(format: .rss20)
+        feed.items = [Self.item(id: "a1", title: title + " | AP News", summary: lead, link: "https://apnews.com/a/1")]
+        let url = URL(string: "https://ap.example/feed")!
+        _ = try await restarted.ingest(
+            feed, of: SourceSettings(id: "ap", url: url), state: SourceFetchState(url: url), transitions: [],
+            provenance: nil, at: fixture.clock + 3600)
+
+        let events = try await fixture.events()
+        #expect(events.count == 2 && Set(events.map(\.story.id)).count == 1)
+        #expect(events.map(\.story.new) == [true, false])
+        #expect(events.last?.story.sources == ["reuters", "ap"])
+    }
+
     @Test("an English and a Chinese report of one Federal Register document share a story")
     func identifierJoin() async throws {
         var fixture = try Fixture()

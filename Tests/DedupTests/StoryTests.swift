@@ -5,29 +5,31 @@ import Testing
 
 @Suite("Stories across sources")
 struct StoryTests {
-    /// Stories as the store keeps them: each item's fingerprint and story keys, offered back as
-    /// candidates the way the band and key indexes would.
+    /// Stories as the daemon keeps them: each committed item in a ``StoryIndex``, whose candidates
+    /// the matcher decides among.
     struct Stories {
         var matcher = StoryMatcher()
+        var index = StoryIndex(window: .seconds(7 * 86_400))
         var items: [(story: Int64, keys: ItemKeys)] = []
         var nextStory: Int64 = 1
+        let now = Date(timeIntervalSince1970: 1_715_300_000)
 
         mutating func add(_ item: DedupItem) -> StoryDecision {
             let keys = ItemKeys(item)
-            let candidates = items.compactMap { stored -> StoryCandidate? in
-                let shared = Set(stored.keys.storyKeys).intersection(keys.storyKeys)
-                let sharesBand =
-                    zip(stored.keys.simHash?.bands ?? [], keys.simHash?.bands ?? []).contains { $0 == $1 }
-                guard sharesBand || !shared.isEmpty else { return nil }
-                return StoryCandidate(storyID: stored.story, simHash: stored.keys.simHash, sharedKeys: shared.sorted())
-            }
-            let decision = matcher.decide(keys, candidates: candidates)
+            let decision = matcher.decide(
+                keys, candidates: index.candidates(for: keys, since: matcher.windowStart(at: now)))
+            let story: Int64
             switch decision {
-            case .joins(let story, _): items.append((story, keys))
+            case .joins(let joined, _): story = joined
             case .startsStory:
-                items.append((nextStory, keys))
+                story = nextStory
                 nextStory += 1
             }
+            items.append((story, keys))
+            index.add(
+                StoryIndex.Entry(
+                    storyID: story, simHash: keys.simHash, headlineNumbers: keys.headlineNumbers,
+                    storyKeys: keys.storyKeys, seenAt: now))
             return decision
         }
     }

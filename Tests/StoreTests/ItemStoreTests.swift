@@ -49,22 +49,24 @@ struct ItemStoreTests {
         let record = try Self.record(guid: "a", title: "Commerce adds entities to the Entity List")
         let first = try await store.commit(record)
         #expect(first.insertedItems == 1 && first.eventIDs == ["evt_a"])
+        #expect(first.storyEntries.map(\.simHash) == [record.newItems[0].keys.simHash])
 
         var replay = record
         replay.events[0].id = "evt_a-replayed"
         let second = try await store.commit(replay)
         #expect(second.insertedItems == 0 && second.alreadyStored == 1 && second.eventIDs.isEmpty)
+        #expect(second.storyEntries.isEmpty)
         #expect(try await store.policyEvents(since: nil).map(\.id) == ["evt_a"])
         #expect(try await store.isBaselined(source: "bis"))
         #expect(try await store.learnedIdentity(ofSource: "bis") == .guid)
     }
 
-    @Test("known items are found by any of their keys; stories by band within the window, and by identifier")
+    @Test("known items are found by any of their keys; recent items are offered to the story index")
     func lookups() async throws {
         let folder = StateFolder()
         let store = try SQLiteEventStore(stateDirectory: folder.url)
         let title = "Commerce adds 37 Chinese entities to the Entity List"
-        _ = try await store.commit(try Self.record(guid: "a", title: title))
+        let committed = try await store.commit(try Self.record(guid: "a", title: title))
 
         let sameLink = ItemKeys(DedupItem(guid: "changed", link: "http://www.bis.gov/a?utm_source=x", title: "other"))
         let known = try await store.knownItems(ofSource: "bis", matching: [sameLink])
@@ -73,9 +75,13 @@ struct ItemStoreTests {
         #expect(try await store.knownItems(ofSource: "other", matching: [sameLink]).isEmpty)
 
         let keys = ItemKeys(DedupItem(guid: "b", link: "https://x/b", title: title + " - Reuters"))
-        let candidates = try await store.storyCandidates(for: keys, since: Self.now.addingTimeInterval(-3600))
-        #expect(!candidates.isEmpty && candidates.allSatisfy { $0.simHash != nil })
-        #expect(try await store.storyCandidates(for: keys, since: Self.now.addingTimeInterval(1)).isEmpty)
+        var index = StoryIndex(window: .seconds(3600))
+        let recent = try await store.recentStoryEntries(since: Self.now.addingTimeInterval(-3600))
+        #expect(recent == committed.storyEntries)
+        index.add(recent)
+        let candidates = index.candidates(for: keys, since: Self.now.addingTimeInterval(-3600))
+        #expect(candidates.count == 1 && candidates.allSatisfy { $0.simHash != nil })
+        #expect(try await store.recentStoryEntries(since: Self.now.addingTimeInterval(1)).isEmpty)
 
         let story = try #require(try await store.story(id: candidates[0].storyID))
         #expect(story.sources == ["bis"] && story.announced && story.publicID.hasPrefix("sty_"))

@@ -1,3 +1,4 @@
+import Dedup
 import Fetching
 import Foundation
 import GRDB
@@ -45,6 +46,13 @@ struct SQLiteEventStoreTests {
                     INSERT INTO source (id, configured_url, current_url, kind, health, failure_streak, created_at)
                     VALUES ('fr-bis', 'https://example.org/a', 'https://example.org/b', 'feed', 'failing', 4, ?)
                     """, arguments: [Date()])
+            try db.execute(
+                sql: """
+                    INSERT INTO story (id, title, simhash, created_at, last_item_at) VALUES (7, 'Rule', 5, ?, ?);
+                    INSERT INTO item (source_id, identity_key, identity_kind, title, simhash, story_id, first_seen_at,
+                        last_changed_at)
+                    VALUES ('fr-bis', 'guid:a', 'guid', 'Rule', 5, 7, ?, ?)
+                    """, arguments: [Self.migratedAt, Self.migratedAt, Self.migratedAt, Self.migratedAt])
         }
         try previous.close()
 
@@ -53,7 +61,11 @@ struct SQLiteEventStoreTests {
         let stored = try #require(try await store.sources().first)
         #expect(stored.id == "fr-bis" && stored.state.currentURL.absoluteString == "https://example.org/b")
         #expect(stored.state.health.state == .failing(reason: "") && stored.state.health.consecutiveFailures == 4)
+        let recent = try await store.recentStoryEntries(since: Self.migratedAt.addingTimeInterval(-60))
+        #expect(recent == [StoryIndex.Entry(storyID: 7, simHash: SimHash(bits: 5), seenAt: Self.migratedAt)])
     }
+
+    static let migratedAt = Date(timeIntervalSince1970: 1_715_300_000)
 
     @Test("a database written by a newer exportwatch is refused, untouched, with a clear message")
     func refusesNewerSchema() throws {
