@@ -42,6 +42,7 @@ func quality(_ path: String) throws {
     var predicted: [Int64] = []
     var nextStory: Int64 = 1
     var joinsByIdentifier = 0
+    let debug = ProcessInfo.processInfo.environment["DEDUP_DEBUG"] != nil
     let start = ContinuousClock.now
     for item in items {
         let itemKeys = keys(title: item.title, summary: item.summary, guid: item.guid, link: item.link)
@@ -57,7 +58,7 @@ func quality(_ path: String) throws {
             nextStory += 1
         }
         predicted.append(story)
-        if ProcessInfo.processInfo.environment["DEDUP_DEBUG"] != nil {
+        if debug {
             print(
                 "ITEM\t\(item.story)\t\(story)\t\(item.source)\t\(itemKeys.simHash?.description ?? "-")\t\(item.title)\t\(item.summary.prefix(120))"
             )

@@ -37,8 +37,8 @@ public enum CanonicalURL {
         result += parts.host
         if let port = parts.port, port != (parts.scheme == "https" ? "443" : "80") { result += ":" + port }
         result += removeDotSegments(normalizePercentEncoding(parts.path.isEmpty ? "/" : parts.path))
-        let parameters = parts.query.split(separator: "&", omittingEmptySubsequences: true)
-            .map { normalizePercentEncoding(String($0)) }
+        let parameters = parts.query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true)
+            .map { normalizePercentEncoding(String(Substring($0))) }
             .filter { !isTracking($0) }
             .sorted()
         if !parameters.isEmpty { result += "?" + parameters.joined(separator: "&") }
@@ -48,17 +48,23 @@ public enum CanonicalURL {
     /// The canonical link without its scheme (`//host/path?query`): the key items are matched by,
     /// so that a site moving from http to https does not make every item new again.
     public static func matchingKey(_ link: String) -> String? {
-        guard let canonical = canonicalize(link) else { return nil }
-        guard let separator = canonical.range(of: "://") else { return canonical }
+        canonicalize(link).map { matchingKey(canonical: $0) }
+    }
+
+    /// ``matchingKey(_:)`` of a link already in canonical form.
+    static func matchingKey(canonical: String) -> String {
+        guard let separator = Substring(canonical).firstRangeOfBytes("://") else { return canonical }
         return "//" + canonical[separator.upperBound...]
     }
 
     static func isTracking(_ parameter: String) -> Bool {
-        let name = (parameter.split(separator: "=", maxSplits: 1).first.map(String.init) ?? parameter).lowercased()
+        let name = parameter[..<(parameter.utf8.firstIndex(of: UInt8(ascii: "=")) ?? parameter.endIndex)].lowercased()
         return trackingParameters.contains(name) || trackingPrefixes.contains { name.hasPrefix($0) }
     }
 
-    /// The pieces of an absolute http(s) URL, scheme and host lower-cased.
+    /// The pieces of an absolute http(s) URL, scheme and host lower-cased. The delimiters are
+    /// ASCII, so they are found among the UTF-8 bytes (a search by `Character` costs more than
+    /// the rest of the canonicalisation).
     private struct Parts {
         var scheme: String
         var userInfo: String?
@@ -68,26 +74,28 @@ public enum CanonicalURL {
         var query: Substring
 
         init?(_ link: String) {
-            guard let schemeEnd = link.range(of: "://") else { return nil }
+            guard let schemeEnd = Substring(link).firstRangeOfBytes("://") else { return nil }
             scheme = link[..<schemeEnd.lowerBound].lowercased()
             guard scheme == "http" || scheme == "https" else { return nil }
             var rest = link[schemeEnd.upperBound...]
-            if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
+            if let hash = rest.utf8.firstIndex(of: UInt8(ascii: "#")) { rest = rest[..<hash] }
             var queryPart: Substring = ""
-            if let question = rest.firstIndex(of: "?") {
+            if let question = rest.utf8.firstIndex(of: UInt8(ascii: "?")) {
                 queryPart = rest[rest.index(after: question)...]
                 rest = rest[..<question]
             }
             query = queryPart
-            let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+            let authorityEnd = rest.utf8.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
             var authority = rest[..<authorityEnd]
             path = String(rest[authorityEnd...])
-            if let at = authority.lastIndex(of: "@") {
+            if let at = authority.utf8.lastIndex(of: UInt8(ascii: "@")) {
                 userInfo = String(authority[..<at])
                 authority = authority[authority.index(after: at)...]
             }
             // A port follows the last colon, unless the colon is inside an IPv6 literal.
-            if let colon = authority.lastIndex(of: ":"), !authority[colon...].contains("]") {
+            if let colon = authority.utf8.lastIndex(of: UInt8(ascii: ":")),
+                !authority[colon...].utf8.contains(UInt8(ascii: "]"))
+            {
                 let digits = authority[authority.index(after: colon)...].drop { $0 == "0" }
                 port = digits.isEmpty ? nil : String(digits)
                 authority = authority[..<colon]
@@ -134,7 +142,7 @@ public enum CanonicalURL {
 
     /// RFC 3986 §5.2.4: `/a/./b/../c` → `/a/c`.
     static func removeDotSegments(_ path: String) -> String {
-        guard path.contains("/.") else { return path }
+        guard Substring(path).firstRangeOfBytes("/.") != nil else { return path }
         var segments: [Substring] = []
         let pieces = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         for (offset, piece) in pieces.enumerated() {
@@ -178,6 +186,10 @@ public enum CanonicalURL {
 
 extension String {
     var trimmingWhitespace: String {
+        // Most text starts and ends with a visible ASCII character: nothing to trim.
+        if let first = utf8.first, let last = utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
+            return self
+        }
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
             let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })

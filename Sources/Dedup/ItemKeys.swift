@@ -71,7 +71,7 @@ public struct ItemKeys: Sendable, Equatable {
         let guid = item.guid?.trimmingWhitespace ?? ""
         guidKey = guid.isEmpty ? nil : "guid:" + guid
         canonicalLink = item.link.flatMap(CanonicalURL.canonicalize)
-        linkKey = item.link.flatMap(CanonicalURL.matchingKey).map { "link:" + $0 }
+        linkKey = canonicalLink.map { "link:" + CanonicalURL.matchingKey(canonical: $0) }
         var content = TextNormalizer.normalize(item.title)
         if let published = item.published {
             content += "\n" + String(Int64(published.timeIntervalSince1970.rounded(.down)))

@@ -12,14 +12,21 @@ public struct SimHash: Sendable, Hashable, CustomStringConvertible {
     /// votes for it win. Nil when there are no features.
     public init?(features: [(hash: UInt64, weight: Int)]) {
         guard !features.isEmpty else { return nil }
-        var votes = [Int](repeating: 0, count: 64)
-        for (hash, weight) in features {
-            for bit in 0..<64 {
-                votes[bit] += hash >> UInt64(bit) & 1 == 1 ? weight : -weight
+        // A bit's vote is (weight for its set bits) − (weight for its clear bits), which is
+        // positive exactly when twice the weight of its set bits exceeds the total: counting only
+        // the set bits is branch-free and the compiler vectorises it.
+        var setWeight = [Int](repeating: 0, count: 64)
+        var totalWeight = 0
+        setWeight.withUnsafeMutableBufferPointer { setWeight in
+            for (hash, weight) in features {
+                totalWeight &+= weight
+                for bit in 0..<64 {
+                    setWeight[bit] &+= Int(truncatingIfNeeded: hash &>> UInt64(bit) & 1) &* weight
+                }
             }
         }
         var bits: UInt64 = 0
-        for bit in 0..<64 where votes[bit] > 0 { bits |= 1 << UInt64(bit) }
+        for bit in 0..<64 where 2 &* setWeight[bit] > totalWeight { bits |= 1 << UInt64(bit) }
         self.bits = bits
     }
 
@@ -51,12 +58,25 @@ public struct SimHash: Sendable, Hashable, CustomStringConvertible {
 /// fingerprints are stored.
 enum StableHash {
     static func hash<Bytes: Sequence<UInt8>>(_ bytes: Bytes, seed: UInt64 = 0) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash &*= 0x100_0000_01b3
+        var hasher = Hasher(seed: seed)
+        hasher.add(bytes)
+        return hasher.value
+    }
+
+    /// The hash of bytes given in pieces: the same as ``hash(_:seed:)`` of the pieces joined.
+    struct Hasher {
+        private var state: UInt64
+
+        init(seed: UInt64 = 0) { state = 0xcbf2_9ce4_8422_2325 ^ seed }
+
+        mutating func add<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
+            for byte in bytes {
+                state ^= UInt64(byte)
+                state &*= 0x100_0000_01b3
+            }
         }
-        return mix(hash)
+
+        var value: UInt64 { StableHash.mix(state) }
     }
 
     static func mix(_ value: UInt64) -> UInt64 {

@@ -223,20 +223,23 @@ public enum StoryText {
             while end < tokens.count, tokens[end].isHan == tokens[index].isHan { end += 1 }
             let run = tokens[index..<end]
             if tokens[index].isHan {
-                let characters = run.map(\.text)
-                if characters.count < 3 {
-                    features.append((StableHash.hash(characters.joined().utf8), weight))
-                } else {
-                    for start in 0...(characters.count - 3) {
-                        features.append((StableHash.hash(characters[start..<start + 3].joined().utf8), weight))
-                    }
+                // Character 3-grams, or a shorter run whole, hashed as their joined UTF-8 bytes.
+                let gram = min(3, end - index)
+                for start in index...(end - gram) {
+                    var hasher = StableHash.Hasher()
+                    for token in tokens[start..<start + gram] { hasher.add(token.text.utf8) }
+                    features.append((hasher.value, weight))
                 }
             } else {
-                let words = run.map(\.text)
-                for (offset, word) in words.enumerated() {
-                    features.append((StableHash.hash(word.utf8), weight))
-                    if offset + 1 < words.count {
-                        features.append((StableHash.hash((word + " " + words[offset + 1]).utf8), weight))
+                // Each word, and each pair of adjacent words joined by a space.
+                for offset in index..<end {
+                    var hasher = StableHash.Hasher()
+                    hasher.add(tokens[offset].text.utf8)
+                    features.append((hasher.value, weight))
+                    if offset + 1 < end {
+                        hasher.add(CollectionOfOne(UInt8(ascii: " ")))
+                        hasher.add(tokens[offset + 1].text.utf8)
+                        features.append((hasher.value, weight))
                     }
                 }
             }
