@@ -95,88 +95,91 @@ extension SQLiteEventStore {
     }
 
     public func commit(_ record: PollRecord) async throws -> CommitSummary {
-        try await pool.write { db in
-            var summary = CommitSummary()
-            let at = record.at.storageText
-            try Self.write(
-                record.state, ofSource: record.sourceID, kind: record.kind, transitions: record.transitions,
-                at: record.at, in: db)
-            if let identity = record.identity {
-                try db.executeCached(
-                    sql: "UPDATE source SET identity_kind = ?, identity_reason = ? WHERE id = ?",
-                    arguments: [identity.kind.rawValue, identity.reason, record.sourceID])
-            }
-            var startedStories: [Int64] = []
-            for story in record.newStories {
-                try db.executeCached(
-                    sql: """
-                        INSERT INTO story (public_id, title, simhash, created_at, last_item_at)
-                        VALUES (?, ?, ?, ?, ?)
-                        ON CONFLICT (public_id) DO UPDATE SET last_item_at = excluded.last_item_at
-                        """,
-                    arguments: [story.publicID, story.title, story.simHash?.storedValue, at, at])
-                let id = try Int64.fetchOne(
-                    db, sql: "SELECT id FROM story WHERE public_id = ?", arguments: [story.publicID])
-                startedStories.append(id!)
-            }
-            func storyID(_ reference: StoryReference) -> Int64 {
-                switch reference {
-                case .existing(let id): id
-                case .started(let index): startedStories[index]
-                }
-            }
+        try await groupCommit.commit(record)
+    }
 
-            var skippedItems: Set<String> = []
-            for item in record.newItems {
-                let story = storyID(item.story)
-                if try Self.insert(item, story: story, of: record, at: at, in: db) {
-                    summary.insertedItems += 1
-                    summary.storyEntries.append(
-                        StoryIndex.Entry(
-                            storyID: story, simHash: item.keys.simHash, headlineNumbers: item.keys.headlineNumbers,
-                            storyKeys: item.keys.storyKeys, seenAt: record.at))
-                } else {
-                    summary.alreadyStored += 1
-                    skippedItems.insert(item.publicID)
-                }
-            }
-            for update in record.updates {
-                try Self.apply(update, at: record.at, in: db)
-            }
-            for event in record.events where !skippedItems.contains(event.itemPublicID) {
-                let story = storyID(event.story)
-                try db.executeCached(
-                    sql: """
-                        INSERT INTO policy_event (id, type, source_id, item_id, story_id, announces_story, occurred_at, payload)
-                        VALUES (?, ?, ?, (SELECT id FROM item WHERE public_id = ?), ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        event.id, event.type, record.sourceID, event.itemPublicID, story, event.announcesStory,
-                        event.occurredAt, String(decoding: event.payload, as: UTF8.self),
-                    ])
-                if event.announcesStory {
-                    try db.executeCached(
-                        sql: "UPDATE story SET announced_at = ? WHERE id = ? AND announced_at IS NULL",
-                        arguments: [event.occurredAt, story])
-                }
-                summary.eventIDs.append(event.id)
-            }
-            for message in record.outbox where !skippedItems.contains(message.itemPublicID ?? "") {
-                try Self.insert(message, at: record.at, in: db)
-            }
-            if let ok = record.pollSucceeded {
-                try db.cachedStatement(sql: "INSERT INTO poll_log (source_id, polled_at, ok) VALUES (?, ?, ?)")
-                    .execute(arguments: [record.sourceID, at, ok])
-                try db.cachedStatement(sql: "DELETE FROM poll_log WHERE polled_at < ?")
-                    .execute(arguments: [record.at.addingTimeInterval(-60 * 86_400).storageText])
-            }
-            if record.identity != nil {
-                // A document was read: the source's baseline, if it was one, is recorded.
-                try db.cachedStatement(sql: "UPDATE source SET baseline_done = 1 WHERE id = ?")
-                    .execute(arguments: [record.sourceID])
-            }
-            return summary
+    /// Writes one poll inside an open transaction (``GroupCommit``).
+    static func write(_ record: PollRecord, in db: Database) throws -> CommitSummary {
+        var summary = CommitSummary()
+        let at = record.at.storageText
+        try Self.write(
+            record.state, ofSource: record.sourceID, kind: record.kind, transitions: record.transitions,
+            at: record.at, in: db)
+        if let identity = record.identity {
+            try db.executeCached(
+                sql: "UPDATE source SET identity_kind = ?, identity_reason = ? WHERE id = ?",
+                arguments: [identity.kind.rawValue, identity.reason, record.sourceID])
         }
+        var startedStories: [Int64] = []
+        for story in record.newStories {
+            try db.executeCached(
+                sql: """
+                    INSERT INTO story (public_id, title, simhash, created_at, last_item_at)
+                    VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (public_id) DO UPDATE SET last_item_at = excluded.last_item_at
+                    """,
+                arguments: [story.publicID, story.title, story.simHash?.storedValue, at, at])
+            let id = try Int64.fetchOne(
+                db, sql: "SELECT id FROM story WHERE public_id = ?", arguments: [story.publicID])
+            startedStories.append(id!)
+        }
+        func storyID(_ reference: StoryReference) -> Int64 {
+            switch reference {
+            case .existing(let id): id
+            case .started(let index): startedStories[index]
+            }
+        }
+
+        var skippedItems: Set<String> = []
+        for item in record.newItems {
+            let story = storyID(item.story)
+            if try Self.insert(item, story: story, of: record, at: at, in: db) {
+                summary.insertedItems += 1
+                summary.storyEntries.append(
+                    StoryIndex.Entry(
+                        storyID: story, simHash: item.keys.simHash, headlineNumbers: item.keys.headlineNumbers,
+                        storyKeys: item.keys.storyKeys, seenAt: record.at))
+            } else {
+                summary.alreadyStored += 1
+                skippedItems.insert(item.publicID)
+            }
+        }
+        for update in record.updates {
+            try Self.apply(update, at: record.at, in: db)
+        }
+        for event in record.events where !skippedItems.contains(event.itemPublicID) {
+            let story = storyID(event.story)
+            try db.executeCached(
+                sql: """
+                    INSERT INTO policy_event (id, type, source_id, item_id, story_id, announces_story, occurred_at, payload)
+                    VALUES (?, ?, ?, (SELECT id FROM item WHERE public_id = ?), ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    event.id, event.type, record.sourceID, event.itemPublicID, story, event.announcesStory,
+                    event.occurredAt, String(decoding: event.payload, as: UTF8.self),
+                ])
+            if event.announcesStory {
+                try db.executeCached(
+                    sql: "UPDATE story SET announced_at = ? WHERE id = ? AND announced_at IS NULL",
+                    arguments: [event.occurredAt, story])
+            }
+            summary.eventIDs.append(event.id)
+        }
+        for message in record.outbox where !skippedItems.contains(message.itemPublicID ?? "") {
+            try Self.insert(message, at: record.at, in: db)
+        }
+        if let ok = record.pollSucceeded {
+            try db.cachedStatement(sql: "INSERT INTO poll_log (source_id, polled_at, ok) VALUES (?, ?, ?)")
+                .execute(arguments: [record.sourceID, at, ok])
+            try db.cachedStatement(sql: "DELETE FROM poll_log WHERE polled_at < ?")
+                .execute(arguments: [record.at.addingTimeInterval(-60 * 86_400).storageText])
+        }
+        if record.identity != nil {
+            // A document was read: the source's baseline, if it was one, is recorded.
+            try db.cachedStatement(sql: "UPDATE source SET baseline_done = 1 WHERE id = ?")
+                .execute(arguments: [record.sourceID])
+        }
+        return summary
     }
 
     /// Whether the source has had its baseline fetch recorded.

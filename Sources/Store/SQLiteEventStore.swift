@@ -15,6 +15,8 @@ public final class SQLiteEventStore: EventStore {
     public let databaseURL: URL
     // DatabasePool is Sendable: GRDB serialises writes and gives each read its own connection.
     let pool: DatabasePool
+    /// Polls' records, written in shared transactions.
+    let groupCommit: GroupCommit
 
     /// Opens (creating if needed) the database in `stateDirectory` and brings its schema up to date.
     ///
@@ -45,6 +47,7 @@ public final class SQLiteEventStore: EventStore {
             throw StoreError(.open, "cannot open the state database \(databaseURL.path): \(Self.reason(error))")
         }
         try Self.migrate(pool, path: databaseURL.path)
+        groupCommit = GroupCommit(pool: pool, write: Self.write(_:in:))
     }
 
     public func sources() async throws -> [StoredSource] {

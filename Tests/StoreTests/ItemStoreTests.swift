@@ -2,6 +2,8 @@ import Classification
 import Dedup
 import Fetching
 import Foundation
+import GRDB
+import Synchronization
 import Testing
 
 @testable import Store
@@ -104,4 +106,54 @@ struct ItemStoreTests {
         #expect(try await store.outbox(failedOnly: false, limit: 10).map(\.eventID) == ["evt_pending"])
         #expect(try await store.deliveryAttempts(ofEvent: "evt_sent").isEmpty)
     }
+
+    @Test("polls that arrive while the writer is busy share a transaction; a failing one is rolled back alone")
+    func groupCommit() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let commits = CommitCounter()
+        try await store.pool.write { db in db.add(transactionObserver: commits, extent: .databaseLifetime) }
+        // Hold the writer so that every poll below queues, and all are written as one group.
+        let writerHeld = Task { try await store.pool.write { _ in Thread.sleep(forTimeInterval: 0.3) } }
+        try await Task.sleep(for: .milliseconds(50))
+        let results = await withTaskGroup(of: (Int, Result<CommitSummary, any Error>).self) { group in
+            for poll in 0..<40 {
+                group.addTask {
+                    var record = try! Self.record(guid: "g\(poll)", title: "Entity List additions, part \(poll)")
+                    record.sourceID = "source-\(poll)"
+                    record.events = []
+                    if poll == 17 {
+                        // An item of a story that does not exist: a foreign-key violation.
+                        record.newStories = []
+                        record.newItems[0].story = .existing(999_999)
+                    }
+                    do { return (poll, .success(try await store.commit(record))) } catch {
+                        return (poll, .failure(error))
+                    }
+                }
+            }
+            return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        try await writerHeld.value
+        #expect(commits.count.withLock { $0 } < 5)
+
+        for (poll, result) in results {
+            switch result {
+            case .success(let summary): #expect(poll != 17 && summary.insertedItems == 1)
+            case .failure: #expect(poll == 17)
+            }
+        }
+        let stored = try await store.sources().map(\.id)
+        #expect(stored.count == 39 && !stored.contains("source-17"))
+        #expect(try await store.recentStoryEntries(since: Self.now.addingTimeInterval(-60)).count == 39)
+    }
+}
+
+/// Counts the transactions that wrote a source row.
+final class CommitCounter: TransactionObserver, Sendable {
+    let count = Mutex(0)
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { eventKind.tableName == "source" }
+    func databaseDidChange(with event: DatabaseEvent) {}
+    func databaseDidCommit(_ db: Database) { count.withLock { $0 += 1 } }
+    func databaseDidRollback(_ db: Database) {}
 }
