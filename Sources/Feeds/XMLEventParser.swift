@@ -40,12 +40,38 @@ extension XMLNamespace {
     }
 }
 
-/// An element or attribute name with its namespace resolved.
-struct XMLName: Hashable {
-    var namespace: XMLNamespace
-    var local: String
+/// The local names the feed reader acts on, elements and attributes, recognised once per name by
+/// the parse's name cache: the reader switches on one byte per element instead of comparing its
+/// name with each candidate string. Spelt exactly as in the documents (`textInput`, `RDF`).
+enum KnownName: String {
+    /// Any other name.
+    case other
+    // Elements.
+    case RDF, author, category, channel, content, contributor, copyright, creator, date, description, div, email
+    case enclosure, encoded, entry, feed, generator, group, guid, icon, id, image, issued, item, keywords
+    case language, lastBuildDate, link, logo, managingEditor, modified, name, pubDate, published, rights, rss
+    case source, subject, subtitle, summary, tagline, textInput, textinput, title, ttl, updated, uri, url
+    // Attributes (`url` and `name` above serve both).
+    case about, base, fileSize, href, isPermaLink, lang, length, medium, mode, rel, src, term, text, type, version
+}
+
+/// An element or attribute name with its namespace resolved. A class: the parse's name cache
+/// makes one per distinct name, and every event hands over a reference rather than copying two
+/// strings.
+final class XMLName {
+    let namespace: XMLNamespace
+    let local: String
     /// The prefix as written, for re-serializing markup.
-    var prefix: String?
+    let prefix: String?
+    /// `local`, when the feed reader acts on it.
+    let known: KnownName
+
+    init(namespace: XMLNamespace, local: String, prefix: String?) {
+        self.namespace = namespace
+        self.local = local
+        self.prefix = prefix
+        known = KnownName(rawValue: local) ?? .other
+    }
 
     var qualified: String { prefix.map { "\($0):\(local)" } ?? local }
 }

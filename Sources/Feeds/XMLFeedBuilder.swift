@@ -7,13 +7,16 @@ import Foundation
 /// written as naked XHTML keeps its tags. URLs are resolved at the end, when the feed's own link
 /// is known, against `xml:base`, then the document URL, then that link.
 struct FeedDocumentReader {
-    private(set) var feed: ParsedFeed?
+    /// The feed being read; meaningful once `isFeed` (the root was a feed). Not an optional: a
+    /// read through one copies the whole value, on every element.
+    private var feed = ParsedFeed(format: .rss)
+    private var isFeed = false
     private(set) var rootName: String?
     private let documentURL: URL?
     private let dates: FeedDateParser
     private let limits: FeedParser.Limits
 
-    private enum Scope { case document, feed, item, person, image, ignored, other }
+    private enum Scope { case document, feed, item, itemGroup, person, image, ignored, other }
     private struct Frame {
         var scope: Scope
     }
@@ -79,7 +82,9 @@ struct FeedDocumentReader {
     private var icon: RawURL?
     private var rootLanguage: String?
     private var items: [ItemDraft] = []
-    private var item: ItemDraft?
+    /// The item being read, while `inItem`.
+    private var item = ItemDraft()
+    private var inItem = false
     private var person: Person?
     private var droppedItems = 0
     private var itunesAuthors: [Person] = []
@@ -98,7 +103,7 @@ struct FeedDocumentReader {
         depth += 1
         let parent = stack.last?.scope ?? .document
         if !attributes.isEmpty,
-            let xmlBase = attributes.first(where: { $0.name.namespace == .xml && $0.name.local == "base" })?.value
+            let xmlBase = attributes.first(where: { $0.name.namespace == .xml && $0.name.known == .base })?.value
         {
             declaredBases.append((depth, URL(string: xmlBase, relativeTo: base)?.absoluteURL ?? URL(string: xmlBase)))
         }
@@ -168,9 +173,9 @@ struct FeedDocumentReader {
     // MARK: Opening elements
 
     private mutating func open(_ name: XMLName, attributes: XMLAttributes, parent: Scope, base: URL?) -> Scope {
-        func attribute(_ local: String) -> String? {
+        func attribute(_ known: KnownName) -> String? {
             attributes.first {
-                $0.name.local == local && ($0.name.namespace == .none || $0.name.namespace == name.namespace)
+                $0.name.known == known && ($0.name.namespace == .none || $0.name.namespace == name.namespace)
             }?
             .value
         }
@@ -180,30 +185,31 @@ struct FeedDocumentReader {
         case .ignored, .other:
             return .ignored
         case .image:
-            if name.local == "url", imageURL == nil { startCapture(.feedImage) }
+            if name.known == .url, imageURL == nil { startCapture(.feedImage) }
             return .other
         case .person:
-            switch name.local {
-            case "name": startCapture(.personName)
-            case "email": startCapture(.personEmail)
-            case "uri", "url": startCapture(.personURI)
+            switch name.known {
+            case .name: startCapture(.personName)
+            case .email: startCapture(.personEmail)
+            case .uri, .url: startCapture(.personURI)
             default: break
             }
             return .other
         case .feed:
             return openInFeed(name, attributes: attributes, attribute: attribute, base: base)
-        case .item:
+        case .item, .itemGroup:
             return openInItem(name, attribute: attribute, base: base)
         }
     }
 
-    private mutating func openRoot(_ name: XMLName, attributes: XMLAttributes, attribute: (String) -> String?) -> Scope
+    private mutating func openRoot(_ name: XMLName, attributes: XMLAttributes, attribute: (KnownName) -> String?)
+        -> Scope
     {
         rootName = name.qualified
-        rootLanguage = attributes.first { $0.name.namespace == .xml && $0.name.local == "lang" }?.value
-        switch (name.namespace, name.local) {
-        case (.none, "rss"):
-            let version = attribute("version")?.trimmingCharacters(in: .whitespaces) ?? ""
+        rootLanguage = attributes.first { $0.name.namespace == .xml && $0.name.known == .lang }?.value
+        switch (name.namespace, name.known) {
+        case (.none, .rss):
+            let version = attribute(.version)?.trimmingCharacters(in: .whitespaces) ?? ""
             let format: ParsedFeed.Format =
                 switch version {
                 case "2.0", "2.0.1", "2.00", "2": .rss20
@@ -213,19 +219,24 @@ struct FeedDocumentReader {
                 default: .rss
                 }
             feed = ParsedFeed(format: format)
+            isFeed = true
             return .feed
-        case (.none, "channel"):
+        case (.none, .channel):
             feed = ParsedFeed(format: .rss)
+            isFeed = true
             return .feed
-        case (.rdf, "RDF"):
+        case (.rdf, .RDF):
             feed = ParsedFeed(format: .rss10)
+            isFeed = true
             return .feed
-        case (.atom10, "feed"), (.none, "feed"):
+        case (.atom10, .feed), (.none, .feed):
             feed = ParsedFeed(format: .atom10)
+            isFeed = true
             isAtom = true
             return .feed
-        case (.atom03, "feed"):
+        case (.atom03, .feed):
             feed = ParsedFeed(format: .atom03)
+            isFeed = true
             isAtom = true
             return .feed
         default:
@@ -238,29 +249,29 @@ struct FeedDocumentReader {
     private var isAtom = false
 
     private mutating func openInFeed(
-        _ name: XMLName, attributes: XMLAttributes, attribute: (String) -> String?, base: URL?
+        _ name: XMLName, attributes: XMLAttributes, attribute: (KnownName) -> String?, base: URL?
     ) -> Scope {
         var rdfAbout: String? {
-            attributes.first { $0.name.local == "about" && ($0.name.namespace == .rdf || $0.name.namespace == .none) }?
+            attributes.first { $0.name.known == .about && ($0.name.namespace == .rdf || $0.name.namespace == .none) }?
                 .value
         }
-        switch (name.namespace, name.local) {
-        case (.none, "channel"), (.rss10, "channel"), (.rss090, "channel"):
-            if name.namespace == .rss090 { feed?.format = .rss090 }
-            if let about = rdfAbout { feed?.id = about }
+        switch (name.namespace, name.known) {
+        case (.none, .channel), (.rss10, .channel), (.rss090, .channel):
+            if name.namespace == .rss090 { feed.format = .rss090 }
+            if let about = rdfAbout { feed.id = about }
             return .feed
-        case (_, "item") where !isAtom, (.atom10, "entry"), (.atom03, "entry"), (.none, "entry"):
-            if name.namespace == .rss090 { feed?.format = .rss090 }
+        case (_, .item) where !isAtom, (.atom10, .entry), (.atom03, .entry), (.none, .entry):
+            if name.namespace == .rss090 { feed.format = .rss090 }
             openItem(about: rdfAbout)
             return .item
-        case (_, "image") where name.namespace != .atom10 && name.namespace != .media:
+        case (_, .image) where name.namespace != .atom10 && name.namespace != .media:
             return .image
-        case (.none, "textinput"), (.none, "textInput"), (.rss10, "textinput"), (.rss090, "textinput"):
+        case (.none, .textinput), (.none, .textInput), (.rss10, .textinput), (.rss090, .textinput):
             return .ignored
-        case (.atom10, "author"), (.atom03, "author"):
+        case (.atom10, .author), (.atom03, .author):
             person = Person()
             return .person
-        case (.atom10, "link"), (.atom03, "link"):
+        case (.atom10, .link), (.atom03, .link):
             let link = rawLink(attribute, base: base)
             if let link {
                 feedLinks.append(link)
@@ -271,55 +282,55 @@ struct FeedDocumentReader {
                 }
             }
             return .other
-        case (.atom10, "category"), (.atom03, "category"):
-            if let term = attribute("term"), !term.isEmpty { feed?.categories.append(term) }
+        case (.atom10, .category), (.atom03, .category):
+            if let term = attribute(.term), !term.isEmpty { feed.categories.append(term) }
             return .ignored
-        case (.itunes, "author"):
+        case (.itunes, .author):
             startCapture(.feedItunesAuthor)
             return .other
-        case (.itunes, "summary"):
+        case (.itunes, .summary):
             startCapture(.feedItunesSummary)
             return .other
-        case (.itunes, "keywords"):
+        case (.itunes, .keywords):
             startCapture(.feedKeywords)
             return .other
-        case (.itunes, "category"):
-            if let text = attribute("text"), !text.isEmpty { itunesCategories.append(text) }
+        case (.itunes, .category):
+            if let text = attribute(.text), !text.isEmpty { itunesCategories.append(text) }
             return .feed
-        case (.atom10, "contributor"), (.atom03, "contributor"), (.atom10, "source"):
+        case (.atom10, .contributor), (.atom03, .contributor), (.atom10, .source):
             return .ignored
         default:
             break
         }
         let atom = name.namespace == .atom10 || name.namespace == .atom03
         let rssNamespace = name.namespace == .none || name.namespace == .rss10 || name.namespace == .rss090
-        switch name.local {
-        case "id" where atom: startCapture(.feedID)
-        case "title" where atom || rssNamespace: startTextConstruct(.feedTitle, attribute: attribute, atom: atom)
-        case "title" where name.namespace == .dc && feed?.title == nil: startCapture(.feedTitle)
-        case "link" where rssNamespace:
-            if let href = attribute("href"), !href.isEmpty {
+        switch name.known {
+        case .id where atom: startCapture(.feedID)
+        case .title where atom || rssNamespace: startTextConstruct(.feedTitle, attribute: attribute, atom: atom)
+        case .title where name.namespace == .dc && feed.title == nil: startCapture(.feedTitle)
+        case .link where rssNamespace:
+            if let href = attribute(.href), !href.isEmpty {
                 feedLink = RawURL(text: href, base: base)
                 feedLinks.append(RawLink(rel: "alternate", type: nil, href: RawURL(text: href, base: base)))
             } else {
                 startCapture(.feedLink)
             }
-        case "description" where rssNamespace, "subtitle" where atom, "tagline" where atom:
+        case .description where rssNamespace, .subtitle where atom, .tagline where atom:
             startTextConstruct(.feedDescription, attribute: attribute, atom: atom)
-        case "description" where name.namespace == .dc && feed?.description == nil: startCapture(.feedDescription)
-        case "language" where rssNamespace || name.namespace == .dc: startCapture(.feedLanguage)
-        case "lastBuildDate" where rssNamespace, "updated" where atom, "modified" where atom: startCapture(.feedUpdated)
-        case "date" where name.namespace == .dc: startCapture(.feedUpdated)
-        case "pubDate" where rssNamespace: startCapture(.feedPublished)
-        case "managingEditor" where rssNamespace, "author" where rssNamespace: startCapture(.feedAuthor)
-        case "category" where rssNamespace: startCapture(.feedCategory)
-        case "subject" where name.namespace == .dc && !isAtom: startCapture(.feedCategory)
-        case "generator" where rssNamespace || atom: startCapture(.feedGenerator)
-        case "ttl" where rssNamespace: startCapture(.feedTTL)
-        case "copyright" where rssNamespace || atom, "rights" where atom || name.namespace == .dc:
+        case .description where name.namespace == .dc && feed.description == nil: startCapture(.feedDescription)
+        case .language where rssNamespace || name.namespace == .dc: startCapture(.feedLanguage)
+        case .lastBuildDate where rssNamespace, .updated where atom, .modified where atom: startCapture(.feedUpdated)
+        case .date where name.namespace == .dc: startCapture(.feedUpdated)
+        case .pubDate where rssNamespace: startCapture(.feedPublished)
+        case .managingEditor where rssNamespace, .author where rssNamespace: startCapture(.feedAuthor)
+        case .category where rssNamespace: startCapture(.feedCategory)
+        case .subject where name.namespace == .dc && !isAtom: startCapture(.feedCategory)
+        case .generator where rssNamespace || atom: startCapture(.feedGenerator)
+        case .ttl where rssNamespace: startCapture(.feedTTL)
+        case .copyright where rssNamespace || atom, .rights where atom || name.namespace == .dc:
             startTextConstruct(.feedRights, attribute: attribute, atom: atom)
-        case "logo" where atom: startCapture(.feedLogo)
-        case "icon" where atom: startCapture(.feedIcon)
+        case .logo where atom: startCapture(.feedLogo)
+        case .icon where atom: startCapture(.feedIcon)
         default: return .ignored
         }
         return .other
@@ -327,101 +338,101 @@ struct FeedDocumentReader {
 
     private var feedLinksHadAlternate = false
 
-    private mutating func openInItem(_ name: XMLName, attribute: (String) -> String?, base: URL?) -> Scope {
+    private mutating func openInItem(_ name: XMLName, attribute: (KnownName) -> String?, base: URL?) -> Scope {
         let atom = name.namespace == .atom10 || name.namespace == .atom03
         let rssNamespace = name.namespace == .none || name.namespace == .rss10 || name.namespace == .rss090
-        switch (name.namespace, name.local) {
-        case (.atom10, "author"), (.atom03, "author"):
+        switch (name.namespace, name.known) {
+        case (.atom10, .author), (.atom03, .author):
             person = Person()
             return .person
-        case (.atom10, "link"), (.atom03, "link"):
+        case (.atom10, .link), (.atom03, .link):
             if let link = rawLink(attribute, base: base) {
                 if link.rel == "enclosure" {
-                    item?.enclosures.append(link)
+                    item.enclosures.append(link)
                 }
-                item?.links.append(link)
-                if link.rel == "alternate", item?.link == nil { item?.link = link.href }
+                item.links.append(link)
+                if link.rel == "alternate", item.link == nil { item.link = link.href }
             }
             return .other
-        case (.atom10, "category"), (.atom03, "category"):
-            if let term = attribute("term"), !term.isEmpty { item?.item.categories.append(term) }
+        case (.atom10, .category), (.atom03, .category):
+            if let term = attribute(.term), !term.isEmpty { item.item.categories.append(term) }
             return .ignored
-        case (.itunes, "author"):
+        case (.itunes, .author):
             startCapture(.itemItunesAuthor)
             return .other
-        case (.itunes, "summary"):
+        case (.itunes, .summary):
             startCapture(.itemItunesSummary)
             return .other
-        case (.itunes, "keywords"):
+        case (.itunes, .keywords):
             startCapture(.itemKeywords)
             return .other
-        case (.atom10, "source"), (.atom10, "contributor"), (.atom03, "contributor"):
+        case (.atom10, .source), (.atom10, .contributor), (.atom03, .contributor):
             return .ignored
-        case (.none, "enclosure"), (.rss10, "enclosure"):
-            if let url = attribute("url") {
-                item?.enclosures.append(
+        case (.none, .enclosure), (.rss10, .enclosure):
+            if let url = attribute(.url) {
+                item.enclosures.append(
                     RawLink(
-                        rel: "enclosure", type: attribute("type"), href: RawURL(text: url, base: base),
-                        length: attribute("length").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }))
+                        rel: "enclosure", type: attribute(.type), href: RawURL(text: url, base: base),
+                        length: attribute(.length).flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }))
             }
             return .ignored
-        case (.media, "content"):
+        case (.media, .content):
             // Pictures are illustrations, not attachments.
             let isImage =
-                attribute("medium") == "image" || attribute("type")?.hasPrefix("image/") == true
-                || attribute("url").map {
+                attribute(.medium) == "image" || attribute(.type)?.hasPrefix("image/") == true
+                || attribute(.url).map {
                     [".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"].contains(where: $0.lowercased().hasSuffix)
                 } == true
-            if let url = attribute("url"), !isImage {
-                item?.mediaEnclosures.append(
+            if let url = attribute(.url), !isImage {
+                item.mediaEnclosures.append(
                     RawLink(
-                        rel: "enclosure", type: attribute("type"), href: RawURL(text: url, base: base),
-                        length: attribute("fileSize").flatMap { Int($0) }))
+                        rel: "enclosure", type: attribute(.type), href: RawURL(text: url, base: base),
+                        length: attribute(.fileSize).flatMap { Int($0) }))
             }
             return .ignored
-        case (.media, "group"):
-            return .item
+        case (.media, .group):
+            return .itemGroup
         default:
             break
         }
-        switch name.local {
-        case "id" where atom: startCapture(.itemID(permalink: false))
-        case "guid" where rssNamespace:
-            startCapture(.itemID(permalink: attribute("isPermaLink")?.lowercased() != "false"))
-        case "title" where atom || rssNamespace: startTextConstruct(.itemTitle, attribute: attribute, atom: atom)
-        case "title" where name.namespace == .dc && item?.item.title == nil: startCapture(.itemTitle)
-        case "link" where rssNamespace:
-            if let href = attribute("href"), !href.isEmpty {
-                item?.link = RawURL(text: href, base: base)
-                item?.links.append(RawLink(rel: "alternate", type: nil, href: RawURL(text: href, base: base)))
+        switch name.known {
+        case .id where atom: startCapture(.itemID(permalink: false))
+        case .guid where rssNamespace:
+            startCapture(.itemID(permalink: attribute(.isPermaLink)?.lowercased() != "false"))
+        case .title where atom || rssNamespace: startTextConstruct(.itemTitle, attribute: attribute, atom: atom)
+        case .title where name.namespace == .dc && item.item.title == nil: startCapture(.itemTitle)
+        case .link where rssNamespace:
+            if let href = attribute(.href), !href.isEmpty {
+                item.link = RawURL(text: href, base: base)
+                item.links.append(RawLink(rel: "alternate", type: nil, href: RawURL(text: href, base: base)))
             } else {
                 startCapture(.itemLink)
             }
-        case "description" where rssNamespace, "summary" where atom:
+        case .description where rssNamespace, .summary where atom:
             startTextConstruct(.itemSummary, attribute: attribute, atom: atom)
-        case "description" where name.namespace == .dc && item?.item.summary == nil: startCapture(.itemSummary)
-        case "encoded" where name.namespace == .content: startCapture(.itemContent)
-        case "content" where atom:
-            if attribute("src") != nil { return .ignored }
+        case .description where name.namespace == .dc && item.item.summary == nil: startCapture(.itemSummary)
+        case .encoded where name.namespace == .content: startCapture(.itemContent)
+        case .content where atom:
+            if attribute(.src) != nil { return .ignored }
             startTextConstruct(.itemContent, attribute: attribute, atom: true)
-        case "pubDate" where rssNamespace, "published" where atom, "issued" where atom: startCapture(.itemPublished)
-        case "date" where name.namespace == .dc: startCapture(.itemPublished)
-        case "updated" where atom, "modified" where atom: startCapture(.itemUpdated)
-        case "author" where rssNamespace: startCapture(.itemAuthor)
-        case "creator" where name.namespace == .dc, "author" where name.namespace == .dc: startCapture(.itemCreator)
-        case "category" where rssNamespace: startCapture(.itemCategory)
-        case "subject" where name.namespace == .dc && !isAtom: startCapture(.itemCategory)
+        case .pubDate where rssNamespace, .published where atom, .issued where atom: startCapture(.itemPublished)
+        case .date where name.namespace == .dc: startCapture(.itemPublished)
+        case .updated where atom, .modified where atom: startCapture(.itemUpdated)
+        case .author where rssNamespace: startCapture(.itemAuthor)
+        case .creator where name.namespace == .dc, .author where name.namespace == .dc: startCapture(.itemCreator)
+        case .category where rssNamespace: startCapture(.itemCategory)
+        case .subject where name.namespace == .dc && !isAtom: startCapture(.itemCategory)
         default: return .ignored
         }
         return .other
     }
 
-    private func rawLink(_ attribute: (String) -> String?, base: URL?) -> RawLink? {
-        guard let href = attribute("href").map(FeedText.trim), !href.isEmpty || base != nil else { return nil }
-        let rel = attribute("rel").map(FeedText.trim)
+    private func rawLink(_ attribute: (KnownName) -> String?, base: URL?) -> RawLink? {
+        guard let href = attribute(.href).map(FeedText.trim), !href.isEmpty || base != nil else { return nil }
+        let rel = attribute(.rel).map(FeedText.trim)
         return RawLink(
-            rel: rel.flatMap { $0.isEmpty ? nil : $0 } ?? "alternate", type: attribute("type"),
-            href: RawURL(text: href, base: base), length: attribute("length").flatMap { Int($0) })
+            rel: rel.flatMap { $0.isEmpty ? nil : $0 } ?? "alternate", type: attribute(.type),
+            href: RawURL(text: href, base: base), length: attribute(.length).flatMap { Int($0) })
     }
 
     private mutating func startCapture(
@@ -457,10 +468,10 @@ struct FeedDocumentReader {
 
     /// Atom text constructs say how their content is written: `type` text/html/xhtml (1.0),
     /// `mode` escaped/xml/base64 (0.3).
-    private mutating func startTextConstruct(_ target: Target, attribute: (String) -> String?, atom: Bool) {
+    private mutating func startTextConstruct(_ target: Target, attribute: (KnownName) -> String?, atom: Bool) {
         guard atom else { return startCapture(target) }
-        let type = attribute("type")?.lowercased() ?? ""
-        let mode = attribute("mode")?.lowercased() ?? ""
+        let type = attribute(.type)?.lowercased() ?? ""
+        let mode = attribute(.mode)?.lowercased() ?? ""
         // RFC 4287 §4.1.3.3: a media type that is neither text nor XML is base64.
         let isXML = type.hasSuffix("+xml") || type.hasSuffix("/xml")
         startCapture(
@@ -472,7 +483,7 @@ struct FeedDocumentReader {
     private mutating func appendStartTag(_ name: XMLName, attributes: XMLAttributes) {
         // A first child that is an XHTML div wraps the content (Atom xhtml): dropped, its children kept.
         if captureWrapperDepth == -1 {
-            if name.local == "div", name.namespace == .xhtml, buffer.allSatisfy(FeedText.isSpace) {
+            if name.known == .div, name.namespace == .xhtml, buffer.allSatisfy(FeedText.isSpace) {
                 captureWrapperDepth = depth
                 buffer.removeAll(keepingCapacity: true)
                 return
@@ -492,8 +503,8 @@ struct FeedDocumentReader {
     // MARK: Committing fields
 
     private mutating func commit(_ target: Target, base: URL?, declaredBase: Bool) {
-        if captureTruncated, feed != nil {
-            feed!.warnings.append("a field longer than \(limits.maxFieldBytes) bytes was cut short")
+        if captureTruncated, isFeed {
+            feed.warnings.append("a field longer than \(limits.maxFieldBytes) bytes was cut short")
         }
         var bytes = buffer[...]
         // Binary content is base64; a value that does not decode to UTF-8 text was not base64 after all.
@@ -519,56 +530,56 @@ struct FeedDocumentReader {
             return text.isEmpty ? nil : text
         }
         switch target {
-        case .feedID: if feed?.id == nil { feed?.id = plainOrNil }
-        case .feedTitle: if feed?.title == nil { feed?.title = plainOrNil }
+        case .feedID: if feed.id == nil { feed.id = plainOrNil }
+        case .feedTitle: if feed.title == nil { feed.title = plainOrNil }
         case .feedLink:
             // RSS: the last <link> is the channel's link, as most readers take it.
             if !trimmed.isEmpty {
                 feedLink = RawURL(text: trimmed, base: base)
                 feedLinks.append(RawLink(rel: "alternate", type: nil, href: RawURL(text: trimmed, base: base)))
             }
-        case .feedDescription: if feed?.description == nil { feed?.description = markup }
-        case .feedLanguage: if feed?.language == nil { feed?.language = plainOrNil }
-        case .feedUpdated: if feed?.updated == nil { feed?.updated = dates.parse(trimmed) }
-        case .feedPublished: if feed?.published == nil { feed?.published = dates.parse(trimmed) }
-        case .feedAuthor: if let person = Self.person(fromRSS: trimmed) { feed?.authors.append(person) }
-        case .feedCategory: if let plainOrNil { feed?.categories.append(plainOrNil) }
-        case .feedGenerator: if feed?.generator == nil { feed?.generator = plainOrNil }
-        case .feedTTL: if feed?.ttlMinutes == nil { feed?.ttlMinutes = Int(trimmed).flatMap { $0 > 0 ? $0 : nil } }
-        case .feedRights: if feed?.rights == nil { feed?.rights = markup }
+        case .feedDescription: if feed.description == nil { feed.description = markup }
+        case .feedLanguage: if feed.language == nil { feed.language = plainOrNil }
+        case .feedUpdated: if feed.updated == nil { feed.updated = dates.parse(trimmed) }
+        case .feedPublished: if feed.published == nil { feed.published = dates.parse(trimmed) }
+        case .feedAuthor: if let person = Self.person(fromRSS: trimmed) { feed.authors.append(person) }
+        case .feedCategory: if let plainOrNil { feed.categories.append(plainOrNil) }
+        case .feedGenerator: if feed.generator == nil { feed.generator = plainOrNil }
+        case .feedTTL: if feed.ttlMinutes == nil { feed.ttlMinutes = Int(trimmed).flatMap { $0 > 0 ? $0 : nil } }
+        case .feedRights: if feed.rights == nil { feed.rights = markup }
         case .feedImage: if imageURL == nil, !trimmed.isEmpty { imageURL = RawURL(text: trimmed, base: base) }
         case .feedLogo: if !trimmed.isEmpty { logo = RawURL(text: trimmed, base: base) }
         case .feedIcon: if !trimmed.isEmpty { icon = RawURL(text: trimmed, base: base) }
         case .itemID(let permalink):
-            if item?.item.id == nil { item?.item.id = plainOrNil }
+            if item.item.id == nil { item.item.id = plainOrNil }
             // A permalink guid is the link only when it is one (many feeds leave isPermaLink out).
-            if permalink, Self.startsWithHTTP(trimmedBytes) { item?.guidLink = RawURL(text: trimmed, base: base) }
-        case .itemTitle: if item?.item.title == nil { item?.item.title = plainOrNil }
+            if permalink, Self.startsWithHTTP(trimmedBytes) { item.guidLink = RawURL(text: trimmed, base: base) }
+        case .itemTitle: if item.item.title == nil { item.item.title = plainOrNil }
         case .itemLink:
             if !trimmed.isEmpty {
-                item?.link = RawURL(text: trimmed, base: base)
-                item?.links.append(RawLink(rel: "alternate", type: nil, href: RawURL(text: trimmed, base: base)))
+                item.link = RawURL(text: trimmed, base: base)
+                item.links.append(RawLink(rel: "alternate", type: nil, href: RawURL(text: trimmed, base: base)))
             }
-        case .itemSummary: if item?.item.summary == nil { item?.item.summary = markup }
-        case .itemContent: if item?.item.content == nil { item?.item.content = markup }
-        case .itemPublished: if item?.item.published == nil { item?.item.published = dates.parse(trimmed) }
-        case .itemUpdated: if item?.item.updated == nil { item?.item.updated = dates.parse(trimmed) }
-        case .itemAuthor: if let person = Self.person(fromRSS: trimmed) { item?.item.authors.append(person) }
+        case .itemSummary: if item.item.summary == nil { item.item.summary = markup }
+        case .itemContent: if item.item.content == nil { item.item.content = markup }
+        case .itemPublished: if item.item.published == nil { item.item.published = dates.parse(trimmed) }
+        case .itemUpdated: if item.item.updated == nil { item.item.updated = dates.parse(trimmed) }
+        case .itemAuthor: if let person = Self.person(fromRSS: trimmed) { item.item.authors.append(person) }
         case .itemCreator:
-            if item?.creators.isEmpty == true, let person = Self.person(fromRSS: trimmed) {
-                item?.creators.append(person)
+            if item.creators.isEmpty, let person = Self.person(fromRSS: trimmed) {
+                item.creators.append(person)
             }
         case .feedItunesAuthor:
             if itunesAuthors.isEmpty, let person = Self.person(fromRSS: trimmed) { itunesAuthors.append(person) }
         case .feedItunesSummary: if itunesSummary == nil { itunesSummary = markup }
         case .feedKeywords: itunesCategories.insert(contentsOf: Self.keywords(trimmed), at: 0)
         case .itemItunesAuthor:
-            if item?.itunesAuthors.isEmpty == true, let person = Self.person(fromRSS: trimmed) {
-                item?.itunesAuthors.append(person)
+            if item.itunesAuthors.isEmpty, let person = Self.person(fromRSS: trimmed) {
+                item.itunesAuthors.append(person)
             }
-        case .itemItunesSummary: if item?.itunesSummary == nil { item?.itunesSummary = markup }
-        case .itemKeywords: item?.item.categories.insert(contentsOf: Self.keywords(trimmed), at: 0)
-        case .itemCategory: if let plainOrNil { item?.item.categories.append(plainOrNil) }
+        case .itemItunesSummary: if item.itunesSummary == nil { item.itunesSummary = markup }
+        case .itemKeywords: item.item.categories.insert(contentsOf: Self.keywords(trimmed), at: 0)
+        case .itemCategory: if let plainOrNil { item.item.categories.append(plainOrNil) }
         case .personName: person?.name = plainOrNil
         case .personEmail: person?.email = plainOrNil
         case .personURI: person?.uri = plainOrNil
@@ -576,14 +587,15 @@ struct FeedDocumentReader {
     }
 
     private mutating func openItem(about: String?) {
-        var draft = ItemDraft()
-        draft.item.id = about
-        item = draft
+        item = ItemDraft()
+        item.item.id = about
+        inItem = true
     }
 
     private mutating func closeItem() {
-        guard var draft = item else { return }
-        item = nil
+        guard inItem else { return }
+        var draft = item
+        (item, inItem) = (ItemDraft(), false)
         if draft.item.authors.isEmpty { draft.item.authors = draft.creators }
         if draft.item.authors.isEmpty { draft.item.authors = draft.itunesAuthors }
         if draft.item.summary == nil { draft.item.summary = draft.itunesSummary }
@@ -599,10 +611,10 @@ struct FeedDocumentReader {
         guard let current = person else { return }
         person = nil
         guard current.name != nil || current.email != nil || current.uri != nil else { return }
-        if item != nil {
-            item?.item.authors.append(current)
+        if inItem {
+            item.item.authors.append(current)
         } else {
-            feed?.authors.append(current)
+            feed.authors.append(current)
         }
     }
 
@@ -648,7 +660,8 @@ struct FeedDocumentReader {
 
     /// The feed with every URL resolved, or nil when the root was not a feed.
     func finish() -> ParsedFeed? {
-        guard var result = feed else { return nil }
+        guard isFeed else { return nil }
+        var result = feed
         let selfLink = feedSelf.flatMap { resolve($0, fallback: nil) }
         let home = feedLink.flatMap { resolve($0, fallback: nil) }
         let fallback = (home ?? selfLink).flatMap { URL(string: $0) }

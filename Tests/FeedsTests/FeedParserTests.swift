@@ -156,6 +156,22 @@ struct FeedParserTests {
         #expect(withDocumentURL.items.first?.link == "https://mirror.example.org/feeds/a.html")
     }
 
+    @Test("a media:group is part of its item: what follows it in the item is kept")
+    func mediaGroup() throws {
+        let feed = try FeedParser().parse(
+            Data(
+                """
+                <rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><item>
+                <title>Briefing on chip controls</title>
+                <media:group><media:content url="https://example.org/briefing.mp4" type="video/mp4"/></media:group>
+                <description>The spokesperson answered questions on export controls.</description>
+                </item></channel></rss>
+                """.utf8))
+        #expect(feed.items.count == 1)
+        #expect(feed.items.first?.summary == "The spokesperson answered questions on export controls.")
+        #expect(feed.items.first?.enclosures.map(\.url) == ["https://example.org/briefing.mp4"])
+    }
+
     @Test("an RSS guid is the link only when it is a permalink URL and there is no <link>")
     func guidAsLink() throws {
         let feed = try FeedParser().parse(
