@@ -171,12 +171,28 @@ public enum FeedJSON {
             bytes.append(UInt8(ascii: "\""))
         }
 
+        /// Whether any of the eight bytes at `word` is below 0x20, `"` or `\\` (SWAR: a byte-wise
+        /// subtraction borrows into a byte's top bit only where that byte was smaller).
+        private static func needsEscape(_ word: UnsafeRawPointer) -> Bool {
+            let bytes = word.loadUnaligned(as: UInt64.self)
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let high: UInt64 = 0x8080_8080_8080_8080
+            func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & high != 0 }
+            let control = (bytes &- ones &* 0x20) & ~bytes & high != 0
+            return control || hasZeroByte(bytes ^ (ones &* 0x22)) || hasZeroByte(bytes ^ (ones &* 0x5C))
+        }
+
         /// Appends UTF-8 text, escaping what JSON requires, copying unescaped runs in one go.
         private mutating func append(escaping utf8: UnsafeBufferPointer<UInt8>) {
             var runStart = 0
             var index = 0
             let count = utf8.count
             while index < count {
+                // Eight bytes at a time while none is a control character, `"` or `\\`.
+                if index + 8 <= count, !Self.needsEscape(UnsafeRawPointer(utf8.baseAddress! + index)) {
+                    index += 8
+                    continue
+                }
                 let byte = utf8[index]
                 if byte >= 0x20 && byte != 0x22 && byte != 0x5C {
                     index += 1

@@ -80,7 +80,8 @@ final class XMLName {
 /// `startElement` call that handed it over.
 struct XMLAttribute {
     var name: XMLName
-    fileprivate let valueBytes: UnsafeBufferPointer<UInt8>
+    /// The value's UTF-8 bytes, entities already decoded.
+    let valueBytes: UnsafeBufferPointer<UInt8>
 
     var value: String { String(decoding: valueBytes, as: UTF8.self) }
 }
@@ -206,14 +207,17 @@ enum XMLEventParser {
         /// A direct-mapped cache in front of ``names``: a document uses a few dozen names, and
         /// hashing three pointers with SipHash on every element cost more than the rest of the lookup.
         // Touched only from the parser's callbacks, one at a time: no dynamic exclusivity check needed.
-        @exclusivity(unchecked) private var recent = [(key: NameKey, name: XMLName)?](repeating: nil, count: 64)
+        @exclusivity(unchecked) private var recent = [(key: NameKey, name: XMLName)?](repeating: nil, count: 256)
 
         func name(_ local: UnsafePointer<xmlChar>, _ uri: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?)
             -> XMLName
         {
             let key = NameKey(local: local, uri: uri, prefix: prefix)
-            let mixed = UInt(bitPattern: local) &* 31 &+ UInt(bitPattern: uri) &* 7 &+ UInt(bitPattern: prefix)
-            let slot = Int((mixed >> 4) & 63)
+            // Fibonacci hashing of the three pointers: their top bits pick one of 256 slots.
+            let mixed =
+                (UInt64(UInt(bitPattern: local)) &+ UInt64(UInt(bitPattern: uri)) &* 31
+                    &+ UInt64(UInt(bitPattern: prefix)) &* 7) &* 0x9E37_79B9_7F4A_7C15
+            let slot = Int(truncatingIfNeeded: mixed >> 56)
             if let entry = recent[slot], entry.key == key { return entry.name }
             if let known = names[key] {
                 recent[slot] = (key, known)

@@ -130,7 +130,9 @@ struct FeedDocumentReader {
                     !Self.htmlVoidElements.contains(name.local)
                 {
                     // HTML void elements (<br>, <img>) have no end tag: "</br>" would read as a second break.
-                    buffer.append(contentsOf: "</\(name.qualified)>".utf8)
+                    buffer.append(contentsOf: "</".utf8)
+                    Self.appendQualified(name, to: &buffer)
+                    buffer.append(UInt8(ascii: ">"))
                 }
                 return
             }
@@ -155,14 +157,38 @@ struct FeedDocumentReader {
             buffer.append(contentsOf: text)
             return
         }
-        for byte in text {
+        Self.appendEscaped(text, to: &buffer)
+    }
+
+    /// Appends `text` escaped, copying the runs between escapes whole: as text (`&`, `<`, `>`), or
+    /// as an attribute value in double quotes (`&`, `"`).
+    private static func appendEscaped(
+        _ text: UnsafeBufferPointer<UInt8>, attributeValue: Bool = false, to buffer: inout [UInt8]
+    ) {
+        var runStart = 0
+        for (index, byte) in text.enumerated() {
+            let escape: StaticString
             switch byte {
-            case UInt8(ascii: "&"): buffer.append(contentsOf: "&amp;".utf8)
-            case UInt8(ascii: "<"): buffer.append(contentsOf: "&lt;".utf8)
-            case UInt8(ascii: ">"): buffer.append(contentsOf: "&gt;".utf8)
-            default: buffer.append(byte)
+            case UInt8(ascii: "&"): escape = "&amp;"
+            case UInt8(ascii: "<") where !attributeValue: escape = "&lt;"
+            case UInt8(ascii: ">") where !attributeValue: escape = "&gt;"
+            case UInt8(ascii: "\"") where attributeValue: escape = "&quot;"
+            default: continue
             }
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: text[runStart..<index]))
+            buffer.append(contentsOf: UnsafeBufferPointer(start: escape.utf8Start, count: escape.utf8CodeUnitCount))
+            runStart = index + 1
         }
+        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: text[runStart...]))
+    }
+
+    /// Appends `name` as written in the document (`prefix:local`).
+    private static func appendQualified(_ name: XMLName, to buffer: inout [UInt8]) {
+        if let prefix = name.prefix {
+            buffer.append(contentsOf: prefix.utf8)
+            buffer.append(UInt8(ascii: ":"))
+        }
+        buffer.append(contentsOf: name.local.utf8)
     }
 
     mutating func undefinedEntity(_ name: String) {
@@ -476,7 +502,7 @@ struct FeedDocumentReader {
         let isXML = type.hasSuffix("+xml") || type.hasSuffix("/xml")
         startCapture(
             target, escapes: type == "xhtml" || isXML && mode != "escaped" || mode == "xml",
-            base64: mode == "base64" || type.contains("/") && !type.hasPrefix("text/") && !isXML,
+            base64: mode == "base64" || type.utf8.contains(UInt8(ascii: "/")) && !type.hasPrefix("text/") && !isXML,
             literalText: (type == "text" || type == "text/plain" || type.isEmpty) && mode.isEmpty)
     }
 
@@ -491,11 +517,13 @@ struct FeedDocumentReader {
             captureWrapperDepth = nil
         }
         buffer.append(UInt8(ascii: "<"))
-        buffer.append(contentsOf: name.qualified.utf8)
+        Self.appendQualified(name, to: &buffer)
         for attribute in attributes {
-            let value = attribute.value.replacingOccurrences(of: "&", with: "&amp;")
-                .replacingOccurrences(of: "\"", with: "&quot;")
-            buffer.append(contentsOf: " \(attribute.name.qualified)=\"\(value)\"".utf8)
+            buffer.append(UInt8(ascii: " "))
+            Self.appendQualified(attribute.name, to: &buffer)
+            buffer.append(contentsOf: "=\"".utf8)
+            Self.appendEscaped(attribute.valueBytes, attributeValue: true, to: &buffer)
+            buffer.append(UInt8(ascii: "\""))
         }
         buffer.append(UInt8(ascii: ">"))
     }
@@ -515,7 +543,7 @@ struct FeedDocumentReader {
             bytes = Array(data)[...]
         }
         let trimmedBytes = FeedText.trimmed(bytes)
-        var trimmed: String { String(decoding: trimmedBytes, as: UTF8.self) }
+        lazy var trimmed = String(decoding: trimmedBytes, as: UTF8.self)
         var markup: String? {
             guard !trimmedBytes.isEmpty else { return nil }
             let text = String(decoding: bytes, as: UTF8.self)
@@ -594,8 +622,10 @@ struct FeedDocumentReader {
 
     private mutating func closeItem() {
         guard inItem else { return }
-        var draft = item
-        (item, inItem) = (ItemDraft(), false)
+        // Swapped out rather than copied: a copy retains, and the reset releases, every field.
+        var draft = ItemDraft()
+        swap(&draft, &item)
+        inItem = false
         if draft.item.authors.isEmpty { draft.item.authors = draft.creators }
         if draft.item.authors.isEmpty { draft.item.authors = draft.itunesAuthors }
         if draft.item.summary == nil { draft.item.summary = draft.itunesSummary }

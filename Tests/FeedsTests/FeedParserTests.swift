@@ -156,6 +156,20 @@ struct FeedParserTests {
         #expect(withDocumentURL.items.first?.link == "https://mirror.example.org/feeds/a.html")
     }
 
+    @Test("JSON strings round-trip whatever characters they hold and wherever they stand")
+    func jsonEscaping() throws {
+        let specials = ["\"", "\\", "\n", "\t", "\u{01}", "\u{1F}", "/", "é", "出口管制", "\u{7F}"]
+        for special in specials {
+            for offset in 0..<20 {
+                let title = String(repeating: "a", count: offset) + special + String(repeating: "b", count: 19 - offset)
+                var feed = ParsedFeed(format: .rss20)
+                feed.title = title
+                let object = try JSONSerialization.jsonObject(with: Data(FeedJSON.line(for: feed, file: "x").utf8))
+                #expect((object as? [String: Any])?["title"] as? String == title)
+            }
+        }
+    }
+
     @Test("a media:group is part of its item: what follows it in the item is kept")
     func mediaGroup() throws {
         let feed = try FeedParser().parse(
