@@ -21,11 +21,17 @@ public struct FeedDateParser: Sendable {
 
     /// The instant `text` names, or nil.
     public func parse(_ text: String) -> Date? {
-        var bytes = Array(FeedText.trimmed(Array(text.utf8)[...]))
+        parse(utf8: Array(text.utf8)[...])
+    }
+
+    /// ``parse(_:)`` of UTF-8 bytes (a field as the feed reader collected it).
+    func parse(utf8 text: ArraySlice<UInt8>) -> Date? {
+        var bytes = Array(FeedText.trimmed(text))
         guard !bytes.isEmpty, bytes.count < 100 else { return nil }
         if bytes.contains(where: { $0 >= 0x80 }) {
             // Chinese forms: 年 and 月 separate like "-", 日 ends the date, 时 and 分 write the time.
-            let normalized = text.replacingOccurrences(of: "年", with: "-").replacingOccurrences(of: "月", with: "-")
+            let normalized = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "年", with: "-")
+                .replacingOccurrences(of: "月", with: "-")
                 .replacingOccurrences(of: "日", with: " ").replacingOccurrences(of: "时", with: ":")
                 .replacingOccurrences(of: "分", with: "")
             bytes = Array(FeedText.trimmed(Array(normalized.utf8)[...]))
@@ -143,14 +149,9 @@ public struct FeedDateParser: Sendable {
 
     private func zoneName(_ scanner: inout Scanner) -> Int? {
         guard let word = scanner.word() else { return nil }
-        let zones: [String: Int] = [
-            "Z": 0, "UT": 0, "UTC": 0, "GMT": 0, "EST": -5, "EDT": -4, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8,
-            "PDT": -7, "CET": 1, "CEST": 2, "MET": 1, "MEST": 2, "WET": 0, "WEST": 1, "EET": 2, "EEST": 3, "BST": 1,
-            "IST": 5, "JST": 9, "KST": 9, "HKT": 8, "SGT": 8, "AEST": 10, "AEDT": 11,
-        ]
         let upper = word.uppercased()
         if upper == "CST" { return (cstIsChina ? 8 : -6) * 3600 }
-        if let hours = zones[upper] { return hours * 3600 }
+        if let hours = Self.zones[upper] { return hours * 3600 }
         if upper == "IST" { return 5 * 3600 + 1800 }
         // GMT+8, UTC+08:00
         if upper.hasPrefix("GMT") || upper.hasPrefix("UTC") { return scanner.numericZone() ?? 0 }
@@ -182,12 +183,28 @@ public struct FeedDateParser: Sendable {
         return era * 146097 + dayOfEra - 719468
     }
 
+    /// Named zones, in hours east of UTC.
+    private static let zones: [String: Int] = [
+        "Z": 0, "UT": 0, "UTC": 0, "GMT": 0, "EST": -5, "EDT": -4, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8,
+        "PDT": -7, "CET": 1, "CEST": 2, "MET": 1, "MEST": 2, "WET": 0, "WEST": 1, "EET": 2, "EEST": 3, "BST": 1,
+        "IST": 5, "JST": 9, "KST": 9, "HKT": 8, "SGT": 8, "AEST": 10, "AEDT": 11,
+    ]
+
+    /// The months' first three letters, lower case, as three bytes in an integer.
+    private static let monthKeys: [UInt32] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+        "nov", "dec",
+    ].map { monthKey(Array($0.utf8)) }
+
+    private static func monthKey(_ letters: [UInt8]) -> UInt32 {
+        UInt32(letters[0] | 0x20) << 16 | UInt32(letters[1] | 0x20) << 8 | UInt32(letters[2] | 0x20)
+    }
+
+    /// The month a word names by its first three letters (`May`, `SEPT`, `january`); words are ASCII letters.
     private static func month(_ word: String) -> Int? {
-        let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-        let lower = word.lowercased()
-        guard lower.utf8.count >= 3 else { return nil }
-        let prefix = String(lower.utf8.prefix(3))!
-        return months.firstIndex(of: prefix).map { $0 + 1 }
+        let letters = Array(word.utf8.prefix(3))
+        guard letters.count == 3 else { return nil }
+        return monthKeys.firstIndex(of: monthKey(letters)).map { $0 + 1 }
     }
 
     /// A cursor over ASCII bytes.

@@ -568,8 +568,8 @@ struct FeedDocumentReader {
             }
         case .feedDescription: if feed.description == nil { feed.description = markup }
         case .feedLanguage: if feed.language == nil { feed.language = plainOrNil }
-        case .feedUpdated: if feed.updated == nil { feed.updated = dates.parse(trimmed) }
-        case .feedPublished: if feed.published == nil { feed.published = dates.parse(trimmed) }
+        case .feedUpdated: if feed.updated == nil { feed.updated = dates.parse(utf8: trimmedBytes) }
+        case .feedPublished: if feed.published == nil { feed.published = dates.parse(utf8: trimmedBytes) }
         case .feedAuthor: if let person = Self.person(fromRSS: trimmed) { feed.authors.append(person) }
         case .feedCategory: if let plainOrNil { feed.categories.append(plainOrNil) }
         case .feedGenerator: if feed.generator == nil { feed.generator = plainOrNil }
@@ -590,8 +590,8 @@ struct FeedDocumentReader {
             }
         case .itemSummary: if item.item.summary == nil { item.item.summary = markup }
         case .itemContent: if item.item.content == nil { item.item.content = markup }
-        case .itemPublished: if item.item.published == nil { item.item.published = dates.parse(trimmed) }
-        case .itemUpdated: if item.item.updated == nil { item.item.updated = dates.parse(trimmed) }
+        case .itemPublished: if item.item.published == nil { item.item.published = dates.parse(utf8: trimmedBytes) }
+        case .itemUpdated: if item.item.updated == nil { item.item.updated = dates.parse(utf8: trimmedBytes) }
         case .itemAuthor: if let person = Self.person(fromRSS: trimmed) { item.item.authors.append(person) }
         case .itemCreator:
             if item.creators.isEmpty, let person = Self.person(fromRSS: trimmed) {
@@ -649,8 +649,11 @@ struct FeedDocumentReader {
     }
 
     private static func startsWithHTTP(_ bytes: ArraySlice<UInt8>) -> Bool {
-        let lower = bytes.prefix(8).map { $0 | 0x20 }
-        return lower.starts(with: Array("http://".utf8)) || lower.starts(with: Array("https://".utf8))
+        func startsWith(_ scheme: StaticString) -> Bool {
+            let pattern = UnsafeBufferPointer(start: scheme.utf8Start, count: scheme.utf8CodeUnitCount)
+            return bytes.count >= pattern.count && zip(bytes, pattern).allSatisfy { $0 | 0x20 == $1 | 0x20 }
+        }
+        return startsWith("http://") || startsWith("https://")
     }
 
     /// Comma-separated iTunes keywords.
@@ -688,8 +691,9 @@ struct FeedDocumentReader {
 
     // MARK: Finishing
 
-    /// The feed with every URL resolved, or nil when the root was not a feed.
-    func finish() -> ParsedFeed? {
+    /// The feed with every URL resolved, or nil when the root was not a feed. Hands the items
+    /// over: call it once.
+    mutating func finish() -> ParsedFeed? {
         guard isFeed else { return nil }
         var result = feed
         let selfLink = feedSelf.flatMap { resolve($0, fallback: nil) }
@@ -705,17 +709,21 @@ struct FeedDocumentReader {
         if result.authors.isEmpty { result.authors = itunesAuthors }
         if result.description == nil { result.description = itunesSummary }
         result.categories = itunesCategories + result.categories
-        result.items = items.map { draft in
-            var item = draft.item
-            item.link = (draft.link ?? draft.guidLink).flatMap { resolve($0, fallback: fallback) }
-            item.links = draft.links.compactMap { link in
+        result.items.reserveCapacity(items.count)
+        for index in items.indices {
+            // Moved out of the draft, not copied: a copy retains every field of every item.
+            var item = ParsedItem()
+            swap(&item, &items[index].item)
+            item.link = (items[index].link ?? items[index].guidLink).flatMap { resolve($0, fallback: fallback) }
+            item.links = items[index].links.compactMap { link in
                 resolve(link.href, fallback: fallback).map { Link(rel: link.rel, type: link.type, href: $0) }
             }
-            item.enclosures = draft.enclosures.compactMap { link in
+            item.enclosures = items[index].enclosures.compactMap { link in
                 resolve(link.href, fallback: fallback).map { Enclosure(url: $0, type: link.type, length: link.length) }
             }
-            return item
+            result.items.append(item)
         }
+        items = []
         if droppedItems > 0 {
             result.warnings.append("\(droppedItems) items beyond the limit of \(limits.maxItems) were dropped")
         }
