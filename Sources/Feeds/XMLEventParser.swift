@@ -145,15 +145,17 @@ enum XMLEventParser {
         // Each callback borrows the context without retaining it: the parse call keeps it alive.
         sax.startElementNs = { user, localname, prefix, uri, _, _, attributeCount, _, attributes in
             Unmanaged<Context>.fromOpaque(user!)._withUnsafeGuaranteedRef { context in
-                let name = context.name(localname!, uri, prefix)
-                context.handler.startElement(
-                    name,
-                    attributes: XMLAttributes(raw: attributes, context: context, count: Int(max(attributeCount, 0))))
+                context.cachedName(localname!, uri, prefix)._withUnsafeGuaranteedRef { name in
+                    context.handler.startElement(
+                        name,
+                        attributes: XMLAttributes(
+                            raw: attributes, context: context, count: Int(max(attributeCount, 0))))
+                }
             }
         }
         sax.endElementNs = { user, localname, prefix, uri in
             Unmanaged<Context>.fromOpaque(user!)._withUnsafeGuaranteedRef { context in
-                context.handler.endElement(context.name(localname!, uri, prefix))
+                context.cachedName(localname!, uri, prefix)._withUnsafeGuaranteedRef { context.handler.endElement($0) }
             }
         }
         sax.characters = { user, text, length in
@@ -207,21 +209,30 @@ enum XMLEventParser {
         /// A direct-mapped cache in front of ``names``: a document uses a few dozen names, and
         /// hashing three pointers with SipHash on every element cost more than the rest of the lookup.
         // Touched only from the parser's callbacks, one at a time: no dynamic exclusivity check needed.
-        @exclusivity(unchecked) private var recent = [(key: NameKey, name: XMLName)?](repeating: nil, count: 256)
+        // Its names are unretained references: `names` keeps every name alive for the parse.
+        @exclusivity(unchecked) private var recentKeys = [NameKey?](repeating: nil, count: 256)
+        @exclusivity(unchecked) private var recentNames = [Unmanaged<XMLName>?](repeating: nil, count: 256)
 
         func name(_ local: UnsafePointer<xmlChar>, _ uri: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?)
             -> XMLName
         {
+            cachedName(local, uri, prefix).takeUnretainedValue()
+        }
+
+        /// ``name(_:_:_:)`` without a retain, for the element callbacks: valid for the whole parse.
+        func cachedName(
+            _ local: UnsafePointer<xmlChar>, _ uri: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?
+        ) -> Unmanaged<XMLName> {
             let key = NameKey(local: local, uri: uri, prefix: prefix)
             // Fibonacci hashing of the three pointers: their top bits pick one of 256 slots.
             let mixed =
                 (UInt64(UInt(bitPattern: local)) &+ UInt64(UInt(bitPattern: uri)) &* 31
                     &+ UInt64(UInt(bitPattern: prefix)) &* 7) &* 0x9E37_79B9_7F4A_7C15
             let slot = Int(truncatingIfNeeded: mixed >> 56)
-            if let entry = recent[slot], entry.key == key { return entry.name }
+            if recentKeys[slot] == key, let name = recentNames[slot] { return name }
             if let known = names[key] {
-                recent[slot] = (key, known)
-                return known
+                (recentKeys[slot], recentNames[slot]) = (key, Unmanaged.passUnretained(known))
+                return Unmanaged.passUnretained(known)
             }
             let prefixText = prefix.map { String(cString: $0) }
             var namespace = XMLNamespace(uri: uri.map { String(cString: $0) })
@@ -229,8 +240,8 @@ enum XMLEventParser {
             if uri == nil, let prefixText { namespace = XMLNamespace(conventionalPrefix: prefixText) }
             let name = XMLName(namespace: namespace, local: String(cString: local), prefix: prefixText)
             names[key] = name
-            recent[slot] = (key, name)
-            return name
+            (recentKeys[slot], recentNames[slot]) = (key, Unmanaged.passUnretained(name))
+            return Unmanaged.passUnretained(name)
         }
 
         func record(_ error: xmlError) {

@@ -622,19 +622,18 @@ struct FeedDocumentReader {
 
     private mutating func closeItem() {
         guard inItem else { return }
-        // Swapped out rather than copied: a copy retains, and the reset releases, every field.
-        var draft = ItemDraft()
-        swap(&draft, &item)
         inItem = false
-        if draft.item.authors.isEmpty { draft.item.authors = draft.creators }
-        if draft.item.authors.isEmpty { draft.item.authors = draft.itunesAuthors }
-        if draft.item.summary == nil { draft.item.summary = draft.itunesSummary }
-        if draft.enclosures.isEmpty { draft.enclosures = draft.mediaEnclosures }
-        if items.count < limits.maxItems {
-            items.append(draft)
-        } else {
+        if item.item.authors.isEmpty { item.item.authors = item.creators }
+        if item.item.authors.isEmpty { item.item.authors = item.itunesAuthors }
+        if item.item.summary == nil { item.item.summary = item.itunesSummary }
+        if item.enclosures.isEmpty { item.enclosures = item.mediaEnclosures }
+        guard items.count < limits.maxItems else {
             droppedItems += 1
+            return
         }
+        // Swapped into place rather than copied: a copy retains, and the reset releases, every field.
+        items.append(ItemDraft())
+        swap(&items[items.count - 1], &item)
     }
 
     private mutating func closePerson() {
@@ -712,16 +711,17 @@ struct FeedDocumentReader {
         result.items.reserveCapacity(items.count)
         for index in items.indices {
             // Moved out of the draft, not copied: a copy retains every field of every item.
-            var item = ParsedItem()
-            swap(&item, &items[index].item)
-            item.link = (items[index].link ?? items[index].guidLink).flatMap { resolve($0, fallback: fallback) }
-            item.links = items[index].links.compactMap { link in
+            result.items.append(ParsedItem())
+            let last = result.items.count - 1
+            swap(&result.items[last], &items[index].item)
+            let draft = (link: items[index].link ?? items[index].guidLink, links: items[index].links)
+            result.items[last].link = draft.link.flatMap { resolve($0, fallback: fallback) }
+            result.items[last].links = draft.links.compactMap { link in
                 resolve(link.href, fallback: fallback).map { Link(rel: link.rel, type: link.type, href: $0) }
             }
-            item.enclosures = items[index].enclosures.compactMap { link in
+            result.items[last].enclosures = items[index].enclosures.compactMap { link in
                 resolve(link.href, fallback: fallback).map { Enclosure(url: $0, type: link.type, length: link.length) }
             }
-            result.items.append(item)
         }
         items = []
         if droppedItems > 0 {
