@@ -79,7 +79,9 @@ final class XMLName {
 /// An attribute of a start tag; its value is decoded when read. Valid only during the
 /// `startElement` call that handed it over.
 struct XMLAttribute {
-    var name: XMLName
+    /// The name, unretained: the parse's name cache keeps it alive.
+    fileprivate let unretainedName: Unmanaged<XMLName>
+    var name: XMLName { unretainedName.takeUnretainedValue() }
     /// The value's UTF-8 bytes, entities already decoded.
     let valueBytes: UnsafeBufferPointer<UInt8>
 
@@ -103,7 +105,7 @@ struct XMLAttributes: RandomAccessCollection {
         let (start, end) = (raw![base + 3], raw![base + 4])
         // libxml2 always sets the local name; a value's bounds are set too, but cost nothing to check.
         return XMLAttribute(
-            name: context.name(raw![base]!, raw![base + 2], raw![base + 1]),
+            unretainedName: context.cachedName(raw![base]!, raw![base + 2], raw![base + 1]),
             valueBytes: UnsafeBufferPointer(start: start, count: start.flatMap { start in end.map { $0 - start } } ?? 0)
         )
     }
@@ -213,13 +215,7 @@ enum XMLEventParser {
         @exclusivity(unchecked) private var recentKeys = [NameKey?](repeating: nil, count: 256)
         @exclusivity(unchecked) private var recentNames = [Unmanaged<XMLName>?](repeating: nil, count: 256)
 
-        func name(_ local: UnsafePointer<xmlChar>, _ uri: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?)
-            -> XMLName
-        {
-            cachedName(local, uri, prefix).takeUnretainedValue()
-        }
-
-        /// ``name(_:_:_:)`` without a retain, for the element callbacks: valid for the whole parse.
+        /// The name of these libxml2 pointers, unretained: the cache keeps it for the whole parse.
         func cachedName(
             _ local: UnsafePointer<xmlChar>, _ uri: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?
         ) -> Unmanaged<XMLName> {

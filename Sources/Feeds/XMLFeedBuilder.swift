@@ -199,9 +199,10 @@ struct FeedDocumentReader {
     // MARK: Opening elements
 
     private mutating func open(_ name: XMLName, attributes: XMLAttributes, parent: Scope, base: URL?) -> Scope {
+        let namespace = name.namespace
         func attribute(_ known: KnownName) -> String? {
             attributes.first {
-                $0.name.known == known && ($0.name.namespace == .none || $0.name.namespace == name.namespace)
+                $0.name.known == known && ($0.name.namespace == .none || $0.name.namespace == namespace)
             }?
             .value
         }
