@@ -107,12 +107,24 @@ public struct FeedParser: Sendable {
 
     /// The `encoding` of the XML declaration, if the document starts with one.
     static func declaredEncoding(_ data: Data) -> String? {
-        let head = String(decoding: data.prefix(200), as: UTF8.self)
-        guard head.hasPrefix("<?xml") || head.dropFirst().hasPrefix("<?xml"), let end = head.range(of: "?>"),
-            let key = head[..<end.lowerBound].range(of: "encoding")
+        // On bytes: this runs for every document, and Foundation's string search cost more than
+        // the rest of it.
+        let head = Array(data.prefix(200))
+        func find(_ pattern: StaticString, in range: Range<Int>) -> Range<Int>? {
+            let pattern = UnsafeBufferPointer(start: pattern.utf8Start, count: pattern.utf8CodeUnitCount)
+            guard range.count >= pattern.count else { return nil }
+            let match = (range.lowerBound...(range.upperBound - pattern.count)).first { start in
+                head[start..<start + pattern.count].elementsEqual(pattern)
+            }
+            return match.map { $0..<$0 + pattern.count }
+        }
+        // The declaration opens the document, or follows one character (a stray newline, say).
+        guard let declaration = find("<?xml", in: 0..<min(head.count, 16)),
+            String(decoding: head[..<declaration.lowerBound], as: UTF8.self).count <= 1,
+            let end = find("?>", in: 0..<head.count), let key = find("encoding", in: 0..<end.lowerBound)
         else { return nil }
-        let rest = head[key.upperBound..<end.lowerBound].drop { $0 == " " || $0 == "=" }
-        guard let quote = rest.first, quote == "\"" || quote == "'" else { return nil }
-        return String(rest.dropFirst().prefix { $0 != quote })
+        let rest = head[key.upperBound..<end.lowerBound].drop { $0 == 0x20 || $0 == UInt8(ascii: "=") }
+        guard let quote = rest.first, quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") else { return nil }
+        return String(decoding: rest.dropFirst().prefix { $0 != quote }, as: UTF8.self)
     }
 }
