@@ -7,10 +7,13 @@ import Synchronization
 /// WAL commit) serves many polls. A warm cycle of a thousand sources, all `304 Not Modified`,
 /// had spent most of its time in a thousand one-row transactions.
 ///
-/// Each record is written inside its own savepoint, so a record that fails (a constraint, a
-/// full disk) is rolled back alone and reported to its caller only. A caller is answered after
-/// the transaction holding its record has committed, never before: what `commit` returns is
-/// durable, as with a transaction of its own.
+/// When a record fails (a constraint, a full disk), the group's transaction is rolled back and
+/// each of its records is written again in a transaction of its own, so that only the failing
+/// one is lost and reported to its caller. (Savepoints would isolate records without the second
+/// pass, but SQLite copies every page a savepoint changes to a sub-journal first: a cost on
+/// every record for a failure that almost never happens.) A caller is answered after the
+/// transaction holding its record has committed, never before: what `commit` returns is durable,
+/// as with a transaction of its own.
 final class GroupCommit: Sendable {
     private typealias Waiter = CheckedContinuation<CommitSummary, any Error>
     private struct State {
@@ -54,34 +57,29 @@ final class GroupCommit: Sendable {
                 state.queued.removeFirst(group.count)
                 return group
             }
-            var results: [Result<CommitSummary, any Error>] = []
+            var results: [Result<CommitSummary, any Error>]
             do {
+                var summaries: [CommitSummary] = []
                 try db.inTransaction(.immediate) {
-                    for (record, _) in group {
-                        // A record alone needs no savepoint: the transaction is its own. (A savepoint
-                        // makes SQLite copy every page it changes to a sub-journal first.)
-                        guard group.count > 1 else {
-                            results.append(.success(try write(record, db)))
-                            break
-                        }
-                        do {
-                            var summary = CommitSummary()
-                            try db.inSavepoint {
-                                summary = try write(record, db)
-                                return .commit
-                            }
-                            results.append(.success(summary))
-                        } catch {
-                            // SQLite rolled the whole transaction back (a full disk, an I/O error).
-                            if !db.isInsideTransaction { throw error }
-                            results.append(.failure(error))
-                        }
-                    }
+                    summaries = try group.map { try write($0.record, db) }
                     return .commit
                 }
+                results = summaries.map { .success($0) }
             } catch {
-                // BEGIN or COMMIT failed, or the transaction was lost: nothing of the group is stored.
-                results = group.map { _ in .failure(error) }
+                // Rolled back: nothing of the group is stored. Alone, each record fails or not on its own.
+                results =
+                    group.count == 1
+                    ? [.failure(error)]
+                    : group.map { queued in
+                        Result {
+                            var summary = CommitSummary()
+                            try db.inTransaction(.immediate) {
+                                summary = try write(queued.record, db)
+                                return .commit
+                            }
+                            return summary
+                        }
+                    }
             }
             for ((_, waiter), result) in zip(group, results) { waiter.resume(with: result) }
             let more = state.withLock { state in

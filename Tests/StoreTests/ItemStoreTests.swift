@@ -107,13 +107,11 @@ struct ItemStoreTests {
         #expect(try await store.deliveryAttempts(ofEvent: "evt_sent").isEmpty)
     }
 
-    @Test("polls that arrive while the writer is busy share a transaction; a failing one is rolled back alone")
-    func groupCommit() async throws {
-        let folder = StateFolder()
-        let store = try SQLiteEventStore(stateDirectory: folder.url)
-        let commits = CommitCounter()
-        try await store.pool.write { db in db.add(transactionObserver: commits, extent: .databaseLifetime) }
-        // Hold the writer so that every poll below queues, and all are written as one group.
+    /// Commits 40 polls from different sources while the writer is held, so that all of them queue
+    /// for one group; poll `failing`, if any, cites a story that does not exist.
+    static func commitWhileWriterBusy(_ store: SQLiteEventStore, failing: Int? = nil) async throws -> [Int: Result<
+        CommitSummary, any Error
+    >] {
         let writerHeld = Task { try await store.pool.write { _ in Thread.sleep(forTimeInterval: 0.3) } }
         try await Task.sleep(for: .milliseconds(50))
         let results = await withTaskGroup(of: (Int, Result<CommitSummary, any Error>).self) { group in
@@ -122,7 +120,7 @@ struct ItemStoreTests {
                     var record = try! Self.record(guid: "g\(poll)", title: "Entity List additions, part \(poll)")
                     record.sourceID = "source-\(poll)"
                     record.events = []
-                    if poll == 17 {
+                    if poll == failing {
                         // An item of a story that does not exist: a foreign-key violation.
                         record.newStories = []
                         record.newItems[0].story = .existing(999_999)
@@ -135,8 +133,26 @@ struct ItemStoreTests {
             return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
         }
         try await writerHeld.value
-        #expect(commits.count.withLock { $0 } < 5)
+        return results
+    }
 
+    @Test("polls that arrive while the writer is busy share one transaction")
+    func groupCommit() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let commits = CommitCounter()
+        try await store.pool.write { db in db.add(transactionObserver: commits, extent: .databaseLifetime) }
+        let results = try await Self.commitWhileWriterBusy(store)
+        #expect(results.values.allSatisfy { (try? $0.get().insertedItems) == 1 })
+        #expect(commits.count.withLock { $0 } < 5)
+        #expect(try await store.sources().count == 40)
+    }
+
+    @Test("a poll that fails in a shared transaction is lost alone, and its caller told")
+    func groupCommitFailure() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let results = try await Self.commitWhileWriterBusy(store, failing: 17)
         for (poll, result) in results {
             switch result {
             case .success(let summary): #expect(poll != 17 && summary.insertedItems == 1)
