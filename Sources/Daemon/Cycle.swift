@@ -29,7 +29,7 @@ public struct DaemonParts: Sendable {
         fetcher = HTTPFetcher(configuration: configuration.daemon.fetcherConfiguration)
         let webhooks = configuration.webhooks.map(\.webhook)
         ingestor = Ingestor(
-            store: store, classifier: Classifier(topics: topics),
+            store: store, topics: topics,
             baselineNewSources: configuration.daemon.baselineNewSources, webhooks: webhooks, logger: logger)
         poller = SourcePoller(
             fetcher: fetcher, store: store, ingestor: ingestor, settings: configuration.daemon, logger: logger)

@@ -251,7 +251,7 @@ public final class ExportwatchDaemon: Sendable {
                     "[daemon] and [digest] changes take effect on restart; sources, webhooks and topics are reloaded")
             }
             await parts.ingestor.update(webhooks: configuration.webhooks.map(\.webhook))
-            await parts.ingestor.update(classifier: Classifier(topics: topics))
+            await parts.ingestor.update(topics: topics)
             await parts.worker.update(configuration.webhooks.map(\.webhook))
             await state.replace(with: configuration)
             logger.notice(

@@ -21,7 +21,10 @@ public import Store
 /// first poll that needs it and added to after each commit, inside the turn.
 public actor Ingestor {
     private let store: any EventStore
-    private var classifier: Classifier
+    /// The topics, and their classifier once a document has needed it: a cycle in which no source
+    /// changed (the usual one) never builds it.
+    private var topics: [Topic]
+    private var classifier: Classifier?
     private let matcher: StoryMatcher
     private let baselineNewSources: Bool
     private var webhooks: [Webhook]
@@ -33,15 +36,17 @@ public actor Ingestor {
     private var stories: StoryIndex?
 
     /// Creates an ingestor.
-    /// - Parameter webhooks: who receives the events; each event is written to the outbox of the
-    ///   webhooks that want it, in the poll's transaction.
+    /// - Parameters:
+    ///   - topics: what items are classified against.
+    ///   - webhooks: who receives the events; each event is written to the outbox of the
+    ///     webhooks that want it, in the poll's transaction.
     public init(
-        store: any EventStore, classifier: Classifier, matcher: StoryMatcher = StoryMatcher(),
+        store: any EventStore, topics: [Topic], matcher: StoryMatcher = StoryMatcher(),
         baselineNewSources: Bool, webhooks: [Webhook] = [], logger: Logger
     ) {
         self.store = store
         self.webhooks = webhooks
-        self.classifier = classifier
+        self.topics = topics
         self.matcher = matcher
         self.baselineNewSources = baselineNewSources
         self.logger = logger
@@ -66,9 +71,10 @@ public actor Ingestor {
         self.webhooks = webhooks
     }
 
-    /// Replaces the classifier (a reloaded topics file).
-    public func update(classifier: Classifier) {
-        self.classifier = classifier
+    /// Replaces the topics (a reloaded topics file).
+    public func update(topics: [Topic]) {
+        self.topics = topics
+        classifier = nil
     }
 
     /// Records a poll of `source`: its fetch state and transitions, and, when a document was read,
@@ -111,7 +117,12 @@ public actor Ingestor {
         }
     }
 
-    private func classifierInUse() -> Classifier { classifier }
+    private func classifierInUse() -> Classifier {
+        if let classifier { return classifier }
+        let built = Classifier(topics: topics)
+        classifier = built
+        return built
+    }
 
     private func record(
         _ prepared: Prepared?, of source: SourceSettings, state: SourceFetchState,

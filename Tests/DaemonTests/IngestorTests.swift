@@ -22,7 +22,7 @@ struct IngestorTests {
         init(baseline: Bool = false, webhooks: [Webhook] = []) throws {
             store = try SQLiteEventStore(stateDirectory: folder)
             ingestor = Ingestor(
-                store: store, classifier: Classifier(topics: ConfigurationLoader().builtInTopics()),
+                store: store, topics: ConfigurationLoader().builtInTopics(),
                 baselineNewSources: baseline, webhooks: webhooks,
                 logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         }
@@ -190,7 +190,7 @@ struct IngestorTests {
 
         // A new process: its ingestor knows the story only from the store.
         let restarted = Ingestor(
-            store: fixture.store, classifier: Classifier(topics: ConfigurationLoader().builtInTopics()),
+            store: fixture.store, topics: ConfigurationLoader().builtInTopics(),
             baselineNewSources: false, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         var feed = ParsedFeed(format: .rss20)
         feed.items = [Self.item(id: "a1", title: title + " | AP News", summary: lead, link: "https://apnews.com/a/1")]

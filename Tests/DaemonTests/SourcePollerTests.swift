@@ -35,7 +35,7 @@ struct SourcePollerTests {
             let logs = self.logs
             let logger = Logger(label: "exportwatch") { LogLineHandler(label: $0, journal: true, write: logs.append) }
             let ingestor = Ingestor(
-                store: store, classifier: Classifier(topics: ConfigurationLoader().builtInTopics()),
+                store: store, topics: ConfigurationLoader().builtInTopics(),
                 baselineNewSources: true,
                 logger: logger)
             poller = SourcePoller(
