@@ -26,7 +26,7 @@ public struct FeedDateParser: Sendable {
 
     /// ``parse(_:)`` of UTF-8 bytes (a field as the feed reader collected it).
     func parse(utf8 text: ArraySlice<UInt8>) -> Date? {
-        var bytes = Array(FeedText.trimmed(text))
+        var bytes = FeedText.trimmed(text)
         guard !bytes.isEmpty, bytes.count < 100 else { return nil }
         if bytes.contains(where: { $0 >= 0x80 }) {
             // Chinese forms: 年 and 月 separate like "-", 日 ends the date, 时 and 分 write the time.
@@ -34,7 +34,7 @@ public struct FeedDateParser: Sendable {
                 .replacingOccurrences(of: "月", with: "-")
                 .replacingOccurrences(of: "日", with: " ").replacingOccurrences(of: "时", with: ":")
                 .replacingOccurrences(of: "分", with: "")
-            bytes = Array(FeedText.trimmed(Array(normalized.utf8)[...]))
+            bytes = FeedText.trimmed(Array(normalized.utf8)[...])
         }
         var scanner = Scanner(bytes)
         if let first = scanner.peek, first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"),
@@ -192,31 +192,34 @@ public struct FeedDateParser: Sendable {
 
     /// The months' first three letters, lower case, as three bytes in an integer.
     private static let monthKeys: [UInt32] = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-        "nov", "dec",
-    ].map { monthKey(Array($0.utf8)) }
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ].map { monthKey($0)! }
 
-    private static func monthKey(_ letters: [UInt8]) -> UInt32 {
-        UInt32(letters[0] | 0x20) << 16 | UInt32(letters[1] | 0x20) << 8 | UInt32(letters[2] | 0x20)
+    /// A word's first three letters, lower case, as three bytes in an integer; nil when shorter.
+    private static func monthKey(_ word: String) -> UInt32? {
+        var letters = word.utf8.makeIterator()
+        guard let first = letters.next(), let second = letters.next(), let third = letters.next() else { return nil }
+        return UInt32(first | 0x20) << 16 | UInt32(second | 0x20) << 8 | UInt32(third | 0x20)
     }
 
     /// The month a word names by its first three letters (`May`, `SEPT`, `january`); words are ASCII letters.
     private static func month(_ word: String) -> Int? {
-        let letters = Array(word.utf8.prefix(3))
-        guard letters.count == 3 else { return nil }
-        return monthKeys.firstIndex(of: monthKey(letters)).map { $0 + 1 }
+        monthKey(word).flatMap { key in monthKeys.firstIndex(of: key).map { $0 + 1 } }
     }
 
     /// A cursor over ASCII bytes.
     private struct Scanner {
-        let bytes: [UInt8]
-        var index = 0
-        var mark = 0
+        let bytes: ArraySlice<UInt8>
+        var index: Int
+        var mark: Int
         var lastDigits = 0
 
-        init(_ bytes: [UInt8]) { self.bytes = bytes }
+        init(_ bytes: ArraySlice<UInt8>) {
+            self.bytes = bytes
+            (index, mark) = (bytes.startIndex, bytes.startIndex)
+        }
 
-        var atEnd: Bool { index >= bytes.count }
+        var atEnd: Bool { index >= bytes.endIndex }
         var peek: UInt8? { atEnd ? nil : bytes[index] }
 
         mutating func skip(_ byte: UInt8) -> Bool {
@@ -238,7 +241,7 @@ public struct FeedDateParser: Sendable {
             }
         }
 
-        mutating func skipRest() { index = bytes.count }
+        mutating func skipRest() { index = bytes.endIndex }
 
         mutating func digit() -> Int? {
             guard let byte = peek, byte >= 48 && byte <= 57 else { return nil }

@@ -63,24 +63,32 @@ enum FeedText {
 
     /// ``collapse(_:)`` over bytes, written straight into the new string's storage.
     static func collapse(_ bytes: ArraySlice<UInt8>) -> String {
-        String(unsafeUninitializedCapacity: bytes.count) { output in
-            var count = 0
-            var pendingSpace = false
-            for byte in bytes {
-                if isSpace(byte) {
-                    pendingSpace = true
-                } else {
-                    if pendingSpace && count > 0 {
-                        output[count] = 0x20
-                        count += 1
-                    }
-                    pendingSpace = false
-                    output[count] = byte
+        String(unsafeUninitializedCapacity: bytes.count) { collapse(bytes, into: $0) }
+    }
+
+    /// ``collapse(_:)`` over bytes, as bytes.
+    static func collapsedBytes(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count) { $1 = collapse(bytes, into: $0) }
+    }
+
+    /// Writes `bytes` collapsed into `output` (as large as `bytes`); returns how many it wrote.
+    private static func collapse(_ bytes: ArraySlice<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var count = 0
+        var pendingSpace = false
+        for byte in bytes {
+            if isSpace(byte) {
+                pendingSpace = true
+            } else {
+                if pendingSpace && count > 0 {
+                    output[count] = 0x20
                     count += 1
                 }
+                pendingSpace = false
+                output[count] = byte
+                count += 1
             }
-            return count
         }
+        return count
     }
 
     /// The text without ASCII whitespace at either end (the common case, none, costs no copy).

@@ -571,7 +571,7 @@ struct FeedDocumentReader {
         case .feedLanguage: if feed.language == nil { feed.language = plainOrNil }
         case .feedUpdated: if feed.updated == nil { feed.updated = dates.parse(utf8: trimmedBytes) }
         case .feedPublished: if feed.published == nil { feed.published = dates.parse(utf8: trimmedBytes) }
-        case .feedAuthor: if let person = Self.person(fromRSS: trimmed) { feed.authors.append(person) }
+        case .feedAuthor: if let person = Self.person(fromRSS: trimmedBytes) { feed.authors.append(person) }
         case .feedCategory: if let plainOrNil { feed.categories.append(plainOrNil) }
         case .feedGenerator: if feed.generator == nil { feed.generator = plainOrNil }
         case .feedTTL: if feed.ttlMinutes == nil { feed.ttlMinutes = Int(trimmed).flatMap { $0 > 0 ? $0 : nil } }
@@ -593,17 +593,17 @@ struct FeedDocumentReader {
         case .itemContent: if item.item.content == nil { item.item.content = markup }
         case .itemPublished: if item.item.published == nil { item.item.published = dates.parse(utf8: trimmedBytes) }
         case .itemUpdated: if item.item.updated == nil { item.item.updated = dates.parse(utf8: trimmedBytes) }
-        case .itemAuthor: if let person = Self.person(fromRSS: trimmed) { item.item.authors.append(person) }
+        case .itemAuthor: if let person = Self.person(fromRSS: trimmedBytes) { item.item.authors.append(person) }
         case .itemCreator:
-            if item.creators.isEmpty, let person = Self.person(fromRSS: trimmed) {
+            if item.creators.isEmpty, let person = Self.person(fromRSS: trimmedBytes) {
                 item.creators.append(person)
             }
         case .feedItunesAuthor:
-            if itunesAuthors.isEmpty, let person = Self.person(fromRSS: trimmed) { itunesAuthors.append(person) }
+            if itunesAuthors.isEmpty, let person = Self.person(fromRSS: trimmedBytes) { itunesAuthors.append(person) }
         case .feedItunesSummary: if itunesSummary == nil { itunesSummary = markup }
         case .feedKeywords: itunesCategories.insert(contentsOf: Self.keywords(trimmed), at: 0)
         case .itemItunesAuthor:
-            if item.itunesAuthors.isEmpty, let person = Self.person(fromRSS: trimmed) {
+            if item.itunesAuthors.isEmpty, let person = Self.person(fromRSS: trimmedBytes) {
                 item.itunesAuthors.append(person)
             }
         case .itemItunesSummary: if item.itunesSummary == nil { item.itunesSummary = markup }
@@ -663,8 +663,8 @@ struct FeedDocumentReader {
 
     /// `editor@example.com (Jane Editor)`, `Jane Editor (editor@example.com)`,
     /// `Jane Editor <editor@example.com>`, or a bare name or address.
-    static func person(fromRSS written: String) -> Person? {
-        let value = Array(FeedText.collapse(written).utf8)
+    static func person(fromRSS written: ArraySlice<UInt8>) -> Person? {
+        let value = FeedText.collapsedBytes(written)
         guard let last = value.last else { return nil }
         func text(_ bytes: ArraySlice<UInt8>) -> String? {
             let trimmed = FeedText.trimmed(bytes)
