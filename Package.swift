@@ -43,7 +43,9 @@ let package = Package(
         .target(name: "Feeds", dependencies: ["CLibXML2"]),
         .target(name: "Classification"),
         .target(name: "Dedup", dependencies: ["Classification"]),
-        .target(name: "Store", dependencies: ["Classification", "Dedup", "Fetching", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "Store",
+            dependencies: ["Classification", "Dedup", "Fetching", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Delivery",
             dependencies: [
@@ -80,25 +82,34 @@ let package = Package(
         .executableTarget(name: "fetch-benchmark", dependencies: ["Fetching"], path: "Benchmarks/FetchBenchmark"),
         // Benchmarks/classify.sh: the classifier beside grep -F -i -f over the same item text.
         .executableTarget(
-            name: "classify-benchmark", dependencies: ["Classification", "Daemon"], path: "Benchmarks/ClassifyBenchmark"),
+            name: "classify-benchmark", dependencies: ["Classification", "Daemon"], path: "Benchmarks/ClassifyBenchmark"
+        ),
         // Benchmarks/parse.sh: FeedParser beside a raw libxml2 SAX pass over the same corpus.
         // Benchmarks/dedup.sh: story grouping precision and recall, and lookup time against a large store.
         .executableTarget(
             name: "dedup-benchmark", dependencies: ["Classification", "Dedup", "Fetching", "Store"],
             path: "Benchmarks/DedupBenchmark"),
-        .executableTarget(name: "parse-benchmark", dependencies: ["Feeds", "CLibXML2"], path: "Benchmarks/ParseBenchmark"),
+        .executableTarget(
+            name: "parse-benchmark", dependencies: ["Feeds", "CLibXML2"], path: "Benchmarks/ParseBenchmark"),
 
         .testTarget(name: "FetchingTests", dependencies: ["Fetching", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FeedsTests", dependencies: ["Feeds"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ClassificationTests", dependencies: ["Classification"]),
-        .testTarget(name: "DedupTests", dependencies: ["Classification", "Dedup"]),
+        .testTarget(name: "ClassificationTests", dependencies: ["Classification", "TestSupport"]),
+        .testTarget(name: "DedupTests", dependencies: ["Classification", "Dedup", "TestSupport"]),
         .testTarget(
             name: "DeliveryTests",
-            dependencies: ["Delivery", "Fetching", "Store", "TestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Delivery", "Fetching", "Store", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
-            name: "DigestTests", dependencies: ["CLibXML2", "Classification", "Dedup", "Digest", "Feeds", "Fetching", "Store"]),
-        .testTarget(name: "StoreTests", dependencies: ["Classification", "Dedup", "Fetching", "Store", .product(name: "GRDB", package: "GRDB.swift")]),
+            name: "DigestTests",
+            dependencies: ["CLibXML2", "Classification", "Dedup", "Digest", "Feeds", "Fetching", "Store"]),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: [
+                "Classification", "Dedup", "Fetching", "Store", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "DaemonTests",
             dependencies: [

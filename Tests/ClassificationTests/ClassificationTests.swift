@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Classification
@@ -182,18 +183,5 @@ struct ClassifierTests {
         let classifier = Classifier(topics: [Self.chips])
         #expect(classifier.classify(title: "美國加強對華芯片出口管制", summary: "").relevant)
         #expect(classifier.classify(title: "ＵＳ ｅｘｐｏｒｔ ｃｏｎｔｒｏｌｓ ｏｎ Ｈ２０", summary: "").relevant)
-    }
-}
-
-/// A small deterministic generator, so that generated test texts are the same on every run.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }

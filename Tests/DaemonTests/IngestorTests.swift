@@ -119,16 +119,19 @@ struct IngestorTests {
         #expect(try await fixture.store.learnedIdentity(ofSource: "churn") == .link)
     }
 
+    /// One wire story, as the outlets that run it start it.
+    static let wireLead =
+        "The U.S. Commerce Department on Thursday added 37 Chinese entities to its export blacklist, the Entity "
+        + "List, citing support for China's military modernization and quantum computing efforts."
+    static let wireTitle = "US adds 37 Chinese entities to export blacklist over military, quantum ties"
+    static let reutersReport = item(
+        id: "r1", title: wireTitle + " - Reuters", summary: wireLead, link: "https://www.reuters.com/t/1")
+
     @Test("the same wire story from three outlets is one story, announced once")
     func wireStory() async throws {
         var fixture = try Fixture()
-        let lead =
-            "The U.S. Commerce Department on Thursday added 37 Chinese entities to its export blacklist, the Entity "
-            + "List, citing support for China's military modernization and quantum computing efforts."
-        let title = "US adds 37 Chinese entities to export blacklist over military, quantum ties"
-        _ = try await fixture.poll(
-            "reuters",
-            [Self.item(id: "r1", title: title + " - Reuters", summary: lead, link: "https://www.reuters.com/t/1")])
+        let (lead, title) = (Self.wireLead, Self.wireTitle)
+        _ = try await fixture.poll("reuters", [Self.reutersReport])
         _ = try await fixture.poll(
             "yahoo",
             [
@@ -148,10 +151,7 @@ struct IngestorTests {
     @Test("two outlets ingested at the same time still form one story, announced once")
     func concurrentOutlets() async throws {
         let fixture = try Fixture()
-        let lead =
-            "The U.S. Commerce Department on Thursday added 37 Chinese entities to its export blacklist, the Entity "
-            + "List, citing support for China's military modernization and quantum computing efforts."
-        let title = "US adds 37 Chinese entities to export blacklist over military, quantum ties"
+        let (lead, title) = (Self.wireLead, Self.wireTitle)
         let (ingestor, clock) = (fixture.ingestor, fixture.clock)
         for round in 0..<5 {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -180,13 +180,8 @@ struct IngestorTests {
     @Test("a story started before a restart is joined after it, and not announced again")
     func storyAcrossRestart() async throws {
         var fixture = try Fixture()
-        let lead =
-            "The U.S. Commerce Department on Thursday added 37 Chinese entities to its export blacklist, the Entity "
-            + "List, citing support for China's military modernization and quantum computing efforts."
-        let title = "US adds 37 Chinese entities to export blacklist over military, quantum ties"
-        _ = try await fixture.poll(
-            "reuters",
-            [Self.item(id: "r1", title: title + " - Reuters", summary: lead, link: "https://www.reuters.com/t/1")])
+        let (lead, title) = (Self.wireLead, Self.wireTitle)
+        _ = try await fixture.poll("reuters", [Self.reutersReport])
 
         // A new process: its ingestor knows the story only from the store.
         let restarted = Ingestor(

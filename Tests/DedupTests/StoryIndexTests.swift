@@ -1,26 +1,15 @@
 import Dedup
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Story index")
 struct StoryIndexTests {
     static let start = Date(timeIntervalSince1970: 1_715_300_000)
 
-    /// A generator of fingerprints with near neighbours, so that bands are shared often.
-    struct Fingerprints: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test("candidates are exactly the recent items sharing a band, each once, whatever their number")
     func matchesBruteForce() {
-        var random = Fingerprints(state: 42)
+        var random = SplitMix64(seed: 42)
         var index = StoryIndex(window: .seconds(86_400))
         var stored: [StoryIndex.Entry] = []
         // A few base texts and many near copies of them (a handful of bits flipped), over two days.
