@@ -112,15 +112,16 @@ extension SQLiteEventStore {
         }
         var startedStories: [Int64] = []
         for story in record.newStories {
-            try db.executeCached(
-                sql: """
-                    INSERT INTO story (public_id, title, simhash, created_at, last_item_at)
-                    VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (public_id) DO UPDATE SET last_item_at = excluded.last_item_at
-                    """,
-                arguments: [story.publicID, story.title, story.simHash?.storedValue, at, at])
+            // RETURNING gives the row's id whether it was inserted or (a replay) already there.
             let id = try Int64.fetchOne(
-                db, sql: "SELECT id FROM story WHERE public_id = ?", arguments: [story.publicID])
+                db.cachedStatement(
+                    sql: """
+                        INSERT INTO story (public_id, title, simhash, created_at, last_item_at)
+                        VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT (public_id) DO UPDATE SET last_item_at = excluded.last_item_at
+                        RETURNING id
+                        """),
+                arguments: [story.publicID, story.title, story.simHash?.storedValue, at, at])
             startedStories.append(id!)
         }
         func storyID(_ reference: StoryReference) -> Int64 {
@@ -133,7 +134,8 @@ extension SQLiteEventStore {
         var skippedItems: Set<String> = []
         for item in record.newItems {
             let story = storyID(item.story)
-            if try Self.insert(item, story: story, of: record, at: at, in: db) {
+            let storyIsNew: Bool = if case .started = item.story { true } else { false }
+            if try Self.insert(item, story: story, storyIsNew: storyIsNew, of: record, at: at, in: db) {
                 summary.insertedItems += 1
                 summary.storyEntries.append(
                     StoryIndex.Entry(
@@ -206,7 +208,9 @@ extension SQLiteEventStore {
 
     /// Inserts a new item with its topics, identifiers and story keys; false when its source
     /// already holds an item under the same identity key (stored by an earlier, interrupted run).
-    private static func insert(_ item: NewItem, story: Int64, of record: PollRecord, at: String, in db: Database) throws
+    private static func insert(
+        _ item: NewItem, story: Int64, storyIsNew: Bool, of record: PollRecord, at: String, in db: Database
+    ) throws
         -> Bool
     {
         try db.executeCached(
@@ -237,7 +241,10 @@ extension SQLiteEventStore {
                 sql: "INSERT OR IGNORE INTO story_key (key, story_id, added_at) VALUES (?, ?, ?)",
                 arguments: [key, story, at])
         }
-        try db.executeCached(sql: "UPDATE story SET last_item_at = ? WHERE id = ?", arguments: [at, story])
+        // A story this poll started was written with this time already.
+        if !storyIsNew {
+            try db.executeCached(sql: "UPDATE story SET last_item_at = ? WHERE id = ?", arguments: [at, story])
+        }
         return true
     }
 
