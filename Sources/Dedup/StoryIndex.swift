@@ -6,8 +6,9 @@ public import Foundation
 /// Two fingerprints within Hamming distance 3 agree exactly in at least one band, so the items
 /// sharing a band with a new one are all its possible near neighbours (``StoryMatcher`` then
 /// measures them). The daemon keeps one index for the matcher's window (a few dozen bytes per
-/// item: a week of a thousand busy feeds is a few MB), fills it from the store at start and adds
-/// each poll's items once they are committed, so a story lookup reads no database page.
+/// item: a week of a thousand busy feeds is a few MB), fills it from the store when the first
+/// poll with new items needs it and adds each poll's items once they are committed, so a story
+/// lookup reads no database page.
 ///
 /// Entries older than the window are skipped by lookups and dropped by ``forget(before:)``, which
 /// ``add(_:)`` calls whenever the index has doubled since it last did.
