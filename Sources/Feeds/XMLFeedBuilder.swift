@@ -234,45 +234,31 @@ struct FeedDocumentReader {
     {
         rootName = name.qualified
         rootLanguage = attributes.first { $0.name.namespace == .xml && $0.name.known == .lang }?.value
+        let format: ParsedFeed.Format
         switch (name.namespace, name.known) {
         case (.none, .rss):
-            let version = attribute(.version)?.trimmingCharacters(in: .whitespaces) ?? ""
-            let format: ParsedFeed.Format =
-                switch version {
+            format =
+                switch attribute(.version)?.trimmingCharacters(in: .whitespaces) ?? "" {
                 case "2.0", "2.0.1", "2.00", "2": .rss20
                 case "0.91": .rss091
                 case "0.92": .rss092
                 case "0.90", "0.9": .rss090
                 default: .rss
                 }
-            feed = ParsedFeed(format: format)
-            isFeed = true
-            return .feed
-        case (.none, .channel):
-            feed = ParsedFeed(format: .rss)
-            isFeed = true
-            return .feed
-        case (.rdf, .RDF):
-            feed = ParsedFeed(format: .rss10)
-            isFeed = true
-            return .feed
-        case (.atom10, .feed), (.none, .feed):
-            feed = ParsedFeed(format: .atom10)
-            isFeed = true
-            isAtom = true
-            return .feed
-        case (.atom03, .feed):
-            feed = ParsedFeed(format: .atom03)
-            isFeed = true
-            isAtom = true
-            return .feed
-        default:
-            return .ignored
+        case (.none, .channel): format = .rss
+        case (.rdf, .RDF): format = .rss10
+        case (.atom10, .feed), (.none, .feed): format = .atom10
+        case (.atom03, .feed): format = .atom03
+        default: return .ignored
         }
+        feed = ParsedFeed(format: format)
+        isFeed = true
+        isAtom = format == .atom10 || format == .atom03
+        return .feed
     }
 
-    /// Whether the root was an Atom feed; kept apart from `feed`, since reading a field through
-    /// the optional copied the whole feed on every element.
+    /// Whether the root was an Atom feed; kept apart from `feed`, so that the check on every
+    /// element reads one flag.
     private var isAtom = false
 
     private mutating func openInFeed(
