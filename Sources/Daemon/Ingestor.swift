@@ -136,10 +136,11 @@ public actor Ingestor {
         record.pollSucceeded = pollSucceeded
         var summary = Summary()
         if let prepared {
-            if baselineNewSources { summary.baseline = try await !store.isBaselined(source: source.id) }
+            let documentRecorded = try await store.isBaselined(source: source.id)
+            summary.baseline = baselineNewSources && !documentRecorded
             try await resolve(
-                prepared, of: source, provenance: provenance, baseline: summary.baseline, into: &record,
-                holdsTurn: &holdsTurn)
+                prepared, of: source, provenance: provenance, baseline: summary.baseline,
+                hasHistory: documentRecorded, into: &record, holdsTurn: &holdsTurn)
             summary.newItems = record.newItems.count
             summary.newRelevantItems = record.newItems.count { $0.classification.relevant }
             summary.updatedItems = record.events.count { $0.type == "policy_item.updated" }
@@ -152,14 +153,18 @@ public actor Ingestor {
         return summary
     }
 
+    /// Decides what each of the document's items is (new, changed, known) and what it records.
+    /// - Parameter hasHistory: whether a document of the source was recorded before; a source
+    ///   without one has no stored items and no learned identity to look up (a cold start's
+    ///   thousand sources skip five reads each).
     private func resolve(
-        _ prepared: Prepared, of source: SourceSettings, provenance: Provenance?, baseline: Bool,
+        _ prepared: Prepared, of source: SourceSettings, provenance: Provenance?, baseline: Bool, hasHistory: Bool,
         into record: inout PollRecord, holdsTurn: inout Bool
     ) async throws {
         let (feed, keyed) = (prepared.feed, prepared.keyed)
-        let known = try await store.knownItems(ofSource: source.id, matching: keyed.map(\.1))
+        let known = hasHistory ? try await store.knownItems(ofSource: source.id, matching: keyed.map(\.1)) : []
         let knownByID = Dictionary(known.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let learned = try await store.learnedIdentity(ofSource: source.id)
+        let learned = hasHistory ? try await store.learnedIdentity(ofSource: source.id) : nil
         let (identity, decisions) = Deduplicator(policy: source.identity, learned: learned).resolve(keyed, known: known)
         record.identity = identity
         if identity.switched || (learned == nil && identity.reason != nil) {

@@ -26,7 +26,9 @@ public protocol EventStore: Sendable {
     /// The identity kind a source learnt on earlier fetches, nil for a source never resolved.
     func learnedIdentity(ofSource id: String) async throws -> IdentityKind?
 
-    /// Whether the source's first fetch has been recorded (so its items are no longer a baseline).
+    /// Whether a document of the source has been read and recorded (so its items are no longer a
+    /// baseline). Until then the source has no stored items and no learned identity: both are
+    /// written in the transaction that records its first document.
     func isBaselined(source id: String) async throws -> Bool
 
     /// The stored items of a source that share any key with the fetched ones: their identity key
