@@ -16,7 +16,8 @@ runs=${RUNS:-3}
 concurrency=${CONCURRENCY:-50}
 port=${PORT:-18080}
 [ -f "$corpus/urls" ] || python3 ../shared/bench/gen_feeds.py "$corpus" --port "$port" >&2
-swift build -c release --product exportwatch >&2
+# Built as scripts/install builds it (Swift runtime linked in).
+swift build -c release --product exportwatch --static-swift-stdlib >&2
 exportwatch=$PWD/.build/release/exportwatch
 
 . Benchmarks/serve-corpus.sh
