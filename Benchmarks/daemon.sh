@@ -32,8 +32,15 @@ serve_corpus "$corpus" "$port"
 while read -r url; do printf 'url = "%s"\noutput = "/dev/null"\n' "$url"; done < "$work/urls" > "$work/curl.cfg"
 
 now() { date +%s.%N; }
-# Seconds and peak RSS (kB) of a command, via GNU time.
-timed() { /usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || true; cat "$work/time"; }
+# Seconds (to the millisecond: GNU time's %e has only hundredths, a tenth of a warm run) and peak
+# RSS (kB, via GNU time) of a command.
+timed() {
+    local start end
+    start=$(now)
+    /usr/bin/time -f '%M' -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || true
+    end=$(now)
+    echo "$(echo "$end - $start" | bc) $(cat "$work/time")"
+}
 
 results=()
 for run in $(seq "$runs"); do
@@ -70,8 +77,8 @@ printf '%s\n' "${results[@]}" | python3 -c '
 import math, statistics, sys
 rows = [list(map(float, line.split())) for line in sys.stdin]
 c, w, crss, wrss, cc, cw, nc, nw = (statistics.median(column) for column in zip(*rows))
-print(f"median of {len(rows)} runs: exportwatch run --once cold {c:.2f}s warm {w:.2f}s, peak RSS {max(crss, wrss)/1024:.0f} MB")
-print(f"curl cold {cc:.2f}s warm {cw:.2f}s; newsboat -x reload cold {nc:.2f}s warm {nw:.2f}s")
-print(f"exportwatch/curl: cold {c/cc:.1f}x (goal <= 2), warm {w/cw:.1f}x (goal <= 1.5)")
+print(f"median of {len(rows)} runs: exportwatch run --once cold {c:.2f}s warm {w:.3f}s, peak RSS {max(crss, wrss)/1024:.0f} MB")
+print(f"curl cold {cc:.2f}s warm {cw:.3f}s; newsboat -x reload cold {nc:.2f}s warm {nw:.2f}s")
+print(f"exportwatch/curl: cold {c/cc:.1f}x (goal <= 2), warm {w/cw:.2f}x (goal <= 1.5)")
 if not math.isnan(nc): print(f"newsboat/exportwatch: cold {nc/c:.1f}x, warm {nw/w:.1f}x")
 '
