@@ -114,7 +114,7 @@ let package = Package(
             name: "DaemonTests",
             dependencies: [
                 "Classification", "Daemon", "Dedup", "Delivery", "Feeds", "Fetching", "Store", "TestSupport",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")]
         ),

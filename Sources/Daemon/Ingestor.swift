@@ -10,15 +10,21 @@ public import Store
 /// Turns one poll's parsed document into what the store records, and records it: the
 /// Deduplicator → Classifier → Store stages of DESIGN.md §1.
 ///
-/// Polls of different sources are ingested one at a time, from their story lookups to their
-/// commit: the story lookup of one poll sees every story the previous one started, so two
-/// outlets reporting the same event in the same cycle form one story. Being an actor is not
-/// enough for that (an actor takes other calls while one awaits the store), so a poll with new
-/// items holds the story turn (an ``AdmissionGate`` of one) from its story lookup to its commit;
+/// Polls of different sources place their new items in stories one at a time: the story lookup
+/// of one poll sees every story the previous one started, so two outlets reporting the same event
+/// in the same cycle form one story. Being an actor is not enough for that (an actor takes other
+/// calls while one awaits the store), so a poll with new items holds the story turn (an
+/// ``AdmissionGate`` of one) from its story lookup until its record is submitted to the store;
 /// polls without new items (most of them, once sources are known) do not wait for it.
 ///
-/// Story lookups read a ``StoryIndex`` of the matcher's window, filled from the store by the
-/// first poll that needs it and added to after each commit, inside the turn.
+/// The turn is not held to the commit: records wait for the store's writer together and share
+/// its transactions (on a cold start, groups of dozens of polls write each index page once rather
+/// than once per poll). So that later polls can join a story before it is committed, the ingestor
+/// numbers new stories itself, adds each placed item to its ``StoryIndex`` at once, and keeps
+/// what submitted polls did to stories (started, joined, announced) until they are committed,
+/// since the store's readers cannot see it yet. A poll whose record fails takes its stories out
+/// of the index; a later poll that joined one of them fails too (the story's foreign key), and
+/// both sources are polled again next cycle.
 public actor Ingestor {
     private let store: any EventStore
     /// The topics, and their classifier once a document has needed it: a cycle in which no source
@@ -30,10 +36,16 @@ public actor Ingestor {
     private var webhooks: [Webhook]
     private let logger: Logger
     /// The story turn: a first-come, first-served gate of one, held across the awaits of a poll
-    /// from its story lookup to its commit.
+    /// from its story lookup to its submission.
     private let turn = AdmissionGate(capacity: 1)
-    /// The recent stories, once read from the store; changed only by the holder of the turn.
+    /// The recent stories, once read from the store; changed only by the holder of the turn (and
+    /// by a failed commit, which takes its stories out).
     private var stories: StoryIndex?
+    /// The last story id given, read from the store with the index.
+    private var lastStoryID: Int64 = 0
+    /// What each submitted, not yet committed poll did to stories, by submission number.
+    private var uncommitted: [Int: StoryChanges] = [:]
+    private var submissions = 0
 
     /// Creates an ingestor.
     /// - Parameters:
@@ -81,11 +93,14 @@ public actor Ingestor {
     /// its new and changed items with their stories and events, in one transaction.
     ///
     /// The items' keys and classifications are computed before the poll queues for the actor, so
-    /// polls of different sources do that work in parallel; only the store-dependent decisions
-    /// and the commit are serialised.
+    /// polls of different sources do that work in parallel; only the story decisions are
+    /// serialised, and the commit is shared with other polls.
+    /// - Parameter whenSubmitted: called once the record is in the store's queue, before the
+    ///   commit is awaited (the poller gives the document's place back then).
     public nonisolated func ingest(
         _ feed: ParsedFeed?, of source: SourceSettings, state: SourceFetchState,
-        transitions: [SourceHealth.Transition], provenance: Provenance?, pollSucceeded: Bool? = nil, at now: Date
+        transitions: [SourceHealth.Transition], provenance: Provenance?, pollSucceeded: Bool? = nil, at now: Date,
+        whenSubmitted: @Sendable () -> Void = {}
     ) async throws -> Summary {
         var prepared: Prepared?
         if let feed {
@@ -94,7 +109,7 @@ public actor Ingestor {
         }
         return try await record(
             prepared, of: source, state: state, transitions: transitions, provenance: provenance,
-            pollSucceeded: pollSucceeded, at: now)
+            pollSucceeded: pollSucceeded, at: now, whenSubmitted: whenSubmitted)
     }
 
     /// A document's items with their dedup keys and classifications.
@@ -126,21 +141,23 @@ public actor Ingestor {
 
     private func record(
         _ prepared: Prepared?, of source: SourceSettings, state: SourceFetchState,
-        transitions: [SourceHealth.Transition], provenance: Provenance?, pollSucceeded: Bool?, at now: Date
+        transitions: [SourceHealth.Transition], provenance: Provenance?, pollSucceeded: Bool?, at now: Date,
+        whenSubmitted: @Sendable () -> Void
     ) async throws -> Summary {
-        // Taken by `resolve` before a story lookup, when the poll has new items; held to the commit.
+        // Taken by `resolve` before a story lookup, when the poll has new items; held to the submission.
         var holdsTurn = false
         defer { if holdsTurn { turn.leave() } }
         var record = PollRecord(
             sourceID: source.id, kind: source.kind.rawValue, state: state, transitions: transitions, at: now)
         record.pollSucceeded = pollSucceeded
         var summary = Summary()
+        var changes = StoryChanges(source: source.id)
         if let prepared {
             let documentRecorded = try await store.isBaselined(source: source.id)
             summary.baseline = baselineNewSources && !documentRecorded
             try await resolve(
                 prepared, of: source, provenance: provenance, baseline: summary.baseline,
-                hasHistory: documentRecorded, into: &record, holdsTurn: &holdsTurn)
+                hasHistory: documentRecorded, into: &record, storyChanges: &changes, holdsTurn: &holdsTurn)
             summary.newItems = record.newItems.count
             summary.newRelevantItems = record.newItems.count { $0.classification.relevant }
             summary.updatedItems = record.events.count { $0.type == "policy_item.updated" }
@@ -148,9 +165,45 @@ public actor Ingestor {
         for transition in transitions {
             try addHealthEvent(transition, of: source, state: state, at: now, to: &record)
         }
-        summary.commit = try await store.commit(record)
-        if holdsTurn { stories?.add(summary.commit.storyEntries) }
+        let pending = store.submit(record)
+        let submission = submissions
+        submissions += 1
+        if !changes.stories.isEmpty { uncommitted[submission] = changes }
+        if holdsTurn {
+            holdsTurn = false
+            turn.leave()
+        }
+        whenSubmitted()
+        do {
+            summary.commit = try await pending.committed()
+        } catch {
+            settle(submission, started: record.newStories, as: nil)
+            throw error
+        }
+        settle(submission, started: record.newStories, as: summary.commit.startedStoryIDs)
         return summary
+    }
+
+    /// Forgets what a submitted poll did to stories once it is committed or has failed; the
+    /// stories it started and did not store leave the index.
+    /// - Parameter stored: the ids the store gave the started stories; nil when nothing was stored.
+    private func settle(_ submission: Int, started: [NewStory], as stored: [Int64]?) {
+        uncommitted[submission] = nil
+        let given = started.compactMap(\.id)
+        let lost = stored.map { stored in zip(given, stored).filter { $0 != $1 }.map(\.0) } ?? given
+        if !lost.isEmpty { stories?.forget(stories: lost) }
+    }
+
+    /// What a poll did to stories, as later polls need to know before it is committed.
+    private struct StoryChanges {
+        /// The poll's source: a source of every story below.
+        var source: String
+        /// The stories its items started or joined.
+        var stories: Set<Int64> = []
+        /// The public ids of the stories it started.
+        var started: [Int64: String] = [:]
+        /// The stories its events announced.
+        var announced: Set<Int64> = []
     }
 
     /// Decides what each of the document's items is (new, changed, known) and what it records.
@@ -159,7 +212,7 @@ public actor Ingestor {
     ///   thousand sources skip five reads each).
     private func resolve(
         _ prepared: Prepared, of source: SourceSettings, provenance: Provenance?, baseline: Bool, hasHistory: Bool,
-        into record: inout PollRecord, holdsTurn: inout Bool
+        into record: inout PollRecord, storyChanges: inout StoryChanges, holdsTurn: inout Bool
     ) async throws {
         let (feed, keyed) = (prepared.feed, prepared.keyed)
         let known = hasHistory ? try await store.knownItems(ofSource: source.id, matching: keyed.map(\.1)) : []
@@ -173,8 +226,8 @@ public actor Ingestor {
                 metadata: ["source": "\(source.id)", "reason": "\(identity.reason ?? "configured")"])
         }
 
-        // New items are classified first (their identifiers are story keys), then their stories
-        // are looked up in one read of the store.
+        // New items are classified first (their identifiers are story keys), then placed in
+        // stories, in order: each is in the index before the next is looked up.
         var newItems: [Int: (classification: Classification, keys: ItemKeys)] = [:]
         for (index, decision) in decisions.enumerated() {
             guard case .new = decision else { continue }
@@ -183,39 +236,43 @@ public actor Ingestor {
             keys.storyKeys = ItemKeys.storyKeys(for: classification.identifiers)
             newItems[index] = (classification, keys)
         }
-        let order = newItems.keys.sorted()
-        if !order.isEmpty {
-            // From here to the commit, no other poll may look stories up or start them.
+        if !newItems.isEmpty {
+            // From here to the submission, no other poll may look stories up or start them.
             try await turn.enter()
             holdsTurn = true
+            try await loadStories(at: record.at)
         }
-        let stories = order.isEmpty ? StoryIndex(window: matcher.window) : try await storiesInWindow(at: record.at)
         let since = matcher.windowStart(at: record.at)
 
-        var batch = StoryBatch()
         for (index, decision) in decisions.enumerated() {
             let (item, parsed) = (keyed[index], feed.items[index])
             switch decision {
             case .new(let identityKey, let identityKind):
                 let (classification, keys) = newItems[index]!
                 let publicID = ItemKeys.publicItemID(source: source.id, identityKey: identityKey)
-                let story = placeInStory(
-                    keys, title: item.0.title, publicID: publicID, stored: stories.candidates(for: keys, since: since),
-                    batch: &batch, record: &record)
+                let story = placeInStory(keys, title: item.0.title, publicID: publicID, since: since, record: &record)
+                let storyID = id(of: story, in: record)
+                stories?.add(
+                    StoryIndex.Entry(
+                        storyID: storyID, simHash: keys.simHash, headlineNumbers: keys.headlineNumbers,
+                        storyKeys: keys.storyKeys, seenAt: record.at))
+                storyChanges.stories.insert(storyID)
+                if case .started(let started) = story {
+                    storyChanges.started[storyID] = record.newStories[started].publicID
+                }
                 record.newItems.append(
                     NewItem(
                         publicID: publicID, identityKey: identityKey, identityKind: identityKind, keys: keys,
                         guid: parsed.id, link: parsed.link, title: item.0.title, summary: parsed.summary,
                         content: parsed.content, language: feed.language, published: parsed.published,
                         updated: parsed.updated, classification: classification, story: story, provenance: provenance))
-                batch.remember(keys, story: story)
                 guard classification.relevant, !baseline else { continue }
-                let announces = try await !isAnnounced(story, batch: batch)
-                if announces { batch.announced.insert(story) }
+                let announces = try await !isAnnounced(storyID, byThisPoll: storyChanges)
+                if announces { storyChanges.announced.insert(storyID) }
                 let body = try await eventBody(
                     type: "policy_item.created", itemID: publicID, item: item.0, classification: classification,
-                    story: story, announces: announces, source: source.id, language: feed.language,
-                    provenance: provenance, record: record)
+                    story: storyID, announces: announces, source: source.id, language: feed.language,
+                    provenance: provenance, at: record.at, thisPoll: storyChanges)
                 try self.record(body, story: story, announces: announces, in: &record)
             case .updated(let itemID, let changes):
                 let classification = prepared.classifications[index]
@@ -229,8 +286,8 @@ public actor Ingestor {
                 else { continue }
                 var body = try await eventBody(
                     type: "policy_item.updated", itemID: publicID, item: item.0, classification: classification,
-                    story: .existing(storyID), announces: false, source: source.id, language: feed.language,
-                    provenance: provenance, record: record)
+                    story: storyID, announces: false, source: source.id, language: feed.language,
+                    provenance: provenance, at: record.at, thisPoll: storyChanges)
                 body.changes = changes.map { .init(field: $0.field, before: $0.before, after: $0.after) }
                 try self.record(body, story: .existing(storyID), announces: false, in: &record)
             case .knownUnchanged(let itemID, true):
@@ -245,79 +302,69 @@ public actor Ingestor {
         }
     }
 
-    /// The story index, read from the store on first use; called with the turn held.
-    private func storiesInWindow(at now: Date) async throws -> StoryIndex {
-        if let stories { return stories }
+    /// Reads the story index and the last story id from the store on first use; called with the
+    /// turn held.
+    private func loadStories(at now: Date) async throws {
+        guard stories == nil else { return }
         var index = StoryIndex(window: matcher.window)
         index.add(try await store.recentStoryEntries(since: matcher.windowStart(at: now)))
+        lastStoryID = max(lastStoryID, try await store.lastStoryID())
         stories = index
-        return index
     }
 
-    /// The stories this poll has started or joined so far, offered as candidates to its later
-    /// items, and the ones it has announced.
-    private struct StoryBatch {
-        var fingerprints: [(keys: ItemKeys, story: StoryReference)] = []
-        var announced: Set<StoryReference> = []
-
-        mutating func remember(_ keys: ItemKeys, story: StoryReference) {
-            fingerprints.append((keys, story))
-        }
-
-        /// Candidates among this poll's items; started stories get negative ids (-1 for the first).
-        func candidates(for keys: ItemKeys) -> [StoryCandidate] {
-            fingerprints.map { stored in
-                let id: Int64 =
-                    switch stored.story {
-                    case .existing(let id): id
-                    case .started(let index): -Int64(index) - 1
-                    }
-                return StoryCandidate(
-                    storyID: id, simHash: stored.keys.simHash, headlineNumbers: stored.keys.headlineNumbers,
-                    sharedKeys: Set(stored.keys.storyKeys).intersection(keys.storyKeys).sorted())
-            }
-        }
-    }
-
+    /// The story an item joins (one in the index: stored, submitted, or started earlier in this
+    /// poll), or the one it starts, numbered after the last story id given.
     private func placeInStory(
-        _ keys: ItemKeys, title: String, publicID: String, stored: [StoryCandidate], batch: inout StoryBatch,
-        record: inout PollRecord
+        _ keys: ItemKeys, title: String, publicID: String, since: Date, record: inout PollRecord
     ) -> StoryReference {
-        switch matcher.decide(keys, candidates: stored + batch.candidates(for: keys)) {
-        case .joins(let id, _) where id < 0: return .started(Int(-id - 1))
-        case .joins(let id, _): return .existing(id)
+        let candidates = stories?.candidates(for: keys, since: since) ?? []
+        switch matcher.decide(keys, candidates: candidates) {
+        case .joins(let id, _):
+            if let started = record.newStories.firstIndex(where: { $0.id == id }) { return .started(started) }
+            return .existing(id)
         case .startsStory:
+            lastStoryID += 1
             record.newStories.append(
                 NewStory(
-                    publicID: ItemKeys.publicStoryID(foundedBy: publicID), title: title, simHash: keys.simHash))
+                    id: lastStoryID, publicID: ItemKeys.publicStoryID(foundedBy: publicID), title: title,
+                    simHash: keys.simHash))
             return .started(record.newStories.count - 1)
         }
     }
 
-    private func isAnnounced(_ story: StoryReference, batch: StoryBatch) async throws -> Bool {
-        if batch.announced.contains(story) { return true }
-        guard case .existing(let id) = story else { return false }
-        return try await store.story(id: id)?.announced ?? false
+    private func id(of story: StoryReference, in record: PollRecord) -> Int64 {
+        switch story {
+        case .existing(let id): id
+        case .started(let index): record.newStories[index].id!
+        }
+    }
+
+    /// Whether an event has announced the story: in this poll or a submitted one, or in the store.
+    /// Submitted polls are looked at before the store: one committed meanwhile is then in the store.
+    private func isAnnounced(_ story: Int64, byThisPoll thisPoll: StoryChanges) async throws -> Bool {
+        if thisPoll.announced.contains(story) || uncommitted.values.contains(where: { $0.announced.contains(story) }) {
+            return true
+        }
+        if thisPoll.started[story] != nil { return false }
+        return try await store.story(id: story)?.announced ?? false
     }
 
     private func eventBody(
-        type: String, itemID: String, item: DedupItem, classification: Classification, story: StoryReference,
-        announces: Bool, source: String, language: String?, provenance: Provenance?, record: PollRecord
+        type: String, itemID: String, item: DedupItem, classification: Classification, story: Int64,
+        announces: Bool, source: String, language: String?, provenance: Provenance?, at: Date, thisPoll: StoryChanges
     ) async throws -> PolicyEventBody {
-        let storyID: String
-        var sources: [String]
-        switch story {
-        case .existing(let id):
-            let summary = try await store.story(id: id)
-            storyID = summary?.publicID ?? "sty_\(id)"
-            sources = summary?.sources ?? []
-        case .started(let index):
-            storyID = record.newStories[index].publicID
-            sources = []
+        // What submitted polls (in order) did to the story, read before the store: a poll committed
+        // meanwhile is then in the store's answer.
+        let submitted = uncommitted.sorted { $0.key < $1.key }.map(\.value).filter { $0.stories.contains(story) }
+        let stored = thisPoll.started[story] == nil ? try await store.story(id: story) : nil
+        let publicID =
+            stored?.publicID ?? thisPoll.started[story] ?? submitted.lazy.compactMap { $0.started[story] }.first
+        var sources = stored?.sources ?? []
+        for reporter in submitted.map(\.source) + [source] where !sources.contains(reporter) {
+            sources.append(reporter)
         }
-        if !sources.contains(source) { sources.append(source) }
         return PolicyEventBody(
-            type: type, id: Self.newEventID(), occurredAt: record.at,
+            type: type, id: Self.newEventID(), occurredAt: at,
             item: .init(
                 id: itemID, source: source, title: item.title, link: item.link, summary: item.summary,
                 published: item.published, language: language,
@@ -328,7 +375,7 @@ public actor Ingestor {
             topics: classification.topics.filter(\.passes).map {
                 .init(id: $0.id, score: $0.score, matched: $0.matched)
             },
-            story: .init(id: storyID, sources: sources, new: announces))
+            story: .init(id: publicID ?? "sty_\(story)", sources: sources, new: announces))
     }
 
     /// The event, and its outbox rows for the webhooks that want it.

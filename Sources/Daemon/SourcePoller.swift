@@ -16,7 +16,10 @@ public struct SourcePoller: Sendable {
     private let ingestor: Ingestor
     private let settings: DaemonSettings
     private let logger: Logger
+    /// New documents being read and ingested, up to their submission to the store.
     private let documents: AdmissionGate
+    /// New documents up to their commit.
+    private let uncommittedDocuments = AdmissionGate.uncommittedDocuments()
 
     /// Creates a poller.
     public init(
@@ -64,10 +67,19 @@ public struct SourcePoller: Sendable {
         var transitions = result.transition.map { [$0] } ?? []
         var feed: ParsedFeed?
         var documentProvenance: Provenance?
-        // A new document is read and ingested only with a place at the gate, held to the commit.
-        let documentBytes: Int? = if case .parse(let body, _) = result.decision { body.count } else { nil }
-        if let documentBytes { try await documents.enter(weight: documentBytes) }
-        defer { if let documentBytes { documents.leave(weight: documentBytes) } }
+        // A new document is read and ingested with a place at the document gate, given back once
+        // its record is submitted to the store, and counts against the uncommitted documents until
+        // the record is committed.
+        var reading: AdmissionGate.Place?
+        var committing: AdmissionGate.Place?
+        if case .parse(let body, _) = result.decision {
+            committing = try await uncommittedDocuments.place(weight: body.count)
+            reading = try await documents.place(weight: body.count)
+        }
+        defer {
+            reading?.leave()
+            committing?.leave()
+        }
         if case .parse(let body, let provenance) = result.decision {
             documentProvenance = provenance
             do {
@@ -94,7 +106,7 @@ public struct SourcePoller: Sendable {
             }
         let ingest = try await ingestor.ingest(
             feed, of: source, state: state, transitions: transitions, provenance: documentProvenance,
-            pollSucceeded: succeeded, at: now)
+            pollSucceeded: succeeded, at: now, whenSubmitted: { [reading] in reading?.leave() })
         log(result, transitions: transitions, source: source, state: state, ingest: ingest)
         record(result, of: source, ingest: ingest)
         return Poll(result: result, feed: feed, transitions: transitions, ingest: ingest)

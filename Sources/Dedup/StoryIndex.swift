@@ -7,8 +7,8 @@ public import Foundation
 /// sharing a band with a new one are all its possible near neighbours (``StoryMatcher`` then
 /// measures them). The daemon keeps one index for the matcher's window (a few dozen bytes per
 /// item: a week of a thousand busy feeds is a few MB), fills it from the store when the first
-/// poll with new items needs it and adds each poll's items once they are committed, so a story
-/// lookup reads no database page.
+/// poll with new items needs it and adds each poll's items as it places them, so a story lookup
+/// reads no database page.
 ///
 /// Entries older than the window are skipped by lookups and dropped by ``forget(before:)``, which
 /// ``add(_:)`` calls whenever the index has doubled since it last did.
@@ -66,6 +66,9 @@ public struct StoryIndex: Sendable {
     /// The items carrying each story key.
     private var keyHolders: [String: [KeyHolder]] = [:]
     private var keyHolderCount = 0
+    /// Stories dropped by ``forget(stories:)``: lookups skip their entries until the next cleanup
+    /// removes them.
+    private var forgottenStories: Set<Int64> = []
     /// The size at which ``add(_:)`` next drops expired entries.
     private var nextCleanup = 4_096
     /// How long entries are kept by the automatic cleanup.
@@ -79,7 +82,7 @@ public struct StoryIndex: Sendable {
     /// How many entries it holds (fingerprints and story keys), expired ones included.
     public var count: Int { fingerprints.count + keyHolderCount }
 
-    /// Adds an item that was committed to a story.
+    /// Adds an item of a story (committed, or submitted to the store with the story's id).
     public mutating func add(_ entry: Entry) {
         let seenAt = entry.seenAt.timeIntervalSinceReferenceDate
         if let simHash = entry.simHash {
@@ -117,7 +120,7 @@ public struct StoryIndex: Sendable {
                     let sharesEarlierBand = (0..<band).contains {
                         Self.slot(band: $0, bits: stored.bits) == Self.slot(band: $0, bits: simHash.bits)
                     }
-                    if stored.seenAt >= since, !sharesEarlierBand {
+                    if stored.seenAt >= since, !sharesEarlierBand, !forgottenStories.contains(stored.storyID) {
                         candidates.append(
                             StoryCandidate(
                                 storyID: stored.storyID, simHash: SimHash(bits: stored.bits),
@@ -129,7 +132,8 @@ public struct StoryIndex: Sendable {
         }
         var sharedKeys: [Int64: [String]] = [:]
         for key in Set(keys.storyKeys) {
-            for holder in keyHolders[key, default: []] where holder.seenAt >= since {
+            for holder in keyHolders[key, default: []]
+            where holder.seenAt >= since && !forgottenStories.contains(holder.storyID) {
                 if sharedKeys[holder.storyID]?.last != key { sharedKeys[holder.storyID, default: []].append(key) }
             }
         }
@@ -139,19 +143,27 @@ public struct StoryIndex: Sendable {
         return candidates
     }
 
-    /// Drops the entries first seen before `cutoff`.
+    /// Drops the entries first seen before `cutoff`, and those of forgotten stories.
     public mutating func forget(before cutoff: Date) {
         let cutoff = cutoff.timeIntervalSinceReferenceDate
-        let kept = fingerprints.filter { $0.seenAt >= cutoff }
+        let forgotten = forgottenStories
+        let kept = fingerprints.filter { $0.seenAt >= cutoff && !forgotten.contains($0.storyID) }
         if kept.count < fingerprints.count {
             (fingerprints, previous, heads) = ([], [], [])
             kept.forEach { insert($0) }
         }
         keyHolders = keyHolders.compactMapValues { holders in
-            let kept = holders.filter { $0.seenAt >= cutoff }
+            let kept = holders.filter { $0.seenAt >= cutoff && !forgotten.contains($0.storyID) }
             return kept.isEmpty ? nil : kept
         }
         keyHolderCount = keyHolders.values.reduce(0) { $0 + $1.count }
+        forgottenStories = []
+    }
+
+    /// Drops every entry of `stories` (stories that were never stored after all): no lookup
+    /// offers them again.
+    public mutating func forget(stories: some Sequence<Int64>) {
+        forgottenStories.formUnion(stories)
     }
 
     private mutating func insert(_ fingerprint: Fingerprint) {

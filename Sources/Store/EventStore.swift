@@ -37,15 +37,21 @@ public protocol EventStore: Sendable {
 
     /// The items first seen since `since` as a ``StoryIndex`` holds them (their story, fingerprint
     /// and headline numbers), and the story keys added since then, oldest first: what a story
-    /// lookup may match. The daemon reads this once at start; ``commit(_:)`` reports what it adds.
+    /// lookup may match. The daemon reads this once at start and adds what it records itself.
     func recentStoryEntries(since: Date) async throws -> [StoryIndex.Entry]
 
-    /// A story's public id, its sources in order, and whether it was announced; nil when unknown.
+    /// The highest story row id ever given (0 before the first story): a caller numbering new
+    /// stories itself (``NewStory/id``) continues after it.
+    func lastStoryID() async throws -> Int64
+
+    /// A story's public id, its sources in order, and whether it was announced; nil when unknown
+    /// (or not committed yet).
     func story(id: Int64) async throws -> StorySummary?
 
-    /// Writes one poll (state, items, stories, events) in one transaction. An item whose source
-    /// already holds its identity key is not written again, nor are its events.
-    func commit(_ record: PollRecord) async throws -> CommitSummary
+    /// Queues one poll (state, items, stories, events) to be written in one transaction, and
+    /// returns at once; records are written in the order they were submitted. An item whose
+    /// source already holds its identity key is not written again, nor are its events.
+    func submit(_ record: PollRecord) -> PendingCommit
 
     /// The policy events raised since `since` (all when nil), oldest first.
     func policyEvents(since: Date?) async throws -> [StoredPolicyEvent]
@@ -148,4 +154,11 @@ public struct SourceHealthEvent: Sendable, Equatable {
     public var reason: String?
     /// When it happened.
     public var occurredAt: Date
+}
+
+extension EventStore {
+    /// Writes one poll (``submit(_:)``) and returns what was stored once it is committed.
+    public func commit(_ record: PollRecord) async throws -> CommitSummary {
+        try await submit(record).committed()
+    }
 }

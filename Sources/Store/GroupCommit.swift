@@ -9,15 +9,15 @@ import Synchronization
 ///
 /// When a record fails (a constraint, a full disk), the group's transaction is rolled back and
 /// each of its records is written again in a transaction of its own, so that only the failing
-/// one is lost and reported to its caller. (Savepoints would isolate records without the second
+/// one is lost and reported to its caller (with any later one that refers to a story the failing
+/// one started: the story's foreign key fails it). (Savepoints would isolate records without the second
 /// pass, but SQLite copies every page a savepoint changes to a sub-journal first: a cost on
 /// every record for a failure that almost never happens.) A caller is answered after the
-/// transaction holding its record has committed, never before: what `commit` returns is durable,
-/// as with a transaction of its own.
+/// transaction holding its record has committed, never before: what ``PendingCommit/committed()``
+/// returns is durable, as with a transaction of its own.
 final class GroupCommit: Sendable {
-    private typealias Waiter = CheckedContinuation<CommitSummary, any Error>
     private struct State {
-        var queued: [(record: PollRecord, waiter: Waiter)] = []
+        var queued: [(record: PollRecord, pending: PendingCommit)] = []
         var writing = false
     }
 
@@ -34,18 +34,18 @@ final class GroupCommit: Sendable {
         self.write = write
     }
 
-    /// Writes `record` in the next transaction and returns what it wrote once that transaction
-    /// has committed.
-    func commit(_ record: PollRecord) async throws -> CommitSummary {
-        try await withCheckedThrowingContinuation { (waiter: Waiter) in
-            let startsWriting = state.withLock { state in
-                state.queued.append((record, waiter))
-                guard !state.writing else { return false }
-                state.writing = true
-                return true
-            }
-            if startsWriting { writeQueued() }
+    /// Queues `record` for the next transaction; records are written in the order they were
+    /// submitted.
+    func submit(_ record: PollRecord) -> PendingCommit {
+        let pending = PendingCommit()
+        let startsWriting = state.withLock { state in
+            state.queued.append((record, pending))
+            guard !state.writing else { return false }
+            state.writing = true
+            return true
         }
+        if startsWriting { writeQueued() }
+        return pending
     }
 
     /// Writes the queued records (up to ``maximumGroup``) in one transaction, then queues the next
@@ -81,7 +81,7 @@ final class GroupCommit: Sendable {
                         }
                     }
             }
-            for ((_, waiter), result) in zip(group, results) { waiter.resume(with: result) }
+            for ((_, pending), result) in zip(group, results) { pending.finish(result) }
             let more = state.withLock { state in
                 state.writing = !state.queued.isEmpty
                 return state.writing

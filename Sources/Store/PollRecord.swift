@@ -51,6 +51,9 @@ public struct PollRecord: Sendable {
 
 /// A story started by a poll.
 public struct NewStory: Sendable, Equatable {
+    /// Its row id when the caller numbered it (after ``EventStore/lastStoryID()``), so that other
+    /// polls can refer to it before this one is committed; nil lets the store number it.
+    public var id: Int64?
     /// Its public id (`sty_…`).
     public var publicID: String
     /// The title of the item that started it.
@@ -59,7 +62,8 @@ public struct NewStory: Sendable, Equatable {
     public var simHash: SimHash?
 
     /// Creates a story.
-    public init(publicID: String, title: String, simHash: SimHash?) {
+    public init(id: Int64? = nil, publicID: String, title: String, simHash: SimHash?) {
+        self.id = id
         self.publicID = publicID
         self.title = title
         self.simHash = simHash
@@ -183,8 +187,10 @@ public struct CommitSummary: Sendable, Equatable {
     public var alreadyStored = 0
     /// The ids of the events written.
     public var eventIDs: [String] = []
-    /// The items written, as a ``StoryIndex`` holds them (with their stories' row ids).
-    public var storyEntries: [StoryIndex.Entry] = []
+    /// The row ids of the stories the poll started, in the order of ``PollRecord/newStories``: the
+    /// ids they were given, except for a story stored before under the same public id (a poll
+    /// written twice), which keeps its own.
+    public var startedStoryIDs: [Int64] = []
 
     /// An empty summary.
     public init() {}

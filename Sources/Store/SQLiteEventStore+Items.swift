@@ -94,8 +94,20 @@ extension SQLiteEventStore {
         }
     }
 
-    public func commit(_ record: PollRecord) async throws -> CommitSummary {
-        try await groupCommit.commit(record)
+    public func lastStoryID() async throws -> Int64 {
+        try await pool.read { db in
+            // AUTOINCREMENT's counter: never lower than an id once given, even if that story is gone.
+            try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT MAX(IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'story'), 0),
+                        IFNULL((SELECT MAX(id) FROM story), 0))
+                    """) ?? 0
+        }
+    }
+
+    public func submit(_ record: PollRecord) -> PendingCommit {
+        groupCommit.submit(record)
     }
 
     /// Writes one poll inside an open transaction (``GroupCommit``).
@@ -110,24 +122,24 @@ extension SQLiteEventStore {
                 sql: "UPDATE source SET identity_kind = ?, identity_reason = ? WHERE id = ?",
                 arguments: [identity.kind.rawValue, identity.reason, record.sourceID])
         }
-        var startedStories: [Int64] = []
         for story in record.newStories {
-            // RETURNING gives the row's id whether it was inserted or (a replay) already there.
+            // RETURNING gives the row's id whether it was inserted or (a replay) already there; the
+            // public id's conflict is checked before the row id's.
             let id = try Int64.fetchOne(
                 db.cachedStatement(
                     sql: """
-                        INSERT INTO story (public_id, title, simhash, created_at, last_item_at)
-                        VALUES (?, ?, ?, ?, ?)
+                        INSERT INTO story (id, public_id, title, simhash, created_at, last_item_at)
+                        VALUES (?, ?, ?, ?, ?, ?)
                         ON CONFLICT (public_id) DO UPDATE SET last_item_at = excluded.last_item_at
                         RETURNING id
                         """),
-                arguments: [story.publicID, story.title, story.simHash?.storedValue, at, at])
-            startedStories.append(id!)
+                arguments: [story.id, story.publicID, story.title, story.simHash?.storedValue, at, at])
+            summary.startedStoryIDs.append(id!)
         }
         func storyID(_ reference: StoryReference) -> Int64 {
             switch reference {
             case .existing(let id): id
-            case .started(let index): startedStories[index]
+            case .started(let index): summary.startedStoryIDs[index]
             }
         }
 
@@ -137,10 +149,6 @@ extension SQLiteEventStore {
             let storyIsNew: Bool = if case .started = item.story { true } else { false }
             if try Self.insert(item, story: story, storyIsNew: storyIsNew, of: record, at: at, in: db) {
                 summary.insertedItems += 1
-                summary.storyEntries.append(
-                    StoryIndex.Entry(
-                        storyID: story, simHash: item.keys.simHash, headlineNumbers: item.keys.headlineNumbers,
-                        storyKeys: item.keys.storyKeys, seenAt: record.at))
             } else {
                 summary.alreadyStored += 1
                 skippedItems.insert(item.publicID)

@@ -3,6 +3,7 @@ import Dedup
 import Delivery
 import Feeds
 import Foundation
+import GRDB
 import Logging
 import Store
 import Testing
@@ -175,6 +176,123 @@ struct IngestorTests {
         #expect(events.count == 10)
         #expect(events.filter(\.story.new).count == 5)
         #expect(Set(events.map(\.story.id)).count == 5)
+    }
+
+    /// Holds the store's write lock from another connection until `release()`: records submitted
+    /// meanwhile wait, uncommitted, for the writer.
+    final class WriterBlock: Sendable {
+        private let queue: DatabaseQueue
+        private let released = AsyncStream<Void>.makeStream()
+        private let holding: Task<Void, any Error>
+
+        init(database: URL) async throws {
+            let queue = try DatabaseQueue(path: database.path)
+            let (locked, lockedSignal) = AsyncStream<Void>.makeStream()
+            let released = released
+            holding = Task {
+                try await queue.writeWithoutTransaction { db in
+                    try db.execute(sql: "BEGIN IMMEDIATE")
+                    lockedSignal.yield()
+                    // Blocks this connection's queue, not the test's tasks.
+                    let semaphore = DispatchSemaphore(value: 0)
+                    Task {
+                        for await _ in released.stream { break }; semaphore.signal()
+                    }
+                    semaphore.wait()
+                    try db.execute(sql: "COMMIT")
+                }
+            }
+            self.queue = queue
+            for await _ in locked { break }
+        }
+
+        func release() async throws {
+            released.continuation.yield()
+            try await holding.value
+        }
+    }
+
+    @Test(
+        "a poll joins a story another has started and not yet committed, and does not announce it again",
+        .timeLimit(.minutes(1)))
+    func joinsUncommittedStory() async throws {
+        var fixture = try Fixture()
+        _ = try await fixture.poll("seed", [Self.item(id: "s", title: "Unrelated", summary: "", link: "https://s/1")])
+        let block = try await WriterBlock(database: fixture.folder.appending(path: SQLiteEventStore.fileName))
+        let (ingestor, at) = (fixture.ingestor, fixture.clock + 3600)
+        /// The poll's task, and a stream that yields once its record is submitted.
+        func ingest(_ source: String, _ item: ParsedItem) -> (Task<Ingestor.Summary, any Error>, AsyncStream<Void>) {
+            let (submitted, submission) = AsyncStream<Void>.makeStream()
+            let task = Task {
+                var feed = ParsedFeed(format: .rss20)
+                feed.items = [item]
+                let url = URL(string: "https://\(source).example/feed")!
+                return try await ingestor.ingest(
+                    feed, of: SourceSettings(id: source, url: url), state: SourceFetchState(url: url), transitions: [],
+                    provenance: nil, at: at, whenSubmitted: { submission.yield() })
+            }
+            return (task, submitted)
+        }
+        // Both records are submitted while the writer is held: AP's story lookup ran before
+        // Reuters's record was committed.
+        let (reuters, reutersSubmitted) = ingest("reuters", Self.reutersReport)
+        for await _ in reutersSubmitted { break }
+        let (ap, apSubmitted) = ingest(
+            "ap",
+            Self.item(id: "a1", title: Self.wireTitle + " | AP News", summary: Self.wireLead, link: "https://ap/1"))
+        for await _ in apSubmitted { break }
+        #expect(try await fixture.events().count == 0)
+        try await block.release()
+        _ = try await (reuters.value, ap.value)
+
+        let events = try await fixture.events()
+        #expect(events.map(\.item.source) == ["reuters", "ap"])
+        #expect(events.map(\.story.new) == [true, false])
+        #expect(Set(events.map(\.story.id)).count == 1 && events[0].story.id.hasPrefix("sty_"))
+        #expect(events.last?.story.sources == ["reuters", "ap"])
+    }
+
+    @Test("when a poll's record fails, a poll that joined its story fails too, and next time starts the story afresh")
+    func failedStoryIsForgotten() async throws {
+        var fixture = try Fixture()
+        _ = try await fixture.poll("seed", [Self.item(id: "s", title: "Unrelated", summary: "", link: "https://s/1")])
+        let database = fixture.folder.appending(path: SQLiteEventStore.fileName)
+        // Every item of `broken` is refused, as a full disk would refuse it.
+        try await DatabaseQueue(path: database.path).write { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER refuse_broken BEFORE INSERT ON item WHEN NEW.source_id = 'broken'
+                    BEGIN SELECT RAISE(ABORT, 'refused for the test'); END
+                    """)
+        }
+        let block = try await WriterBlock(database: database)
+        let (ingestor, at) = (fixture.ingestor, fixture.clock + 3600)
+        let apItem = Self.item(
+            id: "a1", title: Self.wireTitle + " | AP News", summary: Self.wireLead, link: "https://ap/1")
+        func ingest(_ source: String, _ item: ParsedItem) -> Task<Ingestor.Summary, any Error> {
+            Task {
+                var feed = ParsedFeed(format: .rss20)
+                feed.items = [item]
+                let url = URL(string: "https://\(source).example/feed")!
+                return try await ingestor.ingest(
+                    feed, of: SourceSettings(id: source, url: url), state: SourceFetchState(url: url), transitions: [],
+                    provenance: nil, at: at)
+            }
+        }
+        let broken = ingest("broken", Self.reutersReport)
+        try await Task.sleep(for: .milliseconds(200))
+        let ap = ingest("ap", apItem)
+        try await Task.sleep(for: .milliseconds(200))
+        try await block.release()
+        await #expect(throws: (any Error).self) { try await broken.value }
+        await #expect(throws: (any Error).self) { try await ap.value }
+        #expect(try await fixture.events().isEmpty)
+
+        // AP polled again: its item starts a story of its own, which is announced.
+        let again = try await ingest("ap", apItem).value
+        #expect(again.newItems == 1 && again.commit.startedStoryIDs.count == 1)
+        let events = try await fixture.events()
+        #expect(events.map(\.story.new) == [true] && events.first?.story.sources == ["ap"])
     }
 
     @Test("a story started before a restart is joined after it, and not announced again")

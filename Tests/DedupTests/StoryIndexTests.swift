@@ -68,6 +68,28 @@ struct StoryIndexTests {
         #expect(index.candidates(for: keys, since: .distantPast).map(\.storyID) == [3])
     }
 
+    @Test("a forgotten story is offered no more, by fingerprint or key, and leaves at the next cleanup")
+    func forgottenStories() {
+        var index = StoryIndex(window: .seconds(86_400))
+        let bits: UInt64 = 0x0123_4567_89AB_CDEF
+        for story: Int64 in [7, 8] {
+            index.add(
+                StoryIndex.Entry(
+                    storyID: story, simHash: SimHash(bits: bits), storyKeys: ["rin:0694-AJ35"], seenAt: Self.start))
+        }
+        var keys = ItemKeys(DedupItem(guid: nil, link: nil, title: ""))
+        keys.simHash = SimHash(bits: bits)
+        keys.storyKeys = ["rin:0694-AJ35"]
+        #expect(Set(index.candidates(for: keys, since: .distantPast).map(\.storyID)) == [7, 8])
+
+        index.forget(stories: [7])
+        #expect(index.candidates(for: keys, since: .distantPast).map(\.storyID) == [8, 8])
+        #expect(index.count == 4)
+        index.forget(before: .distantPast)
+        #expect(index.count == 2)
+        #expect(index.candidates(for: keys, since: .distantPast).map(\.storyID) == [8, 8])
+    }
+
     @Test("an item without a fingerprint or keys is offered nothing")
     func emptyKeys() {
         var index = StoryIndex(window: .seconds(60))

@@ -50,17 +50,44 @@ struct ItemStoreTests {
         let store = try SQLiteEventStore(stateDirectory: folder.url)
         let record = try Self.record(guid: "a", title: "Commerce adds entities to the Entity List")
         let first = try await store.commit(record)
-        #expect(first.insertedItems == 1 && first.eventIDs == ["evt_a"])
-        #expect(first.storyEntries.map(\.simHash) == [record.newItems[0].keys.simHash])
+        #expect(first.insertedItems == 1 && first.eventIDs == ["evt_a"] && first.startedStoryIDs.count == 1)
 
         var replay = record
         replay.events[0].id = "evt_a-replayed"
         let second = try await store.commit(replay)
         #expect(second.insertedItems == 0 && second.alreadyStored == 1 && second.eventIDs.isEmpty)
-        #expect(second.storyEntries.isEmpty)
+        // The story keeps the id it was stored under.
+        #expect(second.startedStoryIDs == first.startedStoryIDs)
         #expect(try await store.policyEvents(since: nil).map(\.id) == ["evt_a"])
         #expect(try await store.isBaselined(source: "bis"))
         #expect(try await store.learnedIdentity(ofSource: "bis") == .guid)
+    }
+
+    @Test("stories numbered by the caller keep their numbers; a later record may refer to one before it is committed")
+    func numberedStories() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        #expect(try await store.lastStoryID() == 0)
+        var first = try Self.record(guid: "a", title: "Commerce adds entities to the Entity List")
+        first.newStories[0].id = 41
+        var second = try Self.record(guid: "b", title: "Commerce adds entities to the Entity List - Reuters")
+        second.newStories = []
+        second.newItems[0].story = .existing(41)
+        second.events[0].story = .existing(41)
+        // Submitted in order, committed together (or in order).
+        let (submittedFirst, submittedSecond) = (store.submit(first), store.submit(second))
+        #expect(try await submittedFirst.committed().startedStoryIDs == [41])
+        #expect(try await submittedSecond.committed().insertedItems == 1)
+        #expect(try await store.lastStoryID() == 41)
+        #expect(try await store.recentStoryEntries(since: Self.now).map(\.storyID) == [41, 41])
+
+        // A record referring to a story that was never stored is refused whole.
+        var dangling = try Self.record(guid: "c", title: "Unrelated")
+        dangling.newStories = []
+        dangling.newItems[0].story = .existing(99)
+        dangling.events[0].story = .existing(99)
+        await #expect(throws: (any Error).self) { try await store.commit(dangling) }
+        #expect(try await store.policyEvents(since: nil).map(\.id) == ["evt_a", "evt_b"])
     }
 
     @Test("known items are found by any of their keys; recent items are offered to the story index")
@@ -79,7 +106,7 @@ struct ItemStoreTests {
         let keys = ItemKeys(DedupItem(guid: "b", link: "https://x/b", title: title + " - Reuters"))
         var index = StoryIndex(window: .seconds(3600))
         let recent = try await store.recentStoryEntries(since: Self.now.addingTimeInterval(-3600))
-        #expect(recent == committed.storyEntries)
+        #expect(recent.map(\.storyID) == committed.startedStoryIDs)
         index.add(recent)
         let candidates = index.candidates(for: keys, since: Self.now.addingTimeInterval(-3600))
         #expect(candidates.count == 1 && candidates.allSatisfy { $0.simHash != nil })
