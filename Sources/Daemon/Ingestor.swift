@@ -152,18 +152,24 @@ public actor Ingestor {
         record.pollSucceeded = pollSucceeded
         var summary = Summary()
         var changes = StoryChanges(source: source.id)
-        if let prepared {
-            let documentRecorded = try await store.isBaselined(source: source.id)
-            summary.baseline = baselineNewSources && !documentRecorded
-            try await resolve(
-                prepared, of: source, provenance: provenance, baseline: summary.baseline,
-                hasHistory: documentRecorded, into: &record, storyChanges: &changes, holdsTurn: &holdsTurn)
-            summary.newItems = record.newItems.count
-            summary.newRelevantItems = record.newItems.count { $0.classification.relevant }
-            summary.updatedItems = record.events.count { $0.type == "policy_item.updated" }
-        }
-        for transition in transitions {
-            try addHealthEvent(transition, of: source, state: state, at: now, to: &record)
+        do {
+            if let prepared {
+                let documentRecorded = try await store.isBaselined(source: source.id)
+                summary.baseline = baselineNewSources && !documentRecorded
+                try await resolve(
+                    prepared, of: source, provenance: provenance, baseline: summary.baseline,
+                    hasHistory: documentRecorded, into: &record, storyChanges: &changes, holdsTurn: &holdsTurn)
+                summary.newItems = record.newItems.count
+                summary.newRelevantItems = record.newItems.count { $0.classification.relevant }
+                summary.updatedItems = record.events.count { $0.type == "policy_item.updated" }
+            }
+            for transition in transitions {
+                try addHealthEvent(transition, of: source, state: state, at: now, to: &record)
+            }
+        } catch {
+            // Stories placed in the index but never submitted: nobody may join them.
+            stories?.forget(stories: record.newStories.compactMap(\.id))
+            throw error
         }
         let pending = store.submit(record)
         let submission = submissions
