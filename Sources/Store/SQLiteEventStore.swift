@@ -52,11 +52,15 @@ public final class SQLiteEventStore: EventStore {
 
     public func sources() async throws -> [StoredSource] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(FetchStateColumn.selection) FROM source ORDER BY id").map { row in
-                StoredSource(
-                    id: row[.id], kind: row[.kind],
-                    state: Self.fetchState(from: row))
+            // A cursor reads each row in place; fetchAll would copy every row first.
+            let rows = try Row.fetchCursor(db, sql: "SELECT \(FetchStateColumn.selection) FROM source ORDER BY id")
+            var sources: [StoredSource] = []
+            while let row = try rows.next() {
+                sources.append(
+                    StoredSource(
+                        id: row.text(.id) ?? "", kind: row.text(.kind) ?? "", state: Self.fetchState(from: row)))
             }
+            return sources
         }
     }
 
@@ -131,10 +135,12 @@ public final class SQLiteEventStore: EventStore {
 
     /// A fetch state from a row selected with ``FetchStateColumn/selection``.
     private static func fetchState(from row: Row) -> SourceFetchState {
-        let configured = URL(string: row[.configuredURL] as String) ?? URL(filePath: "/")
-        let reason = row[.healthReason] ?? ""
+        let configuredText = row.text(.configuredURL) ?? ""
+        let currentText = row.text(.currentURL) ?? configuredText
+        let configured = URL(string: configuredText) ?? URL(filePath: "/")
+        let reason = row.text(.healthReason) ?? ""
         let health: SourceHealth.State =
-            switch row[.health] as String {
+            switch row.text(.health) {
             case "failing": .failing(reason: reason)
             case "empty": .empty(reason: reason)
             case "retired": .retired(reason: reason)
@@ -142,13 +148,15 @@ public final class SQLiteEventStore: EventStore {
             }
         return SourceFetchState(
             configuredURL: configured,
-            currentURL: URL(string: row[.currentURL] as String) ?? configured,
-            etag: row[.etag], lastModified: row[.lastModified], bodySHA256: row[.bodySHA256],
-            health: SourceHealth(state: health, consecutiveFailures: row[.failureStreak]),
-            redirectTarget: (row[.redirectTarget] as String?).flatMap(URL.init(string:)),
-            redirectStreak: row[.redirectStreak], nextDueAt: row[.nextDueAt],
-            lastAttemptAt: row[.lastAttemptAt], lastSuccessAt: row[.lastSuccessAt],
-            lastStatus: row[.lastStatus], lastError: row[.lastError], lastItemCount: row[.lastItemCount])
+            // Parsed once when the source has not moved (URL parsing is most of a row's cost).
+            currentURL: currentText == configuredText ? configured : URL(string: currentText) ?? configured,
+            etag: row.text(.etag), lastModified: row.text(.lastModified), bodySHA256: row.text(.bodySHA256),
+            health: SourceHealth(state: health, consecutiveFailures: row.integer(.failureStreak) ?? 0),
+            redirectTarget: row.text(.redirectTarget).flatMap(URL.init(string:)),
+            redirectStreak: row.integer(.redirectStreak) ?? 0, nextDueAt: row.date(.nextDueAt),
+            lastAttemptAt: row.date(.lastAttemptAt), lastSuccessAt: row.date(.lastSuccessAt),
+            lastStatus: row.integer(.lastStatus), lastError: row.text(.lastError),
+            lastItemCount: row.integer(.lastItemCount))
     }
 
     /// The migrations this database has had applied, oldest first.
@@ -225,7 +233,18 @@ private enum FetchStateColumn: Int, CaseIterable {
     case failureStreak, redirectTarget, redirectStreak, nextDueAt, lastAttemptAt, lastSuccessAt
     case lastStatus, lastError, lastItemCount
 
-    static let selection = allCases.map(\.name).joined(separator: ", ")
+    static let selection = allCases.map(\.selected).joined(separator: ", ")
+
+    /// What is selected for the column: its value, or for a date the milliseconds since 1970 that
+    /// SQLite computes from the stored text. GRDB decodes a date through Foundation's calendar
+    /// (~2 µs a date): most of the 9 ms a warm start spent reading 1,005 sources' states.
+    var selected: String {
+        switch self {
+        case .nextDueAt, .lastAttemptAt, .lastSuccessAt:
+            "CAST(ROUND((julianday(\(name)) - 2440587.5) * 86400000.0) AS INTEGER)"
+        default: name
+        }
+    }
 
     var name: String {
         switch self {
@@ -251,9 +270,20 @@ private enum FetchStateColumn: Int, CaseIterable {
     }
 }
 
+/// The values of a row selected with ``FetchStateColumn/selection``, read from their SQLite storage:
+/// GRDB's generic decoding looks up the runtime metadata of each optional type it returns, which
+/// cost more than reading the rows.
 extension Row {
-    /// The value of `column` in a row selected with ``FetchStateColumn/selection``.
-    fileprivate subscript<Value: DatabaseValueConvertible>(_ column: FetchStateColumn) -> Value {
-        self[column.rawValue]
+    fileprivate func text(_ column: FetchStateColumn) -> String? {
+        if case .string(let text) = (self[column.rawValue] as DatabaseValue).storage { text } else { nil }
+    }
+
+    fileprivate func integer(_ column: FetchStateColumn) -> Int? {
+        if case .int64(let value) = (self[column.rawValue] as DatabaseValue).storage { Int(value) } else { nil }
+    }
+
+    /// The date in a date `column` (selected as milliseconds since 1970).
+    fileprivate func date(_ column: FetchStateColumn) -> Date? {
+        integer(column).map { Date(timeIntervalSince1970: Double($0) / 1000) }
     }
 }

@@ -135,6 +135,9 @@ struct SQLiteEventStoreTests {
         state.redirectStreak = 2
         state.nextDueAt = now.addingTimeInterval(900)
         state.lastAttemptAt = now
+        // Dates are stored to the millisecond.
+        state.lastSuccessAt = now.addingTimeInterval(-3_600.125)
+        state.lastItemCount = 12
         state.lastStatus = 500
         state.lastError = "fetching … failed: HTTP 500"
         try await store.saveFetchState(state, ofSource: "fr-bis", kind: "feed", transitions: [.down], at: now)
