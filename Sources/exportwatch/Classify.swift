@@ -6,6 +6,7 @@ import Foundation
 /// `exportwatch classify`: JSON Lines of items in, topics out (DESIGN.md §6).
 struct Classify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "classify",
         abstract: "Classify items read as JSON Lines {\"id\",\"title\",\"summary\"} from standard input.",
         discussion: """
             Prints {"id","relevant","topics":[{"id","score","matched"}],"identifiers":[{"kind","value"}]} per line,

@@ -7,6 +7,7 @@ import Foundation
 /// `exportwatch fetch URL`: fetches one URL as the daemon would and prints where it came from.
 struct Fetch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "fetch",
         abstract:
             "Fetch one URL as the daemon would; print status, final URL, hops, validators, size, SHA-256, timings."
     )

@@ -13,7 +13,8 @@ struct Items: AsyncParsableCommand {
     )
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print collected items, newest first.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "Print collected items, newest first.")
 
         @OptionGroup var options: ConfigOptions
         @Option(help: "Only items that passed this topic.") var topic: String?
@@ -44,6 +45,7 @@ struct Items: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Print one item: provenance, topics and matched terms, identifiers, story, events and deliveries."
         )
 

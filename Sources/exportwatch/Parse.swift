@@ -6,6 +6,7 @@ import Foundation
 /// `exportwatch parse FILE...`: feeds on disk to the normalized JSON Lines of DESIGN.md §5.
 struct Parse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "parse",
         abstract: "Parse feed files (RSS, Atom, JSON Feed) into normalized JSON Lines, one line per file.",
         discussion: "A file with no feed gives {\"file\", \"error\"}; the exit status is then 1, after the other files."
     )

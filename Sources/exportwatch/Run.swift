@@ -8,6 +8,7 @@ import Logging
 /// `exportwatch run`: the daemon, or with `--once` one cycle for cron and tests.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run the daemon: poll, classify, deduplicate, store, deliver webhooks, build digests.",
         discussion: """
             Without --once it runs until SIGTERM or SIGINT (exit 0), reloads sources, webhooks and topics on

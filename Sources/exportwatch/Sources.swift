@@ -13,6 +13,7 @@ struct Sources: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "Print each source's id, kind, poll interval, health and URL."
         )
 

@@ -12,6 +12,7 @@ struct Webhooks: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "Print each webhook's format, events, topics, outbox counts and state (disabled after a 410).")
 
         @OptionGroup var options: ConfigOptions
@@ -22,7 +23,8 @@ struct Webhooks: AsyncParsableCommand {
     }
 
     struct Outbox: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the newest outbox rows.")
+        static let configuration = CommandConfiguration(
+            commandName: "outbox", abstract: "Print the newest outbox rows.")
 
         @OptionGroup var options: ConfigOptions
         @Flag(help: "Only the dead letters (permanent failures and exhausted retries).")
@@ -35,6 +37,7 @@ struct Webhooks: AsyncParsableCommand {
 
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "retry",
             abstract: "Put dead letters back in the outbox, due now: one event's, or all of them.")
 
         @OptionGroup var options: ConfigOptions
@@ -59,6 +62,7 @@ struct Webhooks: AsyncParsableCommand {
 
     struct Test: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "test",
             abstract: "Send a signed sample event to one webhook and print the response.")
 
         @OptionGroup var options: ConfigOptions
