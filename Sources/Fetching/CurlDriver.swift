@@ -102,11 +102,12 @@ final class CurlDriver: @unchecked Sendable {
     /// The driver thread's own state; lives and dies on that thread.
     private final class DriverLoop {
         let driver: CurlDriver
-        var pending:
-            [(
-                id: UInt64, host: String, request: Exchange.Request,
-                continuation: CheckedContinuation<Exchange.Response, any Error>
-            )] = []
+        typealias Pending = (
+            id: UInt64, host: String, request: Exchange.Request,
+            continuation: CheckedContinuation<Exchange.Response, any Error>
+        )
+        /// Exchanges waiting for a slot, oldest first.
+        var pending: [Pending] = []
         var active: [UInt64: Transfer] = [:]
         var activeByHandle: [UnsafeMutableRawPointer: UInt64] = [:]
         var perHost: [String: Int] = [:]
@@ -171,14 +172,18 @@ final class CurlDriver: @unchecked Sendable {
         /// Starts pending exchanges, oldest first, while the total and per-host limits allow.
         private func admit() {
             let limits = driver.configuration
+            // The entries looked at leave the queue in one move at the end, except those whose host
+            // is full (removing each started entry on its own moved the whole queue every time).
+            var skipped: [Pending] = []
             var index = 0
+            defer { pending.replaceSubrange(0..<index, with: skipped) }
             while index < pending.count && active.count < limits.maxConcurrent {
                 let entry = pending[index]
+                index += 1
                 guard perHost[entry.host, default: 0] < limits.maxPerHost else {
-                    index += 1
+                    skipped.append(entry)
                     continue
                 }
-                pending.remove(at: index)
                 let transfer = Transfer(request: entry.request, configuration: limits, continuation: entry.continuation)
                 let code = curl_multi_add_handle(driver.multi, transfer.easy)
                 guard code == CURLM_OK else {
