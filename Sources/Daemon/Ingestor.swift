@@ -171,7 +171,8 @@ public actor Ingestor {
             stories?.forget(stories: record.newStories.compactMap(\.id))
             throw error
         }
-        let pending = store.submit(record)
+        let started = record.newStories.compactMap(\.id)
+        let pending = store.submit(consume record)
         let submission = submissions
         submissions += 1
         if !changes.stories.isEmpty { uncommitted[submission] = changes }
@@ -183,20 +184,21 @@ public actor Ingestor {
         do {
             summary.commit = try await pending.committed()
         } catch {
-            settle(submission, started: record.newStories, as: nil)
+            settle(submission, started: started, as: nil)
             throw error
         }
-        settle(submission, started: record.newStories, as: summary.commit.startedStoryIDs)
+        settle(submission, started: started, as: summary.commit.startedStoryIDs)
         return summary
     }
 
     /// Forgets what a submitted poll did to stories once it is committed or has failed; the
     /// stories it started and did not store leave the index.
-    /// - Parameter stored: the ids the store gave the started stories; nil when nothing was stored.
-    private func settle(_ submission: Int, started: [NewStory], as stored: [Int64]?) {
+    /// - Parameters:
+    ///   - started: the ids given to the stories it started.
+    ///   - stored: the ids the store gave them; nil when nothing was stored.
+    private func settle(_ submission: Int, started: [Int64], as stored: [Int64]?) {
         uncommitted[submission] = nil
-        let given = started.compactMap(\.id)
-        let lost = stored.map { stored in zip(given, stored).filter { $0 != $1 }.map(\.0) } ?? given
+        let lost = stored.map { stored in zip(started, stored).filter { $0 != $1 }.map(\.0) } ?? started
         if !lost.isEmpty { stories?.forget(stories: lost) }
     }
 
