@@ -89,9 +89,7 @@ final class AdmissionGate: Sendable {
         }
     }
 
-    /// Waits for a place for a holder of `weight`, handed back by ``Place/leave()``.
-    /// - Throws: `CancellationError`, having given the place back, when the task was cancelled
-    ///   while it waited.
+    /// ``enter(weight:)``, with a place to hand back by ``Place/leave()``.
     func place(weight: Int) async throws -> Place {
         try await enter(weight: weight)
         return Place(gate: self, weight: weight)

@@ -196,9 +196,7 @@ private struct TableReader {
 
     /// The value under `key`, when the table has one.
     private func value(_ key: String) -> (any TOMLValueConvertible)? {
-        guard keySet.contains(key) else { return nil }
-        let value: (any TOMLValueConvertible)? = table[key]
-        return value
+        keySet.contains(key) ? table[key] as (any TOMLValueConvertible)? : nil
     }
 
     func report(_ key: String?, _ message: String) {

@@ -275,12 +275,13 @@ public actor Ingestor {
                         content: parsed.content, language: feed.language, published: parsed.published,
                         updated: parsed.updated, classification: classification, story: story, provenance: provenance))
                 guard classification.relevant, !baseline else { continue }
-                let announces = try await !isAnnounced(storyID, byThisPoll: storyChanges)
+                let view = try await view(of: storyID, thisPoll: storyChanges)
+                let announces = !view.announced
                 if announces { storyChanges.announced.insert(storyID) }
-                let body = try await eventBody(
+                let body = eventBody(
                     type: "policy_item.created", itemID: publicID, item: item.0, classification: classification,
-                    story: storyID, announces: announces, source: source.id, language: feed.language,
-                    provenance: provenance, at: record.at, thisPoll: storyChanges)
+                    story: view, announces: announces, source: source.id, language: feed.language,
+                    provenance: provenance, at: record.at)
                 try self.record(body, story: story, announces: announces, in: &record)
             case .updated(let itemID, let changes):
                 let classification = prepared.classifications[index]
@@ -292,10 +293,10 @@ public actor Ingestor {
                 guard classification.relevant, !baseline, let stored = knownByID[itemID],
                     let publicID = stored.publicID, let storyID = stored.storyID
                 else { continue }
-                var body = try await eventBody(
+                var body = eventBody(
                     type: "policy_item.updated", itemID: publicID, item: item.0, classification: classification,
-                    story: storyID, announces: false, source: source.id, language: feed.language,
-                    provenance: provenance, at: record.at, thisPoll: storyChanges)
+                    story: try await view(of: storyID, thisPoll: storyChanges), announces: false, source: source.id,
+                    language: feed.language, provenance: provenance, at: record.at)
                 body.changes = changes.map { .init(field: $0.field, before: $0.before, after: $0.after) }
                 try self.record(body, story: .existing(storyID), announces: false, in: &record)
             case .knownUnchanged(let itemID, true):
@@ -347,31 +348,38 @@ public actor Ingestor {
         }
     }
 
-    /// Whether an event has announced the story: in this poll or a submitted one, or in the store.
-    /// Submitted polls are looked at before the store: one committed meanwhile is then in the store.
-    private func isAnnounced(_ story: Int64, byThisPoll thisPoll: StoryChanges) async throws -> Bool {
-        if thisPoll.announced.contains(story) || uncommitted.values.contains(where: { $0.announced.contains(story) }) {
-            return true
-        }
-        if thisPoll.started[story] != nil { return false }
-        return try await store.story(id: story)?.announced ?? false
+    /// A story as a poll's event describes it.
+    private struct StoryView {
+        var publicID: String
+        /// Its sources in order of their first report, this poll's last.
+        var sources: [String]
+        /// Whether an event has announced it.
+        var announced: Bool
     }
 
-    private func eventBody(
-        type: String, itemID: String, item: DedupItem, classification: Classification, story: Int64,
-        announces: Bool, source: String, language: String?, provenance: Provenance?, at: Date, thisPoll: StoryChanges
-    ) async throws -> PolicyEventBody {
-        // What submitted polls (in order) did to the story, read before the store: a poll committed
-        // meanwhile is then in the store's answer.
+    /// The story as the store holds it, with what submitted polls (in order) and this one did to
+    /// it: one read of the store. Submitted polls are looked at before the store, so that a poll
+    /// committed meanwhile is in the store's answer.
+    private func view(of story: Int64, thisPoll: StoryChanges) async throws -> StoryView {
         let submitted = uncommitted.sorted { $0.key < $1.key }.map(\.value).filter { $0.stories.contains(story) }
         let stored = thisPoll.started[story] == nil ? try await store.story(id: story) : nil
         let publicID =
             stored?.publicID ?? thisPoll.started[story] ?? submitted.lazy.compactMap { $0.started[story] }.first
         var sources = stored?.sources ?? []
-        for reporter in submitted.map(\.source) + [source] where !sources.contains(reporter) {
+        for reporter in submitted.map(\.source) + [thisPoll.source] where !sources.contains(reporter) {
             sources.append(reporter)
         }
-        return PolicyEventBody(
+        let announced =
+            thisPoll.announced.contains(story) || submitted.contains { $0.announced.contains(story) }
+            || stored?.announced == true
+        return StoryView(publicID: publicID ?? "sty_\(story)", sources: sources, announced: announced)
+    }
+
+    private func eventBody(
+        type: String, itemID: String, item: DedupItem, classification: Classification, story: StoryView,
+        announces: Bool, source: String, language: String?, provenance: Provenance?, at: Date
+    ) -> PolicyEventBody {
+        PolicyEventBody(
             type: type, id: Self.newEventID(), occurredAt: at,
             item: .init(
                 id: itemID, source: source, title: item.title, link: item.link, summary: item.summary,
@@ -383,7 +391,7 @@ public actor Ingestor {
             topics: classification.topics.filter(\.passes).map {
                 .init(id: $0.id, score: $0.score, matched: $0.matched)
             },
-            story: .init(id: publicID ?? "sty_\(story)", sources: sources, new: announces))
+            story: .init(id: story.publicID, sources: story.sources, new: announces))
     }
 
     /// The event, and its outbox rows for the webhooks that want it.

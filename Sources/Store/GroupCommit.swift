@@ -9,10 +9,10 @@ import Synchronization
 ///
 /// When a record fails (a constraint, a full disk), the group's transaction is rolled back and
 /// each of its records is written again in a transaction of its own, so that only the failing
-/// one is lost and reported to its caller (with any later one that refers to a story the failing
-/// one started: the story's foreign key fails it). (Savepoints would isolate records without the second
-/// pass, but SQLite copies every page a savepoint changes to a sub-journal first: a cost on
-/// every record for a failure that almost never happens.) A caller is answered after the
+/// one is lost and reported to its caller, with any later one that refers to a story the failing
+/// one started (the story's foreign key fails it). Savepoints would isolate records without the
+/// second pass, but SQLite copies every page a savepoint changes to a sub-journal first: a cost on
+/// every record for a failure that almost never happens. A caller is answered after the
 /// transaction holding its record has committed, never before: what ``PendingCommit/committed()``
 /// returns is durable, as with a transaction of its own.
 final class GroupCommit: Sendable {
