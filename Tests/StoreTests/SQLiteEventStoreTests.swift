@@ -152,4 +152,33 @@ struct SQLiteEventStoreTests {
         #expect(try await store.fetchState(ofSource: "fr-bis")?.health == SourceHealth())
         #expect(try await store.healthEvents(ofSource: "fr-bis").map(\.transition) == [.down, .recovered])
     }
+
+    @Test("the poll log keeps 60 days: a digest of a day older than that counts no polls")
+    func pollLogRetention() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let day = Date(timeIntervalSince1970: 1_715_000_000)
+        func poll(_ source: String, at instant: Date, ok: Bool) async throws {
+            var record = PollRecord(
+                sourceID: source, kind: "feed",
+                state: SourceFetchState(url: URL(string: "https://\(source).example/")!),
+                at: instant)
+            record.pollSucceeded = ok
+            _ = try await store.commit(record)
+        }
+        try await poll("bis", at: day, ok: true)
+        try await poll("mofcom", at: day.addingTimeInterval(60), ok: false)
+        #expect(
+            try await store.pollSummary(from: day, to: day.addingTimeInterval(3600))
+                == PollSummary(polled: 2, failing: ["mofcom"]))
+
+        let later = day.addingTimeInterval(61 * 86_400)
+        try await poll("bis", at: later, ok: true)
+        #expect(
+            try await store.pollSummary(from: day, to: day.addingTimeInterval(3600))
+                == PollSummary(polled: 0, failing: []))
+        #expect(
+            try await store.pollSummary(from: later, to: later.addingTimeInterval(1))
+                == PollSummary(polled: 1, failing: []))
+    }
 }
