@@ -1,4 +1,3 @@
-public import Classification
 internal import Delivery
 internal import Digest
 internal import Fetching
@@ -64,10 +63,10 @@ public final class ExportwatchDaemon: Sendable {
         }
     }
 
-    /// Builds the daemon: opens the store (the caller then sends READY).
-    public init(configuration: Configuration, configurationPath: String, topics: [Topic], logger: Logger) throws {
-        parts = try DaemonParts(configuration: configuration, topics: topics, logger: logger)
-        state = State(configuration)
+    /// Builds the daemon from its opened parts (``DaemonParts/open(configuration:configurationPath:logger:retryPolicy:)``).
+    public init(parts: DaemonParts, configurationPath: String, logger: Logger) {
+        self.parts = parts
+        state = State(parts.configuration)
         notifier = SystemdNotifier()
         self.configurationPath = configurationPath
         self.logger = logger

@@ -35,15 +35,12 @@ struct Run: AsyncParsableCommand {
         // with no measurable cost in time (Benchmarks/daemon.sh).
         _ = ew_limit_malloc_arenas(2)
         let (path, configuration) = try options.load()
-        let topics = try ConfigurationLoader().topics(for: configuration, configurationPath: path)
         let logger = Logger(label: "exportwatch")
+        let parts = try await DaemonParts.open(configuration: configuration, configurationPath: path, logger: logger)
         guard once else {
-            try await ExportwatchDaemon(
-                configuration: configuration, configurationPath: path, topics: topics, logger: logger
-            ).run()
+            try await ExportwatchDaemon(parts: parts, configurationPath: path, logger: logger).run()
             return
         }
-        let parts = try DaemonParts(configuration: configuration, topics: topics, logger: logger)
         let report = try await parts.poll(configuration.sources)
         let built = try await parts.digests.buildDue()
         let pending = try await parts.deliver(until: .now + .seconds(deliverTimeout))

@@ -1,5 +1,7 @@
 import Classification
 import Foundation
+import Logging
+import Store
 import Testing
 
 @testable import Daemon
@@ -98,6 +100,33 @@ struct TopicsFileTests {
                 })
             #expect(messages.contains { $0.contains("after normalization, with another weight") })
             #expect(messages.contains { $0.contains("a group needs at least one term") })
+        }
+    }
+
+    @Test("opening the daemon's parts reports a topics file's mistakes before a store that cannot open")
+    func topicsMistakesComeFirst() async throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-open-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // A file where the state folder should be: the store cannot open.
+        let stateFile = folder.appending(path: "state")
+        try Data().write(to: stateFile)
+        let topicsFile = folder.appending(path: "topics.toml")
+        try "[[topic]]\nid = \"chips\"\nthreshold = 1.5\n".write(to: topicsFile, atomically: true, encoding: .utf8)
+        let configurationPath = folder.appending(path: "exportwatch.toml").path
+        let configuration = try ConfigurationLoader(environment: [:]).parse(
+            "[daemon]\nstate_dir = \"\(stateFile.path)\"\n", fileName: configurationPath, folder: folder)
+        let logger = Logger(label: "exportwatch-test")
+
+        await #expect(throws: ConfigurationError.self) {
+            try await DaemonParts.open(
+                configuration: configuration, configurationPath: configurationPath, logger: logger)
+        }
+        // Without the topics file (the built-in topics then), the store's error is the one left.
+        try FileManager.default.removeItem(at: topicsFile)
+        await #expect(throws: StoreError.self) {
+            try await DaemonParts.open(
+                configuration: configuration, configurationPath: configurationPath, logger: logger)
         }
     }
 }
