@@ -159,6 +159,13 @@ public final class SQLiteEventStore: EventStore {
             lastItemCount: row.integer(.lastItemCount))
     }
 
+    /// Copies what the write-ahead log holds into the database file and syncs both, as closing the
+    /// store would: a caller about to close the store runs this beside its last work, so that the
+    /// close finds nothing left to copy. Readers go on meanwhile; writers wait for it.
+    public func checkpoint() async throws {
+        _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+    }
+
     /// The migrations this database has had applied, oldest first.
     public func appliedMigrations() async throws -> [String] {
         try await pool.read { db in try Schema.migrator.appliedMigrations(db) }

@@ -4,6 +4,7 @@ import Daemon
 import Digest
 import Foundation
 import Logging
+import Store
 
 /// `exportwatch run`: the daemon, or with `--once` one cycle for cron and tests.
 struct Run: AsyncParsableCommand {
@@ -42,8 +43,17 @@ struct Run: AsyncParsableCommand {
             return
         }
         let report = try await parts.poll(configuration.sources)
+        // The cycle's writes reach the database file while digests and deliveries run, rather
+        // than when the store closes at exit (a warm cycle of a thousand sources: ~5 ms).
+        async let checkpointed: Void = parts.store.checkpoint()
         let built = try await parts.digests.buildDue()
         let pending = try await parts.deliver(until: .now + .seconds(deliverTimeout))
+        do {
+            try await checkpointed
+        } catch {
+            // Nothing is lost: the log keeps the writes, and the next open or close copies them.
+            logger.warning("checkpoint of the state database failed", metadata: ["error": "\(error)"])
+        }
         var summary = "\(report.polled) sources polled, \(report.failed.count) failed, \(report.newItems) new items "
         summary += "(\(report.newRelevantItems) relevant), \(report.events) events"
         if !built.isEmpty { summary += ", digests built for \(built.map(\.day).joined(separator: ", "))" }

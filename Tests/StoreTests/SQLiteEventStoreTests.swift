@@ -181,4 +181,27 @@ struct SQLiteEventStoreTests {
             try await store.pollSummary(from: later, to: later.addingTimeInterval(1))
                 == PollSummary(polled: 1, failing: []))
     }
+
+    @Test("a checkpoint puts committed polls into the database file itself, without its write-ahead log")
+    func checkpointCopiesTheLog() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let now = Date(timeIntervalSince1970: 1_715_000_000)
+        /// The sources found in a copy of the database file alone (its -wal left behind).
+        func sourcesInFileAlone() throws -> [String] {
+            let copy = folder.url.appending(path: "copy-\(UUID().uuidString).sqlite")
+            try FileManager.default.copyItem(at: folder.database, to: copy)
+            return try DatabaseQueue(path: copy.path).read { db in
+                // Before any checkpoint, even the schema is only in the log.
+                try db.tableExists("source") ? String.fetchAll(db, sql: "SELECT id FROM source") : []
+            }
+        }
+        _ = try await store.commit(
+            PollRecord(
+                sourceID: "bis", kind: "feed", state: SourceFetchState(url: URL(string: "https://bis.example/")!),
+                at: now))
+        #expect(try sourcesInFileAlone() == [])
+        try await store.checkpoint()
+        #expect(try sourcesInFileAlone() == ["bis"])
+    }
 }
