@@ -154,6 +154,24 @@ struct ConfigurationTests {
             messages.first?.hasPrefix("exportwatch.toml:3: source \"s\": url: expected an http or https URL") == true)
     }
 
+    @Test(
+        "a source id is ASCII letters, digits, '-', '_' and '.', starting with a letter or digit",
+        arguments: [
+            ("fr-bis", true), ("MOFCOM_2024.news", true), ("9to5", true), ("-dash", false), (".dot", false),
+            ("has space", false), ("商务部", false), ("café", false), ("a/b", false), ("a@b", false), ("a[b", false),
+            ("", false),
+        ])
+    func sourceIDs(id: String, valid: Bool) throws {
+        let text = "[[source]]\nid = \"\(id)\"\nurl = \"https://example.org/feed\""
+        if valid {
+            #expect(try load(text).sources.map(\.id) == [id])
+        } else {
+            let messages = errors(text)
+            #expect(messages.count == 1)
+            #expect(messages.first?.contains("id: expected letters, digits, '-', '_' or '.'") == true)
+        }
+    }
+
     @Test("a source without a URL is reported at its table")
     func missingURL() {
         #expect(
