@@ -95,11 +95,13 @@ public actor Ingestor {
     /// The items' keys and classifications are computed before the poll queues for the actor, so
     /// polls of different sources do that work in parallel; only the story decisions are
     /// serialised, and the commit is shared with other polls.
-    /// - Parameter whenSubmitted: called once the record is in the store's queue, before the
-    ///   commit is awaited (the poller gives the document's place back then).
+    /// - Parameters:
+    ///   - poll: the poll's day and outcome, as the daily digest counts it.
+    ///   - whenSubmitted: called once the record is in the store's queue, before the commit is
+    ///     awaited (the poller gives the document's place back then).
     public nonisolated func ingest(
         _ feed: ParsedFeed?, of source: SourceSettings, state: SourceFetchState,
-        transitions: [SourceHealth.Transition], provenance: Provenance?, pollSucceeded: Bool? = nil, at now: Date,
+        transitions: [SourceHealth.Transition], provenance: Provenance?, poll: PollOutcome? = nil, at now: Date,
         whenSubmitted: @Sendable () -> Void = {}
     ) async throws -> Summary {
         var prepared: Prepared?
@@ -109,7 +111,7 @@ public actor Ingestor {
         }
         return try await record(
             prepared, of: source, state: state, transitions: transitions, provenance: provenance,
-            pollSucceeded: pollSucceeded, at: now, whenSubmitted: whenSubmitted)
+            poll: poll, at: now, whenSubmitted: whenSubmitted)
     }
 
     /// A document's items with their dedup keys and classifications.
@@ -141,15 +143,15 @@ public actor Ingestor {
 
     private func record(
         _ prepared: Prepared?, of source: SourceSettings, state: SourceFetchState,
-        transitions: [SourceHealth.Transition], provenance: Provenance?, pollSucceeded: Bool?, at now: Date,
+        transitions: [SourceHealth.Transition], provenance: Provenance?, poll: PollOutcome?, at now: Date,
         whenSubmitted: @Sendable () -> Void
     ) async throws -> Summary {
         // Taken by `resolve` before a story lookup, when the poll has new items; held to the submission.
         var holdsTurn = false
         defer { if holdsTurn { turn.leave() } }
         var record = PollRecord(
-            sourceID: source.id, kind: source.kind.rawValue, state: state, transitions: transitions, at: now)
-        record.pollSucceeded = pollSucceeded
+            sourceID: source.id, kind: source.kind.rawValue, state: state, transitions: transitions, poll: poll, at: now
+        )
         var summary = Summary()
         var changes = StoryChanges(source: source.id)
         do {

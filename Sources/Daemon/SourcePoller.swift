@@ -1,8 +1,10 @@
+import Digest
 public import Feeds
 public import Fetching
 public import Foundation
 public import Logging
 public import Store
+import Synchronization
 
 /// Polls one configured source: reads its stored fetch state, fetches with its validators,
 /// updates its health and schedule, reads a new document, and hands it all to the ``Ingestor``,
@@ -20,6 +22,8 @@ public struct SourcePoller: Sendable {
     private let documents: AdmissionGate
     /// New documents up to their commit.
     private let uncommittedDocuments = AdmissionGate.uncommittedDocuments()
+    /// The digest's day of a poll.
+    private let days: DigestDays
 
     /// Creates a poller.
     public init(
@@ -31,6 +35,7 @@ public struct SourcePoller: Sendable {
         self.settings = settings
         self.logger = logger
         documents = .documents(processors: ProcessInfo.processInfo.activeProcessorCount)
+        days = DigestDays(timeZone: settings.timeZone)
     }
 
     /// What one poll came to.
@@ -106,7 +111,8 @@ public struct SourcePoller: Sendable {
             }
         let ingest = try await ingestor.ingest(
             feed, of: source, state: state, transitions: transitions, provenance: documentProvenance,
-            pollSucceeded: succeeded, at: now, whenSubmitted: { [reading] in reading?.leave() })
+            poll: PollOutcome(day: days.day(of: now), succeeded: succeeded), at: now,
+            whenSubmitted: { [reading] in reading?.leave() })
         log(result, transitions: transitions, source: source, state: state, ingest: ingest)
         record(result, of: source, ingest: ingest)
         return Poll(result: result, feed: feed, transitions: transitions, ingest: ingest)
@@ -188,6 +194,26 @@ public struct SourcePoller: Sendable {
                     metadata: ["source": "\(source.id)"])
             case .retired: break
             }
+        }
+    }
+}
+
+/// The day an instant falls on in the daemon's zone (`time_zone`, which digests follow), as the
+/// store logs polls by it. The current day's window is kept: a poll asks with a comparison, not
+/// a calendar computation (a thousand polls a cycle).
+final class DigestDays: Sendable {
+    private let timeZone: TimeZone
+    private let current = Mutex<DayWindow?>(nil)
+
+    init(timeZone: TimeZone) { self.timeZone = timeZone }
+
+    /// `YYYY-MM-DD` of `instant`.
+    func day(of instant: Date) -> String {
+        current.withLock { window in
+            if let window, window.start <= instant, instant < window.end { return window.day }
+            let containing = DayWindow.containing(instant, timeZone: timeZone)
+            window = containing
+            return containing.day
         }
     }
 }

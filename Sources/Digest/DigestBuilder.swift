@@ -104,7 +104,7 @@ public struct DigestBuilder: Sendable {
         let chartTimes = try await store.relevantTopicTimes(from: chartDays[0].start, to: day.end)
         return DigestAssembler.assemble(
             window: day, items: items, reports: reports,
-            polls: try await store.pollSummary(from: day.start, to: day.end),
+            polls: try await store.pollSummary(day: day.day),
             problems: try await store.sourceProblems(from: day.start, to: day.end), topics: topics,
             chartDays: chartDays, chartTimes: chartTimes)
     }

@@ -116,8 +116,9 @@ public protocol EventStore: Sendable {
     /// The first-seen time and topic of every relevant item first seen in [start, end) (the chart).
     func relevantTopicTimes(from start: Date, to end: Date) async throws -> [(Date, String)]
 
-    /// The sources polled in [start, end), and those whose last poll there failed.
-    func pollSummary(from start: Date, to end: Date) async throws -> PollSummary
+    /// The sources polled on `day` (`YYYY-MM-DD` as ``PollOutcome/day``), and those whose last
+    /// poll that day failed.
+    func pollSummary(day: String) async throws -> PollSummary
 
     /// The health transitions in [start, end), oldest first.
     func sourceProblems(from start: Date, to end: Date) async throws -> [SourceProblemRecord]

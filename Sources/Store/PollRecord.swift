@@ -31,20 +31,20 @@ public struct PollRecord: Sendable {
     public var outbox: [OutboxMessage] = []
     /// When the poll happened: every row's time.
     public var at: Date
-    /// Whether a poll was made and succeeded (logged for the daily digest's counts); nil when
-    /// the record is not of a poll.
-    public var pollSucceeded: Bool?
+    /// The poll's outcome as the daily digest counts it; nil when the record is not of a poll.
+    public var poll: PollOutcome?
 
     /// A record of a poll that found no new document (or failed): state and transitions only.
     public init(
         sourceID: String, kind: String, state: SourceFetchState, transitions: [SourceHealth.Transition] = [],
-        identity: IdentityChoice? = nil, at: Date
+        identity: IdentityChoice? = nil, poll: PollOutcome? = nil, at: Date
     ) {
         self.sourceID = sourceID
         self.kind = kind
         self.state = state
         self.transitions = transitions
         self.identity = identity
+        self.poll = poll
         self.at = at
     }
 }
@@ -216,4 +216,16 @@ public struct StoredPolicyEvent: Sendable, Equatable {
     public var announcesStory: Bool
     public var occurredAt: Date
     public var payload: Data
+}
+
+/// A poll as the daily digest counts it: the local day it falls on (`YYYY-MM-DD` in the digest's
+/// zone) and whether it succeeded. The store keeps, per source and day, the last poll's outcome.
+public struct PollOutcome: Sendable, Equatable {
+    public var day: String
+    public var succeeded: Bool
+
+    public init(day: String, succeeded: Bool) {
+        self.day = day
+        self.succeeded = succeeded
+    }
 }

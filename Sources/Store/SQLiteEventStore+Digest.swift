@@ -59,21 +59,21 @@ extension SQLiteEventStore {
         }
     }
 
-    public func pollSummary(from start: Date, to end: Date) async throws -> PollSummary {
+    public func pollSummary(day: String) async throws -> PollSummary {
         try await pool.read { db in
+            // The day is on the source's row while it is the source's latest, in source_day after.
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT source_id, ok FROM poll_log p
-                    WHERE polled_at >= ?1 AND polled_at < ?2 AND polled_at = (
-                        SELECT MAX(polled_at) FROM poll_log q
-                        WHERE q.source_id = p.source_id AND q.polled_at >= ?1 AND q.polled_at < ?2)
-                    ORDER BY source_id
+                    SELECT id AS source_id, polled_day_ok AS ok FROM source WHERE polled_day = ?1
+                    UNION ALL
+                    SELECT source_id, last_ok FROM source_day
+                    WHERE day = ?1 AND source_id NOT IN (SELECT id FROM source WHERE polled_day = ?1)
                     """,
-                arguments: [start, end])
-            let failing = rows.filter { !($0["ok"] as Bool) }.map { $0["source_id"] as String }
+                arguments: [day])
             return PollSummary(
-                polled: Set(rows.map { $0["source_id"] as String }).count, failing: Array(Set(failing)).sorted())
+                polled: rows.count,
+                failing: rows.filter { !($0["ok"] as Bool) }.map { $0["source_id"] as String }.sorted())
         }
     }
 

@@ -116,7 +116,7 @@ extension SQLiteEventStore {
         let at = record.at.storageText
         try Self.write(
             record.state, ofSource: record.sourceID, kind: record.kind, transitions: record.transitions,
-            at: record.at, in: db)
+            at: record.at, poll: record.poll, in: db)
         if let identity = record.identity {
             try db.executeCached(
                 sql: "UPDATE source SET identity_kind = ?, identity_reason = ? WHERE id = ?",
@@ -177,12 +177,6 @@ extension SQLiteEventStore {
         }
         for message in record.outbox where !skippedItems.contains(message.itemPublicID ?? "") {
             try Self.insert(message, at: record.at, in: db)
-        }
-        if let ok = record.pollSucceeded {
-            try db.cachedStatement(sql: "INSERT INTO poll_log (source_id, polled_at, ok) VALUES (?, ?, ?)")
-                .execute(arguments: [record.sourceID, at, ok])
-            try db.cachedStatement(sql: "DELETE FROM poll_log WHERE polled_at < ?")
-                .execute(arguments: [record.at.addingTimeInterval(-60 * 86_400).storageText])
         }
         if record.identity != nil {
             // A document was read: the source's baseline, if it was one, is recorded.

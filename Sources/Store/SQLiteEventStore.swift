@@ -82,10 +82,11 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
-    /// Upserts a source's fetch state and appends its health transitions.
+    /// Upserts a source's fetch state and appends its health transitions; with `poll`, records the
+    /// poll's day and outcome on the row (a trigger archives the day before when the day changes).
     static func write(
         _ state: SourceFetchState, ofSource id: String, kind: String, transitions: [SourceHealth.Transition], at: Date,
-        in db: Database
+        poll: PollOutcome? = nil, in db: Database
     ) throws {
         let (health, reason) = (state.health.state.name, state.health.state.reason)
         // Cached: a cycle runs this once per source, and compiling it each time cost more than running it.
@@ -94,8 +95,8 @@ public final class SQLiteEventStore: EventStore {
                 INSERT INTO source (
                     id, configured_url, current_url, kind, etag, last_modified, body_sha256, health, health_reason,
                     failure_streak, next_due_at, last_attempt_at, last_success_at, last_status, last_error,
-                    redirect_target, redirect_streak, last_item_count, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    redirect_target, redirect_streak, last_item_count, created_at, polled_day, polled_day_ok)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET
                     configured_url = excluded.configured_url, current_url = excluded.current_url,
                     kind = excluded.kind, etag = excluded.etag, last_modified = excluded.last_modified,
@@ -104,7 +105,9 @@ public final class SQLiteEventStore: EventStore {
                     next_due_at = excluded.next_due_at, last_attempt_at = excluded.last_attempt_at,
                     last_success_at = excluded.last_success_at, last_status = excluded.last_status,
                     last_error = excluded.last_error, redirect_target = excluded.redirect_target,
-                    redirect_streak = excluded.redirect_streak, last_item_count = excluded.last_item_count
+                    redirect_streak = excluded.redirect_streak, last_item_count = excluded.last_item_count,
+                    polled_day = coalesce(excluded.polled_day, polled_day),
+                    polled_day_ok = iif(excluded.polled_day IS NULL, polled_day_ok, excluded.polled_day_ok)
                 """
         ).execute(
             arguments: [
@@ -112,7 +115,7 @@ public final class SQLiteEventStore: EventStore {
                 state.lastModified, state.bodySHA256, health, reason, state.health.consecutiveFailures,
                 state.nextDueAt?.storageText, state.lastAttemptAt?.storageText, state.lastSuccessAt?.storageText,
                 state.lastStatus, state.lastError, state.redirectTarget?.absoluteString, state.redirectStreak,
-                state.lastItemCount, at.storageText,
+                state.lastItemCount, at.storageText, poll?.day, poll?.succeeded,
             ])
         for transition in transitions {
             try db.execute(

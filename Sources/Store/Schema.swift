@@ -14,6 +14,7 @@ enum Schema {
         migrator.registerMigration("v4-dedup-keys-and-events", migrate: addDedupKeysAndEvents)
         migrator.registerMigration("v5-drop-canonical-link-index", migrate: dropCanonicalLinkIndex)
         migrator.registerMigration("v6-story-bands-in-memory", migrate: dropSimHashBands)
+        migrator.registerMigration("v7-poll-days", migrate: summarisePollDays)
         return migrator
     }
 
@@ -216,6 +217,49 @@ enum Schema {
     /// of the table (3 s for 46,000 items here; minutes for a year of items, before READY=1).
     private static func dropSimHashBands(_ db: Database) throws {
         for band in 0..<4 { try db.drop(index: "item_on_simhash_band\(band)") }
+    }
+
+    /// The poll log becomes one outcome per source and day, which is all a day's digest reads
+    /// (the sources polled, and those whose last poll of the day failed). One row per poll had
+    /// grown with the polls (a thousand sources every 15 minutes: 96,000 rows a day, kept 60
+    /// days, two writes and two indexes per poll), and the digest's query of it took time
+    /// quadratic in a day's polls.
+    ///
+    /// A source's current day (in the digest's zone, as the poller computes it) and the outcome of
+    /// its last poll that day live on its row, which each poll writes anyway: nothing more is
+    /// written per poll. When the day on the row changes, a trigger moves the day that ended to
+    /// `source_day` and drops that source's days older than 60 days (the digest's catch-up).
+    /// Days logged before this migration are counted in UTC.
+    private static func summarisePollDays(_ db: Database) throws {
+        try db.alter(table: "source") { table in
+            table.add(column: "polled_day", .text)
+            table.add(column: "polled_day_ok", .boolean)
+        }
+        try db.create(table: "source_day", options: .withoutRowID) { table in
+            table.column("source_id", .text).notNull()
+            table.column("day", .text).notNull()
+            table.column("last_ok", .boolean).notNull()
+            table.primaryKey(["source_id", "day"])
+        }
+        try db.execute(
+            sql: """
+                CREATE TRIGGER source_poll_day_ends AFTER UPDATE OF polled_day ON source
+                WHEN OLD.polled_day IS NOT NULL AND OLD.polled_day IS NOT NEW.polled_day
+                BEGIN
+                    INSERT INTO source_day (source_id, day, last_ok) VALUES (OLD.id, OLD.polled_day, OLD.polled_day_ok)
+                        ON CONFLICT (source_id, day) DO UPDATE SET last_ok = excluded.last_ok;
+                    DELETE FROM source_day WHERE source_id = OLD.id AND day < date(NEW.polled_day, '-60 days');
+                END;
+                """)
+        // Each logged day's last poll (SQLite takes the bare `ok` from the row of the MAX).
+        try db.execute(
+            sql: """
+                INSERT INTO source_day (source_id, day, last_ok)
+                SELECT source_id, day, ok FROM (
+                    SELECT source_id, date(polled_at) AS day, ok, MAX(polled_at) FROM poll_log
+                    GROUP BY source_id, date(polled_at))
+                """)
+        try db.drop(table: "poll_log")
     }
 
     /// What deduplication looks items and stories up by, and the log of policy events.

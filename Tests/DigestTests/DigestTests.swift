@@ -57,7 +57,7 @@ struct DigestTests {
             var record = PollRecord(
                 sourceID: source, kind: "feed", state: SourceFetchState(url: url),
                 identity: IdentityChoice(kind: .guid, reason: nil, switched: false), at: at)
-            record.pollSucceeded = ok
+            record.poll = PollOutcome(day: DayWindow.containing(at, timeZone: zone).day, succeeded: ok)
             let item = DedupItem(
                 guid: UUID().uuidString, link: link ?? "https://\(source).example/\(UUID().uuidString)", title: title)
             let keys = ItemKeys(item)

@@ -46,6 +46,10 @@ struct SQLiteEventStoreTests {
                     INSERT INTO source (id, configured_url, current_url, kind, health, failure_streak, created_at)
                     VALUES ('fr-bis', 'https://example.org/a', 'https://example.org/b', 'feed', 'failing', 4, ?)
                     """, arguments: [Date()])
+            // Two polls on the UTC day of `migratedAt`: the later one failed.
+            try db.execute(
+                sql: "INSERT INTO poll_log (source_id, polled_at, ok) VALUES ('fr-bis', ?, 1), ('fr-bis', ?, 0)",
+                arguments: [Self.migratedAt.addingTimeInterval(-60), Self.migratedAt])
             try db.execute(
                 sql: """
                     INSERT INTO story (id, title, simhash, created_at, last_item_at) VALUES (7, 'Rule', 5, ?, ?);
@@ -63,6 +67,7 @@ struct SQLiteEventStoreTests {
         #expect(stored.state.health.state == .failing(reason: "") && stored.state.health.consecutiveFailures == 4)
         let recent = try await store.recentStoryEntries(since: Self.migratedAt.addingTimeInterval(-60))
         #expect(recent == [StoryIndex.Entry(storyID: 7, simHash: SimHash(bits: 5), seenAt: Self.migratedAt)])
+        #expect(try await store.pollSummary(day: "2024-05-10") == PollSummary(polled: 1, failing: ["fr-bis"]))
     }
 
     static let migratedAt = Date(timeIntervalSince1970: 1_715_300_000)
@@ -153,33 +158,41 @@ struct SQLiteEventStoreTests {
         #expect(try await store.healthEvents(ofSource: "fr-bis").map(\.transition) == [.down, .recovered])
     }
 
-    @Test("the poll log keeps 60 days: a digest of a day older than that counts no polls")
-    func pollLogRetention() async throws {
+    @Test("a day's polls come to the sources polled and those whose last poll failed, kept 60 days")
+    func pollDays() async throws {
         let folder = StateFolder()
         let store = try SQLiteEventStore(stateDirectory: folder.url)
-        let day = Date(timeIntervalSince1970: 1_715_000_000)
-        func poll(_ source: String, at instant: Date, ok: Bool) async throws {
-            var record = PollRecord(
-                sourceID: source, kind: "feed",
-                state: SourceFetchState(url: URL(string: "https://\(source).example/")!),
-                at: instant)
-            record.pollSucceeded = ok
-            _ = try await store.commit(record)
+        let start = Date(timeIntervalSince1970: 1_715_000_000)
+        func poll(_ source: String, on day: String, ok: Bool, after hours: Double) async throws {
+            _ = try await store.commit(
+                PollRecord(
+                    sourceID: source, kind: "feed",
+                    state: SourceFetchState(url: URL(string: "https://\(source).example/")!),
+                    poll: PollOutcome(day: day, succeeded: ok), at: start.addingTimeInterval(hours * 3600)))
         }
-        try await poll("bis", at: day, ok: true)
-        try await poll("mofcom", at: day.addingTimeInterval(60), ok: false)
-        #expect(
-            try await store.pollSummary(from: day, to: day.addingTimeInterval(3600))
-                == PollSummary(polled: 2, failing: ["mofcom"]))
+        try await poll("bis", on: "2024-05-06", ok: true, after: 0)
+        try await poll("mofcom", on: "2024-05-06", ok: true, after: 1)
+        try await poll("mofcom", on: "2024-05-06", ok: false, after: 2)
+        #expect(try await store.pollSummary(day: "2024-05-06") == PollSummary(polled: 2, failing: ["mofcom"]))
 
-        let later = day.addingTimeInterval(61 * 86_400)
-        try await poll("bis", at: later, ok: true)
-        #expect(
-            try await store.pollSummary(from: day, to: day.addingTimeInterval(3600))
-                == PollSummary(polled: 0, failing: []))
-        #expect(
-            try await store.pollSummary(from: later, to: later.addingTimeInterval(1))
-                == PollSummary(polled: 1, failing: []))
+        // A new day moves the day before off the source's row; both days still answer.
+        try await poll("bis", on: "2024-05-07", ok: false, after: 24)
+        #expect(try await store.pollSummary(day: "2024-05-06") == PollSummary(polled: 2, failing: ["mofcom"]))
+        #expect(try await store.pollSummary(day: "2024-05-07") == PollSummary(polled: 1, failing: ["bis"]))
+        #expect(try await store.pollSummary(day: "2024-05-08") == PollSummary(polled: 0, failing: []))
+
+        // A source's days older than 60 days go when it starts a new day.
+        try await poll("bis", on: "2024-07-06", ok: true, after: 61 * 24)
+        #expect(try await store.pollSummary(day: "2024-05-06") == PollSummary(polled: 1, failing: ["mofcom"]))
+        #expect(try await store.pollSummary(day: "2024-05-07") == PollSummary(polled: 1, failing: ["bis"]))
+        try await poll("bis", on: "2024-07-07", ok: true, after: 62 * 24)
+        #expect(try await store.pollSummary(day: "2024-05-07") == PollSummary(polled: 0, failing: []))
+
+        // A fetch state saved outside a poll leaves the day alone.
+        try await store.saveFetchState(
+            SourceFetchState(url: URL(string: "https://bis.example/")!), ofSource: "bis", kind: "feed",
+            transitions: [], at: start.addingTimeInterval(62 * 86_400))
+        #expect(try await store.pollSummary(day: "2024-07-07") == PollSummary(polled: 1, failing: []))
     }
 
     @Test("a checkpoint puts committed polls into the database file itself, without its write-ahead log")
