@@ -221,7 +221,6 @@ public enum StoryText {
         while index < tokens.count {
             var end = index
             while end < tokens.count, tokens[end].isHan == tokens[index].isHan { end += 1 }
-            let run = tokens[index..<end]
             if tokens[index].isHan {
                 // Character 3-grams, or a shorter run whole, hashed as their joined UTF-8 bytes.
                 let gram = min(3, end - index)
