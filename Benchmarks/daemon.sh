@@ -5,7 +5,11 @@
 # memory; beside curl fetching the same feeds (cold, and with If-None-Match) and
 # `newsboat -x reload` (cold, and its steady state), in the same run, RUNS times; prints medians.
 #
-#   Benchmarks/daemon.sh [CORPUS_DIR]      (RUNS=3 CONCURRENCY=50 PORT=18080 NEWSBOAT=1 by default)
+#   Benchmarks/daemon.sh [CORPUS_DIR]      (RUNS=3 WARM_RUNS=5 CONCURRENCY=50 PORT=18080 NEWSBOAT=1 by default)
+#
+# Each run has one cold cycle and WARM_RUNS warm ones, each warm cycle of exportwatch followed by
+# curl's conditional fetch, so that the machine's drift reaches both alike; the warm medians are
+# over every warm cycle of every run.
 #
 # Both exportwatch and curl run CONCURRENCY transfers at once against the one loopback host
 # (exportwatch's max_per_host is raised to match: the default of 2 is politeness, not speed).
@@ -13,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=$(realpath -m "${1:-.bench-corpus}")
 runs=${RUNS:-3}
+warm_runs=${WARM_RUNS:-5}
 concurrency=${CONCURRENCY:-50}
 port=${PORT:-18080}
 [ -f "$corpus/urls" ] || python3 ../shared/bench/gen_feeds.py "$corpus" --port "$port" >&2
@@ -43,11 +48,11 @@ timed() {
 }
 
 results=()
+warm_samples=()
 for run in $(seq "$runs"); do
     rm -rf "$work/state" "$work/digests"
     read -r cold cold_rss < <(timed "$exportwatch" run --once --deliver-timeout 0 --config "$work/exportwatch.toml")
     grep -q "1005 sources polled, 0 failed" "$work/stderr" || { echo "cold run failed: $(tail -3 "$work/stderr")" >&2; exit 1; }
-    read -r warm warm_rss < <(timed "$exportwatch" run --once --deliver-timeout 0 --config "$work/exportwatch.toml")
     start=$(now); curl --no-progress-meter --parallel --parallel-max "$concurrency" --compressed -K "$work/curl.cfg"; curl_cold=$(echo "$(now) - $start" | bc)
     # curl's conditional fetch: every URL with the ETag nginx gives it (one HEAD pass collects them).
     if [ ! -s "$work/curl-warm.cfg" ]; then
@@ -58,7 +63,14 @@ for run in $(seq "$runs"); do
             printf 'url = "%s"\noutput = "/dev/null"\ncompressed\nheader = "If-None-Match: %s"\n' "$url" "${etag//\"/\\\"}" >> "$work/curl-warm.cfg"
         done < "$work/urls"
     fi
-    start=$(now); curl --no-progress-meter --parallel --parallel-max "$concurrency" -K "$work/curl-warm.cfg"; curl_warm=$(echo "$(now) - $start" | bc)
+    warms=()
+    for _ in $(seq "$warm_runs"); do
+        read -r warm warm_rss < <(timed "$exportwatch" run --once --deliver-timeout 0 --config "$work/exportwatch.toml")
+        grep -q "1005 sources polled, 0 failed" "$work/stderr" || { echo "warm run failed: $(tail -3 "$work/stderr")" >&2; exit 1; }
+        start=$(now); curl --no-progress-meter --parallel --parallel-max "$concurrency" -K "$work/curl-warm.cfg"; curl_warm=$(echo "$(now) - $start" | bc)
+        warm_samples+=("$warm $warm_rss $curl_warm")
+        warms+=("${warm}s/${curl_warm}s")
+    done
     newsboat_cold=nan
     newsboat_warm=nan
     if [ "${NEWSBOAT:-1}" = 1 ] && command -v newsboat >/dev/null; then
@@ -69,15 +81,19 @@ for run in $(seq "$runs"); do
         start=$(now); nb >/dev/null 2>&1 || true; newsboat_cold=$(echo "$(now) - $start" | bc)
         start=$(now); nb >/dev/null 2>&1 || true; newsboat_warm=$(echo "$(now) - $start" | bc)
     fi
-    echo "run $run: exportwatch cold ${cold}s (peak ${cold_rss} kB) warm ${warm}s (peak ${warm_rss} kB); curl cold ${curl_cold}s warm ${curl_warm}s; newsboat cold ${newsboat_cold}s warm ${newsboat_warm}s" >&2
-    results+=("$cold $warm $cold_rss $warm_rss $curl_cold $curl_warm $newsboat_cold $newsboat_warm")
+    echo "run $run: exportwatch cold ${cold}s (peak ${cold_rss} kB), curl cold ${curl_cold}s; warm exportwatch/curl ${warms[*]}; newsboat cold ${newsboat_cold}s warm ${newsboat_warm}s" >&2
+    results+=("$cold $cold_rss $curl_cold $newsboat_cold $newsboat_warm")
 done
 
-printf '%s\n' "${results[@]}" | python3 -c '
+{ printf '%s\n' "${results[@]}"; echo; printf '%s\n' "${warm_samples[@]}"; } | python3 -c '
 import math, statistics, sys
-rows = [list(map(float, line.split())) for line in sys.stdin]
-c, w, crss, wrss, cc, cw, nc, nw = (statistics.median(column) for column in zip(*rows))
-print(f"median of {len(rows)} runs: exportwatch run --once cold {c:.2f}s warm {w:.3f}s, peak RSS {max(crss, wrss)/1024:.0f} MB")
+runs, warms = sys.stdin.read().split("\n\n")
+rows = [list(map(float, line.split())) for line in runs.splitlines() if line]
+warm_rows = [list(map(float, line.split())) for line in warms.splitlines() if line]
+c, crss, cc, nc, nw = (statistics.median(column) for column in zip(*rows))
+w, wrss, cw = (statistics.median(column) for column in zip(*warm_rows))
+peak = max(max(row[1] for row in rows), max(row[1] for row in warm_rows))
+print(f"median of {len(rows)} runs ({len(warm_rows)} warm cycles): exportwatch run --once cold {c:.2f}s warm {w:.3f}s, peak RSS {peak/1024:.0f} MB (median cold {crss/1024:.0f}, warm {wrss/1024:.0f})")
 print(f"curl cold {cc:.2f}s warm {cw:.3f}s; newsboat -x reload cold {nc:.2f}s warm {nw:.2f}s")
 print(f"exportwatch/curl: cold {c/cc:.1f}x (goal <= 2), warm {w/cw:.2f}x (goal <= 1.5)")
 if not math.isnan(nc): print(f"newsboat/exportwatch: cold {nc/c:.1f}x, warm {nw/w:.1f}x")
