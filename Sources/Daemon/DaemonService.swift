@@ -63,7 +63,9 @@ public final class ExportwatchDaemon: Sendable {
         }
     }
 
-    /// Builds the daemon from its opened parts (``DaemonParts/open(configuration:configurationPath:logger:retryPolicy:)``).
+    /// Builds the daemon from its parts, opened by
+    /// ``DaemonParts/open(configuration:configurationPath:logger:retryPolicy:)`` (the caller then
+    /// runs it, which sends READY).
     public init(parts: DaemonParts, configurationPath: String, logger: Logger) {
         self.parts = parts
         state = State(parts.configuration)
