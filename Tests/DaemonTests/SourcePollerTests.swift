@@ -188,4 +188,29 @@ struct FetchReportTests {
         #expect(lines.contains("encoding: gzip"))
         #expect(lines.contains("sha256: \(SHA256.hex(of: Data("<rss/>".utf8)))"))
     }
+
+    @Test("poll times are spread over ±10% by draws that differ from poll to poll")
+    func jitterSpread() {
+        let source = JitterSource()
+        var first = source.generator()
+        var second = source.generator()
+        // As the poll policy draws a 15-minute interval's jitter.
+        let delays = (0..<500).flatMap { _ in
+            [Double.random(in: 810...990, using: &first), Double.random(in: 810...990, using: &second)]
+        }
+        #expect(delays.allSatisfy { (810...990).contains($0) })
+        #expect(delays.min()! < 820 && delays.max()! > 980)
+        #expect(Set(delays).count == delays.count)
+        // Both halves of the range about equally often.
+        #expect((400...600).contains(delays.count { $0 < 900 }))
+    }
+
+    @Test("a poll's digest day follows the daemon's zone across midnight")
+    func digestDays() throws {
+        let days = DigestDays(timeZone: try #require(TimeZone(identifier: "Asia/Shanghai")))
+        let beforeMidnight = Date(timeIntervalSince1970: 1_715_356_200)  // 2024-05-10 23:50 +08:00
+        #expect(days.day(of: beforeMidnight) == "2024-05-10")
+        #expect(days.day(of: beforeMidnight.addingTimeInterval(20 * 60)) == "2024-05-11")
+        #expect(days.day(of: beforeMidnight) == "2024-05-10")
+    }
 }
