@@ -198,7 +198,9 @@ public final class ExportwatchDaemon: Sendable {
             // From this loop, after the cycle: a scheduler stuck in a cycle stops the pings and is restarted.
             notifier.notify("WATCHDOG=1")
             await state.cycleFinished()
-            if let pending = try? await parts.store.pendingDeliveryCount() { DaemonMetrics.outboxPending(pending) }
+            if MetricsEndpoint.isServing, let pending = try? await parts.store.pendingDeliveryCount() {
+                DaemonMetrics.outboxPending(pending)
+            }
             await state.nap(wait)
         }
     }

@@ -154,6 +154,10 @@ public struct SourcePoller: Sendable {
         _ result: SourceFetchState.PollResult, transitions: [SourceHealth.Transition], source: SourceSettings,
         state: SourceFetchState, ingest: Ingestor.Summary
     ) {
+        // The usual poll (a 304) is logged at debug level: nothing to build when that is off.
+        if case .unchanged = result.decision, result.movedTo == nil, transitions.isEmpty, logger.logLevel > .debug {
+            return
+        }
         var metadata: Logger.Metadata = ["source": "\(source.id)"]
         switch result.decision {
         case .parse(let body, let provenance):
