@@ -43,17 +43,17 @@ public struct StoryReportRecord: Sendable, Equatable {
 public struct SourceProblemRecord: Sendable, Equatable {
     public var source: String
     /// `source.down`, `source.retired`, `source.parse_empty`, `source.recovered`, or `failing`
-    /// for a source whose last poll of the window failed.
+    /// for a source whose last poll of the day failed.
     public var type: String
     public var reason: String?
     public var at: Date
 }
 
-/// What the polls of a window came to.
+/// What the polls of a day came to.
 public struct PollSummary: Sendable, Equatable {
     /// Sources polled at least once.
     public var polled: Int
-    /// Sources whose last poll in the window failed, by id.
+    /// Sources whose last poll of the day failed, by id.
     public var failing: [String]
 }
 
