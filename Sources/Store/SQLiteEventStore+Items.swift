@@ -118,8 +118,9 @@ extension SQLiteEventStore {
             record.state, ofSource: record.sourceID, kind: record.kind, transitions: record.transitions,
             at: record.at, poll: record.poll, in: db)
         if let identity = record.identity {
+            // A document was read: the identity it taught, and the source's baseline, if it was one.
             try db.executeCached(
-                sql: "UPDATE source SET identity_kind = ?, identity_reason = ? WHERE id = ?",
+                sql: "UPDATE source SET identity_kind = ?, identity_reason = ?, baseline_done = 1 WHERE id = ?",
                 arguments: [identity.kind.rawValue, identity.reason, record.sourceID])
         }
         for story in record.newStories {
@@ -177,11 +178,6 @@ extension SQLiteEventStore {
         }
         for message in record.outbox where !skippedItems.contains(message.itemPublicID ?? "") {
             try Self.insert(message, at: record.at, in: db)
-        }
-        if record.identity != nil {
-            // A document was read: the source's baseline, if it was one, is recorded.
-            try db.cachedStatement(sql: "UPDATE source SET baseline_done = 1 WHERE id = ?")
-                .execute(arguments: [record.sourceID])
         }
         return summary
     }
