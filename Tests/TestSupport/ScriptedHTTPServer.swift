@@ -103,7 +103,7 @@ public final class ScriptedHTTPServer: Sendable {
         if let verify { try JSONEncoder().encode(verify).write(to: folder.appending(path: "verify.json")) }
         for (name, data) in files { try data.write(to: folder.appending(path: name)) }
         try JSONEncoder().encode(script).write(to: folder.appending(path: "script.json"))
-        FileManager.default.createFile(atPath: folder.appending(path: "log.jsonl").path, contents: Data())
+        try Data().write(to: folder.appending(path: "log.jsonl"))
 
         let program = Bundle.module.url(forResource: "scripted_http_server", withExtension: "py")!
         process = Process()
@@ -114,12 +114,19 @@ public final class ScriptedHTTPServer: Sendable {
         ]
         let output = Pipe()
         process.standardOutput = output
+        // Not the test's own stderr: a server that outlived a crashed test process would hold
+        // `swift test`'s pipe open, and `swift test` would wait for it forever.
+        let errors = folder.appending(path: "server.err")
+        try Data().write(to: errors)
+        process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
         let firstLine = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
         guard let port = Int(firstLine.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             process.terminate()
+            let reason = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
             throw CocoaError(
-                .fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "the test server did not start"])
+                .fileReadCorruptFile,
+                userInfo: [NSLocalizedDescriptionKey: "the test server did not start: \(reason)"])
         }
         self.port = port
     }
@@ -134,7 +141,8 @@ public final class ScriptedHTTPServer: Sendable {
         URL(string: "http://\(host):\(port)\(path)")!
     }
 
-    /// Every request answered so far, in the order they were answered.
+    /// Every request answered so far, in the order they were answered (the server logs each one
+    /// just before it sends the answer).
     public func requests() throws -> [Request] {
         let data = try Data(contentsOf: folder.appending(path: "log.jsonl"))
         return try data.split(separator: UInt8(ascii: "\n")).map {
@@ -142,8 +150,8 @@ public final class ScriptedHTTPServer: Sendable {
         }
     }
 
-    /// The requests answered so far, waiting up to `timeout` for at least `count` of them: the
-    /// server logs a request just after answering it, so a client may see the answer first.
+    /// The requests answered so far, waiting up to `timeout` for at least `count` of them: for
+    /// requests another process or task makes while the test waits.
     public func requests(atLeast count: Int, timeout: Duration = .seconds(5)) async throws -> [Request] {
         let deadline = ContinuousClock.now + timeout
         var seen = try requests()

@@ -9,8 +9,10 @@ SCRIPT maps a path to a list of responses served in turn (the last one repeats):
    "if_none_match": "\"v1\"" }   # answer 304 instead when the request carries this validator
 "{port}" in a header value becomes the server's own port. The script file is re-read on
 every request, so a test can change it between polls. Every request is appended to LOG as
-one JSON line: method, path, headers, the number of requests in flight when it arrived,
-and the times it arrived and was answered. The chosen port is printed on the first line.
+one JSON line just before its answer is sent (so a client that has its answer finds it
+logged): method, path, headers, the number of requests in flight when it arrived, and the
+times it arrived and was answered. The chosen port is printed on the first line. The server
+exits when the process that started it is gone, so a test run that crashed leaves none behind.
 
 POST requests are scripted the same way; their log lines add the body and, when
 VERIFY.json sits beside the script ({"standard": ["whsec_…", …], "hub": "secret"}), whether
@@ -85,20 +87,24 @@ def main():
                 index = served.get(self.path, 0)
                 served[self.path] = index + 1
                 response = sequence[min(index, len(sequence) - 1)]
+            entry = {"method": method, "path": self.path, "headers": dict(self.headers.items()),
+                     "concurrent": concurrent, "arrived": arrived}
+            if method == "POST":
+                entry["body"] = body.decode("utf-8", "replace")
+                entry["verified"] = verified
             try:
-                self.answer(response)
+                self.answer(response, entry)
             finally:
                 with lock:
                     in_flight -= 1
-                    entry = {"method": method, "path": self.path, "headers": dict(self.headers.items()),
-                             "concurrent": concurrent, "arrived": arrived, "answered": time.time()}
-                    if method == "POST":
-                        entry["body"] = body.decode("utf-8", "replace")
-                        entry["verified"] = verified
-                    with open(args.log, "a") as f:
-                        f.write(json.dumps(entry) + "\n")
 
-        def answer(self, response):
+        def log(self, entry):
+            entry["answered"] = time.time()
+            with lock:
+                with open(args.log, "a") as f:
+                    f.write(json.dumps(entry) + "\n")
+
+        def answer(self, response, entry):
             if response.get("hang"):
                 time.sleep(3600)
             time.sleep(response.get("delay", 0))
@@ -116,6 +122,7 @@ def main():
             if response.get("gzip") and status != 304:
                 body = gzip.compress(body)
                 headers["Content-Encoding"] = "gzip"
+            self.log(entry)
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -123,6 +130,14 @@ def main():
             self.end_headers()
             self.wfile.write(body)
 
+    parent = os.getppid()
+
+    def exit_when_orphaned():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=exit_when_orphaned, daemon=True).start()
     server = ThreadingHTTPServer((args.host, 0), Handler)
     server.daemon_threads = True
     print(server.server_port, flush=True)
