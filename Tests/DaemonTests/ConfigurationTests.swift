@@ -32,7 +32,8 @@ struct ConfigurationTests {
     func exampleIsValid() throws {
         let example = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../feeds/example.toml")
         let configuration = try ConfigurationLoader(environment: [:]).load(path: example.standardizedFileURL.path)
-        #expect(configuration.sources.map(\.id) == ["fr-bis", "congress-export-control-bills", "mfa-spokesperson"])
+        try #require(
+            configuration.sources.map(\.id) == ["fr-bis", "congress-export-control-bills", "mfa-spokesperson"])
         #expect(configuration.sources[2].kind == .html)
         #expect(configuration.sources[2].html?.item == "//ul[@class='list1']/li")
         #expect(configuration.daemon.timeZone.identifier == "Asia/Shanghai")
@@ -52,7 +53,7 @@ struct ConfigurationTests {
     }
 
     @Test("a broken HTML rule is a configuration error at its line")
-    func brokenHTMLRule() {
+    func brokenHTMLRule() throws {
         let messages = errors(
             """
             [[source]]
@@ -65,7 +66,7 @@ struct ConfigurationTests {
             title = "a"
             link = "a/@@href"
             """)
-        #expect(messages.count == 3)
+        try #require(messages.count == 3)
         #expect(messages[0].hasPrefix(#"exportwatch.toml:5: source "mfa": date_format: unsupported directive"#))
         #expect(messages[1].hasPrefix(#"exportwatch.toml:7: source "mfa": html: item: not a supported CSS selector"#))
         #expect(messages[2].hasPrefix(#"exportwatch.toml:9: source "mfa": html: link: not a valid XPath expression"#))

@@ -246,7 +246,7 @@ struct IngestorTests {
         _ = try await (reuters.value, ap.value)
 
         let events = try await fixture.events()
-        #expect(events.map(\.item.source) == ["reuters", "ap"])
+        try #require(events.map(\.item.source) == ["reuters", "ap"])
         #expect(events.map(\.story.new) == [true, false])
         #expect(Set(events.map(\.story.id)).count == 1 && events[0].story.id.hasPrefix("sty_"))
         #expect(events.last?.story.sources == ["reuters", "ap"])
@@ -360,7 +360,7 @@ struct IngestorTests {
         let summary = try await fixture.poll("bis-press", [edited])
         #expect(summary.updatedItems == 1)
         let events = try await fixture.events()
-        #expect(events.map(\.type) == ["policy_item.created", "policy_item.updated"])
+        try #require(events.map(\.type) == ["policy_item.created", "policy_item.updated"])
         #expect(events[1].item.id == events[0].item.id && events[1].story.id == events[0].story.id)
         #expect(events[1].changes.map(\.field) == ["summary"])
         #expect(try await fixture.poll("bis-press", [edited]).updatedItems == 0)

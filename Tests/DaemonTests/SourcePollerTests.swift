@@ -181,7 +181,7 @@ struct FetchReportTests {
         let outcome = try await HTTPFetcher(configuration: settings.fetcherConfiguration).fetch(
             FetchRequest(url: server.url("/a")))
         let lines = FetchReport.text(for: outcome).split(separator: "\n").map(String.init)
-        #expect(lines[0] == "status: 200")
+        #expect(lines.first == "status: 200")
         #expect(
             lines.contains("hops: 301 \(server.url("/a").absoluteString) -> 200 \(server.url("/b").absoluteString)"))
         #expect(lines.contains("etag: \"v2\""))

@@ -141,7 +141,7 @@ struct DigestTests {
         #expect(digest.storyCount == 2 && digest.itemCount == 3)
         #expect(digest.sourcesPolled == 4 && digest.sourcesFailing == ["blog"])
         let chips = try #require(digest.sections.first { $0.topic == "chip-controls" })
-        #expect(chips.stories.count == 1)
+        try #require(chips.stories.count == 1)
         #expect(chips.stories[0].otherReports.map(\.source) == ["ap"])
         #expect(digest.sections.first { $0.topic == "china-response" }?.stories.map(\.title) == ["商务部回应美方芯片出口管制"])
         #expect(digest.problems.map(\.type) == ["failing"])

@@ -64,7 +64,7 @@ struct CommandLineTests {
         let run = try Self.exportwatch("check-config", "--config", file.path)
         #expect(run.status == 2)
         let lines = run.errors.split(separator: "\n").map(String.init)
-        #expect(lines.count == 3)
+        try #require(lines.count == 3)
         #expect(lines.map { $0.dropFirst(file.path.count + 1).prefix(2) } == ["2:", "6:", "7:"])
         #expect(lines[1].contains(#"source "fr-bis": url: expected an http or https URL"#))
     }
@@ -84,7 +84,7 @@ struct CommandLineTests {
         let run = try Self.exportwatch("parse", "--base-url", "https://www.bis.gov/news/", page.path, feed.path)
         #expect(run.status == 1)
         let lines = run.output.split(separator: "\n").map(String.init)
-        #expect(lines.count == 2)
+        try #require(lines.count == 2)
         #expect(lines[0] == #"{"file":"\#(page.path)","error":"not a feed: the root element is <html>"}"#)
         #expect(lines[1].contains(#""title":"BIS""#) && lines[1].contains(#""link":"https://www.bis.gov/news/r.html""#))
     }
@@ -112,7 +112,7 @@ struct CommandLineTests {
             separator: "\n")
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-        #expect(lines.count == 2)
+        try #require(lines.count == 2)
         let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
         #expect(first?["relevant"] as? Bool == true)
         #expect((first?["topics"] as? [[String: Any]])?.contains { $0["id"] as? String == "chip-controls" } == true)

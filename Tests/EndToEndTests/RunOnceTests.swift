@@ -103,7 +103,7 @@ struct RunOnceTests {
             "items", "list", "--json", "--topic", "entity-list-sanctions", "--query", "37 Chinese", "--config",
             config.path)
         let lines = json.output.split(separator: "\n")
-        #expect(lines.count == 1)
+        try #require(lines.count == 1)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
         let id = try #require(object["id"] as? String)
         let show = try CommandLineTests.exportwatch("items", "show", id, "--config", config.path)

@@ -59,7 +59,7 @@ struct HTTPFetcherTests {
         }
         #expect(unchanged.status == 304)
         let requests = try server.requests()
-        #expect(requests.count == 2)
+        try #require(requests.count == 2)
         #expect(requests[0].header("If-None-Match") == nil)
         #expect(requests[1].header("If-None-Match") == "\"bis-v1\"")
         #expect(requests[1].header("If-Modified-Since") == "Thu, 09 May 2024 14:00:00 GMT")
