@@ -104,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DigestTests",
-            dependencies: ["CLibXML2", "Classification", "Dedup", "Digest", "Feeds", "Fetching", "Store"]),
+            dependencies: ["CLibXML2", "Classification", "Dedup", "Digest", "Feeds", "Fetching", "Store", "TestSupport"]),
         .testTarget(
             name: "StoreTests",
             dependencies: [

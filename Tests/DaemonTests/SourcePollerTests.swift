@@ -26,8 +26,8 @@ struct SourcePollerTests {
         let logs = LogLines()
         let folder = FileManager.default.temporaryDirectory.appending(path: "ew-poller-\(UUID().uuidString)")
 
-        init(script: [String: [ScriptedHTTPServer.Response]]) throws {
-            server = try ScriptedHTTPServer(script: script)
+        init(script: [String: [ScriptedHTTPServer.Response]]) async throws {
+            server = try await ScriptedHTTPServer(script: script)
             store = try SQLiteEventStore(stateDirectory: folder)
             var settings = DaemonSettings()
             settings.privateNetworks = .allowAll
@@ -55,7 +55,7 @@ struct SourcePollerTests {
 
     @Test("an RSS <ttl> longer than the interval holds the next poll back")
     func ttl() async throws {
-        let fixture = try Fixture(script: [
+        let fixture = try await Fixture(script: [
             "/ttl": [.init(body: "<rss version=\"2.0\"><channel><title>t</title><ttl>120</ttl></channel></rss>")]
         ])
         defer { fixture.close() }
@@ -67,7 +67,7 @@ struct SourcePollerTests {
 
     @Test("three failures record one source.down, a success one source.recovered, each logged once")
     func healthTransitions() async throws {
-        let fixture = try Fixture(script: [
+        let fixture = try await Fixture(script: [
             "/flaky": [
                 .init(status: 500), .init(status: 500), .init(status: 502), .init(status: 500), .init(body: "<rss/>"),
             ]
@@ -86,7 +86,7 @@ struct SourcePollerTests {
 
     @Test("410 retires the source in the store; it is not polled again until its URL changes")
     func retiredSourceIsSkipped() async throws {
-        let fixture = try Fixture(script: ["/gone": [.init(status: 410)], "/new": [.init(body: "<rss/>")]])
+        let fixture = try await Fixture(script: ["/gone": [.init(status: 410)], "/new": [.init(body: "<rss/>")]])
         defer { fixture.close() }
         let first = try await fixture.poller.poll(fixture.source("/gone"))
         #expect(first?.transitions == [.retired])
@@ -109,7 +109,7 @@ struct SourcePollerTests {
     func parseEmpty() async throws {
         let list = #"<ul class="news"><li><a href="/n/1">Entity List additions</a><span>2024-05-10</span></li></ul>"#
         let redesigned = #"<div class="cards"><div class="card"><a href="/n/1">Entity List additions</a></div></div>"#
-        let fixture = try Fixture(script: [
+        let fixture = try await Fixture(script: [
             "/page": [
                 .init(body: "<html><body>\(list)</body></html>"),
                 .init(body: "<html><body>\(redesigned)</body></html>"),
@@ -136,7 +136,7 @@ struct SourcePollerTests {
 
     @Test("a document that is not a feed counts as a failure and is read again next time")
     func unreadable() async throws {
-        let fixture = try Fixture(script: ["/feed": [.init(body: "<html><body>moved</body></html>")]])
+        let fixture = try await Fixture(script: ["/feed": [.init(body: "<html><body>moved</body></html>")]])
         defer { fixture.close() }
         for _ in 1...3 { _ = try await fixture.poller.poll(fixture.source("/feed")) }
         #expect(try await fixture.store.healthEvents(ofSource: "src").map(\.transition) == [.down])
@@ -147,7 +147,7 @@ struct SourcePollerTests {
 
     @Test("after three polls through the same 301 the store polls the new URL")
     func permanentRedirectIsStored() async throws {
-        let fixture = try Fixture(script: [
+        let fixture = try await Fixture(script: [
             "/old": [.init(status: 308, headers: ["Location": "/new"])], "/new": [.init(body: "<rss/>")],
         ])
         defer { fixture.close() }
@@ -171,7 +171,7 @@ extension SourcePollerTests.Fixture {
 struct FetchReportTests {
     @Test("the report of a redirected fetch names every hop and the hash")
     func report() async throws {
-        let server = try ScriptedHTTPServer(script: [
+        let server = try await ScriptedHTTPServer(script: [
             "/a": [.init(status: 301, headers: ["Location": "/b"])],
             "/b": [.init(headers: ["ETag": "\"v2\""], body: "<rss/>", gzip: true)],
         ])

@@ -44,8 +44,8 @@ struct DeliveryWorkerTests {
         let fetcher: HTTPFetcher
         let logs = LogLines()
 
-        init(script: [String: [ScriptedHTTPServer.Response]], verify: ScriptedHTTPServer.Verification) throws {
-            server = try ScriptedHTTPServer(script: script, verify: verify)
+        init(script: [String: [ScriptedHTTPServer.Response]], verify: ScriptedHTTPServer.Verification) async throws {
+            server = try await ScriptedHTTPServer(script: script, verify: verify)
             store = try SQLiteEventStore(stateDirectory: folder)
             var configuration = FetcherConfiguration()
             configuration.privateNetworks = .allowAll
@@ -113,7 +113,7 @@ struct DeliveryWorkerTests {
 
     @Test("500, 500, 200: three attempts with one id, each signature valid to another implementation")
     func retriesKeepTheID() async throws {
-        let fixture = try Fixture(
+        let fixture = try await Fixture(
             script: ["/hook": [.init(status: 500), .init(status: 500), .init(status: 200)]],
             verify: .init(standard: [Self.secret]))
         let ids = try await fixture.enqueue(1)
@@ -129,7 +129,7 @@ struct DeliveryWorkerTests {
 
     @Test("Retry-After holds the next attempt back")
     func retryAfter() async throws {
-        let fixture = try Fixture(
+        let fixture = try await Fixture(
             script: ["/hook": [.init(status: 503, headers: ["Retry-After": "30"]), .init(status: 200)]],
             verify: .init(standard: [Self.secret]))
         _ = try await fixture.enqueue(1)
@@ -138,15 +138,15 @@ struct DeliveryWorkerTests {
         _ = try await worker.deliverDue()
         let row = try #require(try await fixture.store.outbox(failedOnly: false, limit: 1).first)
         #expect(row.state == .pending && row.nextAttemptAt >= start.addingTimeInterval(29))
-        _ = try await worker.deliverDue(now: start.addingTimeInterval(5))
-        #expect(try await fixture.server.requests(atLeast: 1).count == 1)
-        _ = try await worker.deliverDue(now: start.addingTimeInterval(31))
-        #expect(try await fixture.server.requests(atLeast: 2).count == 2)
+        _ = try await worker.deliverDue(now: row.nextAttemptAt.addingTimeInterval(-25))
+        #expect(try fixture.server.requests().count == 1)
+        _ = try await worker.deliverDue(now: row.nextAttemptAt.addingTimeInterval(1))
+        #expect(try fixture.server.requests().count == 2)
     }
 
     @Test("410 disables the webhook once: its rows are dead-lettered and nothing more is sent")
     func goneDisables() async throws {
-        let fixture = try Fixture(script: ["/hook": [.init(status: 410)]], verify: .init(standard: [Self.secret]))
+        let fixture = try await Fixture(script: ["/hook": [.init(status: 410)]], verify: .init(standard: [Self.secret]))
         _ = try await fixture.enqueue(3)
         let worker = fixture.worker([try fixture.webhook("/hook", maxPerMinute: 100)])
         _ = try await worker.deliverDue()
@@ -160,7 +160,7 @@ struct DeliveryWorkerTests {
 
     @Test("other 4xx fail for good at once; 408 and 429 are retried")
     func permanentAndTransient4xx() async throws {
-        let fixture = try Fixture(
+        let fixture = try await Fixture(
             script: [
                 "/bad": [.init(status: 400)], "/slow": [.init(status: 408), .init(status: 429), .init(status: 204)],
             ],
@@ -170,7 +170,7 @@ struct DeliveryWorkerTests {
         #expect(try await fixture.store.outbox(failedOnly: true, limit: 5).count == 1)
         #expect(try await fixture.server.requests(atLeast: 1).count == 1)
 
-        let other = try Fixture(
+        let other = try await Fixture(
             script: ["/slow": [.init(status: 408), .init(status: 429), .init(status: 204)]], verify: .init())
         _ = try await other.enqueue(1)
         try await other.drain(other.worker([try other.webhook("/slow")]))
@@ -180,7 +180,7 @@ struct DeliveryWorkerTests {
 
     @Test("after the last scheduled attempt the row is dead-lettered, and retry requeues it")
     func deadLetterAndRequeue() async throws {
-        let fixture = try Fixture(script: ["/hook": [.init(status: 500)]], verify: .init())
+        let fixture = try await Fixture(script: ["/hook": [.init(status: 500)]], verify: .init())
         let ids = try await fixture.enqueue(1)
         let worker = fixture.worker([try fixture.webhook("/hook")])
         try await fixture.drain(worker)
@@ -194,7 +194,7 @@ struct DeliveryWorkerTests {
 
     @Test("a worker started afresh on the same database resumes a retry with the same id")
     func resumesAfterRestart() async throws {
-        let fixture = try Fixture(
+        let fixture = try await Fixture(
             script: ["/hook": [.init(status: 502), .init(status: 200)]], verify: .init(standard: [Self.secret]))
         let ids = try await fixture.enqueue(1)
         _ = try await fixture.worker([try fixture.webhook("/hook")]).deliverDue()
@@ -209,7 +209,7 @@ struct DeliveryWorkerTests {
 
     @Test("30 events at max_per_minute = 5 arrive as four single events, then one batch of the rest")
     func rateLimitBatches() async throws {
-        let fixture = try Fixture(script: ["/hook": [.init(status: 200)]], verify: .init(standard: [Self.secret]))
+        let fixture = try await Fixture(script: ["/hook": [.init(status: 200)]], verify: .init(standard: [Self.secret]))
         let ids = try await fixture.enqueue(30)
         let worker = fixture.worker([try fixture.webhook("/hook", maxPerMinute: 5)])
         let pass = try await worker.deliverDue()
@@ -229,7 +229,7 @@ struct DeliveryWorkerTests {
 
     @Test("two secrets sign with two signatures, each valid; a hub secret signs X-Hub-Signature-256")
     func rotationAndHub() async throws {
-        let fixture = try Fixture(
+        let fixture = try await Fixture(
             script: ["/hook": [.init(status: 200)], "/hub": [.init(status: 200)]],
             verify: .init(standard: [Self.secret, Self.rotated], hub: "hub-secret"))
         _ = try await fixture.enqueue(1)
@@ -248,7 +248,7 @@ struct DeliveryWorkerTests {
 
     @Test("a delivery cancelled in flight stays pending; nothing is marked sent that was not")
     func shutdownInFlight() async throws {
-        let fixture = try Fixture(script: ["/hook": [.init(status: 200, delay: 3)]], verify: .init())
+        let fixture = try await Fixture(script: ["/hook": [.init(status: 200, delay: 3)]], verify: .init())
         _ = try await fixture.enqueue(1)
         let worker = fixture.worker([try fixture.webhook("/hook")])
         let task = Task { try await worker.deliverDue() }
@@ -261,7 +261,7 @@ struct DeliveryWorkerTests {
 
     @Test("neither the secret nor the URL's token shows in the logs, even on failures")
     func secretsStayOutOfLogs() async throws {
-        let fixture = try Fixture(
+        let fixture = try await Fixture(
             script: ["/T0KEN-abc/hook": [.init(status: 500), .init(status: 400)]], verify: .init())
         _ = try await fixture.enqueue(1)
         try await fixture.drain(fixture.worker([try fixture.webhook("/T0KEN-abc/hook")]))

@@ -5,6 +5,7 @@ import Feeds
 import Fetching
 import Foundation
 import Store
+import TestSupport
 import Testing
 
 /// Digests built from a real SQLite store, with a fixed clock and zone.
@@ -202,18 +203,14 @@ struct DigestTests {
         #expect(feed.items.map(\.title) == ["商务部 chip 出口管制", "Chip export rule & <more>"])
         #expect(feed.items.allSatisfy { $0.id?.hasPrefix("urn:exportwatch:story:sty_") == true })
 
-        let python = Process()
-        python.executableURL = URL(filePath: "/usr/bin/env")
-        python.arguments = [
-            "python3", "-c",
-            "import sys, feedparser; d = feedparser.parse(sys.argv[1]); print(int(d.bozo), len(d.entries), d.version)",
-            path.path,
-        ]
-        let output = Pipe()
-        python.standardOutput = output
-        try python.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        python.waitUntilExit()
+        let python = try await ProgramRun(
+            URL(filePath: "/usr/bin/env"),
+            [
+                "python3", "-c",
+                "import sys, feedparser; d = feedparser.parse(sys.argv[1]); print(int(d.bozo), len(d.entries), d.version)",
+                path.path,
+            ])
+        let text = python.output
         #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "0 2 atom10")
     }
 

@@ -5,51 +5,32 @@ import Testing
 /// The built `exportwatch` binary, run as a user runs it.
 @Suite("Command line")
 struct CommandLineTests {
-    struct Run {
-        var status: Int32
-        var output: String
-        var errors: String
-    }
-
     static let repository = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../..").standardized
 
     /// Runs `exportwatch` from the build folder beside this test bundle.
-    static func exportwatch(_ arguments: String...) throws -> Run {
-        let process = Process()
-        process.executableURL = Bundle.main.bundleURL.appending(path: "exportwatch")
-        process.arguments = arguments
-        process.currentDirectoryURL = repository
-        process.environment = ["PATH": "/usr/bin:/bin"]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
-            errors: String(decoding: err, as: UTF8.self))
+    static func exportwatch(_ arguments: String..., input: Data? = nil) async throws -> ProgramRun {
+        try await ProgramRun(
+            Bundle.main.bundleURL.appending(path: "exportwatch"), arguments, input: input, directory: repository,
+            environment: ["PATH": "/usr/bin:/bin"])
     }
 
     @Test("--version names exportwatch and the libraries it runs on")
-    func version() throws {
-        let run = try Self.exportwatch("--version")
+    func version() async throws {
+        let run = try await Self.exportwatch("--version")
         #expect(run.status == 0)
         #expect(run.output.hasPrefix("exportwatch "))
         #expect(run.output.contains("libcurl ") && run.output.contains("libxml2 "))
     }
 
     @Test("check-config accepts the example and exits 0")
-    func exampleIsValid() throws {
-        let run = try Self.exportwatch("check-config", "--config", "feeds/example.toml")
+    func exampleIsValid() async throws {
+        let run = try await Self.exportwatch("check-config", "--config", "feeds/example.toml")
         #expect(run.status == 0, "\(run.errors)")
         #expect(run.output == "feeds/example.toml: valid (3 sources, 1 webhook, 10 topics from feeds/topics.toml)\n")
     }
 
     @Test("a configuration with three mistakes exits 2 and names all three with their lines")
-    func threeMistakes() throws {
+    func threeMistakes() async throws {
         let file = FileManager.default.temporaryDirectory.appending(path: "ew-bad-\(UUID().uuidString).toml")
         defer { try? FileManager.default.removeItem(at: file) }
         try """
@@ -61,7 +42,7 @@ struct CommandLineTests {
         url = "ftp://ftp.example.org/rules"
         interval = "often"
         """.write(to: file, atomically: true, encoding: .utf8)
-        let run = try Self.exportwatch("check-config", "--config", file.path)
+        let run = try await Self.exportwatch("check-config", "--config", file.path)
         #expect(run.status == 2)
         let lines = run.errors.split(separator: "\n").map(String.init)
         try #require(lines.count == 3)
@@ -70,7 +51,7 @@ struct CommandLineTests {
     }
 
     @Test("parse prints one JSON line per file and exits 1 after a file with no feed")
-    func parse() throws {
+    func parse() async throws {
         let feed = FileManager.default.temporaryDirectory.appending(path: "ew-\(UUID().uuidString).xml")
         let page = FileManager.default.temporaryDirectory.appending(path: "ew-\(UUID().uuidString).html")
         defer {
@@ -81,7 +62,7 @@ struct CommandLineTests {
             "<rss version=\"2.0\"><channel><title>BIS</title><item><title>Rule</title><link>r.html</link></item></channel></rss>"
             .write(to: feed, atomically: true, encoding: .utf8)
         try "<html><body>no feed</body></html>".write(to: page, atomically: true, encoding: .utf8)
-        let run = try Self.exportwatch("parse", "--base-url", "https://www.bis.gov/news/", page.path, feed.path)
+        let run = try await Self.exportwatch("parse", "--base-url", "https://www.bis.gov/news/", page.path, feed.path)
         #expect(run.status == 1)
         let lines = run.output.split(separator: "\n").map(String.init)
         try #require(lines.count == 2)
@@ -90,28 +71,17 @@ struct CommandLineTests {
     }
 
     @Test("classify reads JSON Lines and prints topics, scores, matched terms and identifiers")
-    func classify() throws {
-        let process = Process()
-        process.executableURL = Bundle.main.bundleURL.appending(path: "exportwatch")
-        process.arguments = ["classify", "--topics", "feeds/topics.toml"]
-        process.currentDirectoryURL = Self.repository
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(
-            Data(
+    func classify() async throws {
+        let run = try await Self.exportwatch(
+            "classify", "--topics", "feeds/topics.toml",
+            input: Data(
                 """
                 {"id": "a", "title": "US tightens export controls on Nvidia H20 chips", "summary": "Under ECCN 3A090."}
                 {"id": "b", "title": "Best potato chips of 2024", "summary": ""}
 
                 """.utf8))
-        try input.fileHandleForWriting.close()
-        let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(
-            separator: "\n")
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        #expect(run.status == 0)
+        let lines = run.output.split(separator: "\n")
         try #require(lines.count == 2)
         let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
         #expect(first?["relevant"] as? Bool == true)
@@ -121,8 +91,8 @@ struct CommandLineTests {
     }
 
     @Test("demo runs the whole job offline: alerts sent signed, a story reported twice alerted once, a digest")
-    func demo() throws {
-        let run = try Self.exportwatch("demo")
+    func demo() async throws {
+        let run = try await Self.exportwatch("demo")
         #expect(run.status == 0, "\(run.output)\(run.errors)")
         #expect(run.output.components(separatedBy: "signature valid").count - 1 == 5)
         #expect(run.output.contains("joins a story already announced: no second alert"))
@@ -135,20 +105,21 @@ struct CommandLineTests {
     }
 
     @Test("usage mistakes exit 2")
-    func usage() throws {
-        #expect(try Self.exportwatch("no-such-command").status == 2)
-        #expect(try Self.exportwatch("fetch").status == 2)
+    func usage() async throws {
+        #expect(try await Self.exportwatch("no-such-command").status == 2)
+        #expect(try await Self.exportwatch("fetch").status == 2)
     }
 
     @Test("fetch prints provenance, and refuses loopback addresses unless told otherwise")
-    func fetch() throws {
-        let server = try ScriptedHTTPServer(script: ["/rss": [.init(headers: ["ETag": "\"e1\""], body: "<rss/>")]])
+    func fetch() async throws {
+        let server = try await ScriptedHTTPServer(script: ["/rss": [.init(headers: ["ETag": "\"e1\""], body: "<rss/>")]]
+        )
         defer { server.stop() }
-        let allowed = try Self.exportwatch("fetch", server.url("/rss").absoluteString, "--insecure-allow-private")
+        let allowed = try await Self.exportwatch("fetch", server.url("/rss").absoluteString, "--insecure-allow-private")
         #expect(allowed.status == 0, "\(allowed.errors)")
         #expect(allowed.output.contains("status: 200\n") && allowed.output.contains("etag: \"e1\"\n"))
         #expect(allowed.output.contains("format: rss\n") && allowed.output.contains("items: 0"))
-        let refused = try Self.exportwatch("fetch", server.url("/rss").absoluteString)
+        let refused = try await Self.exportwatch("fetch", server.url("/rss").absoluteString)
         #expect(refused.status == 1)
         #expect(refused.output.contains("refused to connect to 127.0.0.1"))
     }
@@ -157,14 +128,14 @@ struct CommandLineTests {
 @Suite("Command line: HTML sources")
 struct HTMLCommandLineTests {
     @Test("fetch --item reads a page with rules; parse --html-rules does the same offline")
-    func htmlRules() throws {
+    func htmlRules() async throws {
         let page =
             #"<html><head><title>公告</title></head><body><ul class="list1"><li><a href="./n46.shtml">商务部公告2024年第46号</a><span>2024-05-10</span></li></ul></body></html>"#
-        let server = try ScriptedHTTPServer(script: [
+        let server = try await ScriptedHTTPServer(script: [
             "/list/": [.init(headers: ["Content-Type": "text/html; charset=utf-8"], body: page)]
         ])
         defer { server.stop() }
-        let fetched = try CommandLineTests.exportwatch(
+        let fetched = try await CommandLineTests.exportwatch(
             "fetch", server.url("/list/").absoluteString, "--insecure-allow-private", "--item", "ul.list1 > li",
             "--title", "a",
             "--link", "a@href", "--date", "span")
@@ -184,7 +155,7 @@ struct HTMLCommandLineTests {
         date = "span"
         time_zone = "Asia/Shanghai"
         """.write(to: folder.appending(path: "rules.toml"), atomically: true, encoding: .utf8)
-        let parsed = try CommandLineTests.exportwatch(
+        let parsed = try await CommandLineTests.exportwatch(
             "parse", "--html-rules", folder.appending(path: "rules.toml").path, "--base-url",
             "https://www.mofcom.gov.cn/list/",
             folder.appending(path: "page.html").path)
@@ -199,7 +170,7 @@ struct HTMLCommandLineTests {
 @Suite("Installed configuration")
 struct InstalledConfigurationTests {
     @Test("the shipped service configuration, with the default sources and topics beside it, is valid")
-    func shippedConfiguration() throws {
+    func shippedConfiguration() async throws {
         let folder = try scratchFolder("ew-etc")
         defer { try? FileManager.default.removeItem(at: folder) }
         for (from, to) in [
@@ -209,7 +180,7 @@ struct InstalledConfigurationTests {
             try FileManager.default.copyItem(
                 at: CommandLineTests.repository.appending(path: from), to: folder.appending(path: to))
         }
-        let run = try CommandLineTests.exportwatch(
+        let run = try await CommandLineTests.exportwatch(
             "check-config", "--config", folder.appending(path: "exportwatch.toml").path)
         #expect(run.status == 0, "\(run.errors)")
         let sources =
@@ -219,7 +190,7 @@ struct InstalledConfigurationTests {
     }
 
     @Test("sources import-opml prints [[source]] tables that check-config accepts; export-opml lists the feeds")
-    func opml() throws {
+    func opml() async throws {
         let folder = try scratchFolder("ew-opml")
         defer { try? FileManager.default.removeItem(at: folder) }
         try """
@@ -230,21 +201,21 @@ struct InstalledConfigurationTests {
         <outline text="Gopher" xmlUrl="gopher://example.org/feed"/>
         </body></opml>
         """.write(to: folder.appending(path: "reader.opml"), atomically: true, encoding: .utf8)
-        let imported = try CommandLineTests.exportwatch(
+        let imported = try await CommandLineTests.exportwatch(
             "sources", "import-opml", folder.appending(path: "reader.opml").path)
         #expect(imported.status == 0, "\(imported.errors)")
         #expect(imported.output.contains("id = \"bis-press\"") && imported.output.contains("id = \"bis-press-2\""))
         #expect(imported.output.contains("id = \"www-mofcom-gov-cn\"") && imported.output.contains("# skipped Gopher"))
         let config = folder.appending(path: "exportwatch.toml")
         try imported.output.write(to: config, atomically: true, encoding: .utf8)
-        let check = try CommandLineTests.exportwatch("check-config", "--config", config.path)
+        let check = try await CommandLineTests.exportwatch("check-config", "--config", config.path)
         #expect(check.status == 0 && check.output.contains("3 sources"), "\(check.errors)")
-        let exported = try CommandLineTests.exportwatch("sources", "export-opml", "--config", config.path)
+        let exported = try await CommandLineTests.exportwatch("sources", "export-opml", "--config", config.path)
         #expect(exported.output.contains("xmlUrl=\"https://www.bis.gov/other.xml\""))
     }
 
     @Test("an included file adds sources; an id used in two files is an error naming the file")
-    func includes() throws {
+    func includes() async throws {
         let folder = try scratchFolder("ew-include")
         defer { try? FileManager.default.removeItem(at: folder) }
         try "[[source]]\nid = \"a\"\nurl = \"https://example.org/a\"\n".write(
@@ -252,11 +223,11 @@ struct InstalledConfigurationTests {
         let main = folder.appending(path: "main.toml")
         try "include = [\"more.toml\"]\n[[source]]\nid = \"b\"\nurl = \"https://example.org/b\"\n".write(
             to: main, atomically: true, encoding: .utf8)
-        let good = try CommandLineTests.exportwatch("check-config", "--config", main.path)
+        let good = try await CommandLineTests.exportwatch("check-config", "--config", main.path)
         #expect(good.status == 0 && good.output.contains("2 sources"), "\(good.errors)")
         try "include = [\"more.toml\"]\n[[source]]\nid = \"a\"\nurl = \"https://example.org/b\"\n".write(
             to: main, atomically: true, encoding: .utf8)
-        let duplicate = try CommandLineTests.exportwatch("check-config", "--config", main.path)
+        let duplicate = try await CommandLineTests.exportwatch("check-config", "--config", main.path)
         #expect(
             duplicate.status == 2 && duplicate.errors.contains("more.toml") && duplicate.errors.contains("used twice"))
     }

@@ -41,6 +41,7 @@ struct DaemonRunTests {
                         received.withLock { $0.append(message) }
                     }
                 }
+                Glibc.close(descriptor)
             }
             thread.start()
         }
@@ -57,10 +58,9 @@ struct DaemonRunTests {
             return false
         }
 
+        /// Stops listening; the receiving thread closes the socket within its 0.2 s receive timeout.
         func close() {
             open.withLock { $0 = false }
-            usleep(300_000)
-            Glibc.close(descriptor)
         }
     }
 
@@ -108,7 +108,7 @@ struct DaemonRunTests {
         "READY, STATUS and WATCHDOG; SIGHUP adds a source and survives a broken file; SIGTERM stops in time with exit 0"
     )
     func lifecycle() async throws {
-        let server = try ScriptedHTTPServer(
+        let server = try await ScriptedHTTPServer(
             script: [
                 "/a.xml": [.init(body: RunOnceTests.rss([RunOnceTests.entityList]))],
                 "/b.xml": [.init(body: RunOnceTests.rss([RunOnceTests.chips]))],
@@ -180,7 +180,7 @@ struct DaemonRunTests {
         "kill -9 between delivery attempts, then a restart: the event arrives once more with the same webhook-id, each item stored once"
     )
     func killAndRestart() async throws {
-        let server = try ScriptedHTTPServer(
+        let server = try await ScriptedHTTPServer(
             script: [
                 "/a.xml": [.init(body: RunOnceTests.rss([RunOnceTests.entityList, RunOnceTests.chips]))],
                 "/hook": [.init(status: 503), .init(status: 503), .init(status: 204)],
@@ -212,7 +212,7 @@ struct DaemonRunTests {
 
     @Test("SIGTERM during a cycle: exit 0 in time; the poll in flight is not half-written and runs again next time")
     func stopDuringCycle() async throws {
-        let server = try ScriptedHTTPServer(script: [
+        let server = try await ScriptedHTTPServer(script: [
             "/slow.xml": [.init(body: RunOnceTests.rss([RunOnceTests.entityList]), delay: 20)],
             "/hook": [.init(status: 204)],
         ])
@@ -237,9 +237,9 @@ struct DaemonRunTests {
         #expect(!process.isRunning && process.terminationStatus == 0)
         #expect(ContinuousClock.now - stop < .seconds(10))
 
-        let sources = try CommandLineTests.exportwatch("sources", "list", "--config", config.path)
+        let sources = try await CommandLineTests.exportwatch("sources", "list", "--config", config.path)
         #expect(sources.output.contains("slow") && sources.output.contains("new"), "\(sources.output)")
-        let items = try CommandLineTests.exportwatch("items", "list", "--config", config.path)
+        let items = try await CommandLineTests.exportwatch("items", "list", "--config", config.path)
         #expect(items.output.split(separator: "\n").count == 1, "only the header: nothing half-written")
     }
 
@@ -262,7 +262,7 @@ struct DaemonRunTests {
 
     @Test("[metrics] serves Prometheus text with per-source fetch counts, and /healthz")
     func metrics() async throws {
-        let server = try ScriptedHTTPServer(script: [
+        let server = try await ScriptedHTTPServer(script: [
             "/a.xml": [.init(body: RunOnceTests.rss([RunOnceTests.entityList]))], "/hook": [.init(status: 204)],
         ])
         defer { server.stop() }

@@ -36,7 +36,7 @@ struct RunOnceTests {
 
     @Test("items published between cycles are sent once each, signed; nothing is sent twice")
     func cycles() async throws {
-        let server = try ScriptedHTTPServer(
+        let server = try await ScriptedHTTPServer(
             script: [
                 "/feed.xml": [
                     .init(
@@ -66,7 +66,7 @@ struct RunOnceTests {
         signing_secret = "\(Self.secret)"
         """.write(to: config, atomically: true, encoding: .utf8)
 
-        let first = try CommandLineTests.exportwatch("run", "--once", "--config", config.path)
+        let first = try await CommandLineTests.exportwatch("run", "--once", "--config", config.path)
         #expect(first.status == 0, "\(first.errors)")
         var posts = try await server.requests(atLeast: 3).filter { $0.method == "POST" }
         #expect(posts.count == 2)
@@ -82,31 +82,31 @@ struct RunOnceTests {
             "/feed.xml": [.init(body: Self.rss([Self.later, Self.entityList, Self.chips, Self.bakery]))],
             "/hook": [.init(status: 204)],
         ])
-        let second = try CommandLineTests.exportwatch("run", "--once", "--config", config.path)
+        let second = try await CommandLineTests.exportwatch("run", "--once", "--config", config.path)
         #expect(second.status == 0, "\(second.errors)")
         posts = try await server.requests(atLeast: 5).filter { $0.method == "POST" }
         #expect(posts.count == 3)
         #expect(posts.last?.body?.contains("Responds to US Export Controls") == true)
 
-        let third = try CommandLineTests.exportwatch("run", "--once", "--config", config.path)
+        let third = try await CommandLineTests.exportwatch("run", "--once", "--config", config.path)
         #expect(third.status == 0)
         try await Task.sleep(for: .milliseconds(200))
         #expect(try server.requests().filter { $0.method == "POST" }.count == 3)
         #expect(FileManager.default.fileExists(atPath: folder.appending(path: "digests/alerts.atom").path))
 
         // What was collected, and why each item was (not) sent.
-        let list = try CommandLineTests.exportwatch("items", "list", "--config", config.path)
+        let list = try await CommandLineTests.exportwatch("items", "list", "--config", config.path)
         #expect(list.status == 0, "\(list.errors)")
         #expect(list.output.split(separator: "\n").count == 5)
         #expect(list.output.contains("not relevant") && list.output.contains("announced"))
-        let json = try CommandLineTests.exportwatch(
+        let json = try await CommandLineTests.exportwatch(
             "items", "list", "--json", "--topic", "entity-list-sanctions", "--query", "37 Chinese", "--config",
             config.path)
         let lines = json.output.split(separator: "\n")
         try #require(lines.count == 1)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
         let id = try #require(object["id"] as? String)
-        let show = try CommandLineTests.exportwatch("items", "show", id, "--config", config.path)
+        let show = try await CommandLineTests.exportwatch("items", "show", id, "--config", config.path)
         #expect(show.status == 0)
         #expect(show.output.contains("policy: sent after 1 attempt(s)"))
         #expect(show.output.contains("fetched from: \(server.url("/feed.xml").absoluteString)"))
@@ -114,7 +114,7 @@ struct RunOnceTests {
 
     @Test("a source that fails makes run --once exit 1, and the others are still recorded")
     func failingSource() async throws {
-        let server = try ScriptedHTTPServer(script: [
+        let server = try await ScriptedHTTPServer(script: [
             "/feed.xml": [.init(body: Self.rss([Self.entityList]))], "/broken": [.init(status: 500)],
         ])
         defer { server.stop() }
@@ -135,10 +135,10 @@ struct RunOnceTests {
         id = "broken"
         url = "\(server.url("/broken").absoluteString)"
         """.write(to: config, atomically: true, encoding: .utf8)
-        let run = try CommandLineTests.exportwatch("run", "--once", "--config", config.path)
+        let run = try await CommandLineTests.exportwatch("run", "--once", "--config", config.path)
         #expect(run.status == 1)
         #expect(run.errors.contains("fetch failed") && run.errors.contains("broken"))
-        let list = try CommandLineTests.exportwatch("sources", "list", "--config", config.path)
+        let list = try await CommandLineTests.exportwatch("sources", "list", "--config", config.path)
         #expect(list.output.contains("good") && list.output.contains("ok"))
     }
 }

@@ -10,7 +10,7 @@ struct WebhookCommandTests {
     @Test(
         "webhooks test sends a signed sample event and prints the answer; list shows the webhook; no secret is printed")
     func testAndList() async throws {
-        let server = try ScriptedHTTPServer(
+        let server = try await ScriptedHTTPServer(
             script: ["/hooks/T0KEN": [.init(status: 200, body: "thanks")]], verify: .init(standard: [Self.secret]))
         defer { server.stop() }
         let folder = try scratchFolder("ew-hooks")
@@ -32,26 +32,26 @@ struct WebhookCommandTests {
         topics = ["chip-controls"]
         """.write(to: config, atomically: true, encoding: .utf8)
 
-        let test = try CommandLineTests.exportwatch("webhooks", "test", "policy", "--config", config.path)
+        let test = try await CommandLineTests.exportwatch("webhooks", "test", "policy", "--config", config.path)
         #expect(test.status == 0, "\(test.errors)")
         #expect(test.output.hasPrefix("HTTP 200") && test.output.contains("thanks"))
         let request = try #require(try await server.requests(atLeast: 1).first)
         #expect(request.verified?.standard == [true])
         #expect(request.header("webhook-id")?.hasPrefix("evt_test_") == true)
 
-        let list = try CommandLineTests.exportwatch("webhooks", "list", "--config", config.path)
+        let list = try await CommandLineTests.exportwatch("webhooks", "list", "--config", config.path)
         #expect(list.status == 0, "\(list.errors)")
         #expect(
             list.output.contains("policy") && list.output.contains("chip-controls") && list.output.contains("active"))
 
-        let check = try CommandLineTests.exportwatch("check-config", "--config", config.path)
+        let check = try await CommandLineTests.exportwatch("check-config", "--config", config.path)
         for run in [test, list, check] {
             #expect(!(run.output + run.errors).contains("T0KEN") && !(run.output + run.errors).contains("MfKQ9r8"))
         }
 
-        let unknown = try CommandLineTests.exportwatch("webhooks", "test", "nope", "--config", config.path)
+        let unknown = try await CommandLineTests.exportwatch("webhooks", "test", "nope", "--config", config.path)
         #expect(unknown.status == 2 && unknown.errors.contains("no webhook \"nope\""))
-        let retry = try CommandLineTests.exportwatch("webhooks", "retry", "--config", config.path)
+        let retry = try await CommandLineTests.exportwatch("webhooks", "retry", "--config", config.path)
         #expect(retry.status == 2)
     }
 }
@@ -60,7 +60,7 @@ struct WebhookCommandTests {
 @Suite("Digest command")
 struct DigestCommandTests {
     @Test("digest --date writes the day's three files and alerts.atom, and says where")
-    func buildsADay() throws {
+    func buildsADay() async throws {
         let folder = try scratchFolder("ew-digest-cli")
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = folder.appending(path: "exportwatch.toml")
@@ -74,12 +74,12 @@ struct DigestCommandTests {
         id = "fr-bis"
         url = "https://www.federalregister.gov/api/v1/documents.rss"
         """.write(to: config, atomically: true, encoding: .utf8)
-        let run = try CommandLineTests.exportwatch("digest", "--date", "2024-05-10", "--config", config.path)
+        let run = try await CommandLineTests.exportwatch("digest", "--date", "2024-05-10", "--config", config.path)
         #expect(run.status == 0, "\(run.errors)")
         #expect(run.output.hasPrefix("2024-05-10: 0 stories; wrote "))
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.appending(path: "digests").path).sorted()
         #expect(files == ["2024-05-10.html", "2024-05-10.json", "2024-05-10.md", "alerts.atom"])
-        let bad = try CommandLineTests.exportwatch("digest", "--date", "2024-13-40", "--config", config.path)
+        let bad = try await CommandLineTests.exportwatch("digest", "--date", "2024-13-40", "--config", config.path)
         #expect(bad.status == 2)
     }
 }

@@ -35,7 +35,7 @@ struct HTTPFetcherTests {
     @Test("a second poll is conditional, and a 304 leaves nothing to parse")
     func conditionalGet() async throws {
         let validators = ["ETag": "\"bis-v1\"", "Last-Modified": "Thu, 09 May 2024 14:00:00 GMT"]
-        let server = try ScriptedHTTPServer(
+        let server = try await ScriptedHTTPServer(
             script: [
                 "/rss": [.init(headers: validators, bodyFile: "feed.xml", answer304IfNoneMatch: "\"bis-v1\"")]
             ], files: ["feed.xml": Self.feed])
@@ -68,7 +68,7 @@ struct HTTPFetcherTests {
 
     @Test("new validators on a byte-identical body are kept, and the body is not parsed again")
     func identicalBodyNewValidators() async throws {
-        let server = try ScriptedHTTPServer(script: [
+        let server = try await ScriptedHTTPServer(script: [
             "/rss": [
                 .init(headers: ["ETag": "\"a\""], body: "<rss/>"), .init(headers: ["ETag": "\"b\""], body: "<rss/>"),
             ]
@@ -87,7 +87,7 @@ struct HTTPFetcherTests {
 
     @Test("gzip and brotli bodies arrive decoded, and every encoding is offered")
     func compression() async throws {
-        let server = try ScriptedHTTPServer(
+        let server = try await ScriptedHTTPServer(
             script: [
                 "/gzip": [.init(bodyFile: "feed.xml", gzip: true)],
                 "/br": [.init(headers: ["Content-Encoding": "br"], bodyFile: "feed.xml.br")],
@@ -110,7 +110,7 @@ struct HTTPFetcherTests {
 
     @Test("three polls through the same 301 move the source; a 302 moves nothing")
     func permanentAndTemporaryRedirects() async throws {
-        let server = try ScriptedHTTPServer(script: [
+        let server = try await ScriptedHTTPServer(script: [
             "/old": [.init(status: 301, headers: ["Location": "http://127.0.0.1:{port}/new"])],
             "/new": [.init(body: "<rss/>")],
             "/moving": [.init(status: 302, headers: ["Location": "/elsewhere"])],
@@ -140,7 +140,7 @@ struct HTTPFetcherTests {
 
     @Test("410 Gone retires the source, once")
     func goneRetires() async throws {
-        let server = try ScriptedHTTPServer(script: ["/gone": [.init(status: 410)]])
+        let server = try await ScriptedHTTPServer(script: ["/gone": [.init(status: 410)]])
         defer { server.stop() }
         let fetcher = HTTPFetcher(configuration: Self.configuration())
         var state = SourceFetchState(url: server.url("/gone"))
@@ -153,7 +153,7 @@ struct HTTPFetcherTests {
 
     @Test("Cache-Control: max-age longer than the interval pushes the next poll back, within the 6 h bound")
     func cacheControlMaxAge() async throws {
-        let server = try ScriptedHTTPServer(script: [
+        let server = try await ScriptedHTTPServer(script: [
             "/hour": [.init(headers: ["Cache-Control": "public, max-age=3600"], body: "<rss/>")],
             "/week": [.init(headers: ["Cache-Control": "max-age=604800"], body: "<rss/>")],
             "/short": [.init(headers: ["Cache-Control": "max-age=60"], body: "<rss/>")],
@@ -179,7 +179,7 @@ struct HTTPFetcherTests {
     func retryAfter(status: Int, header: String) async throws {
         let retryDate = Date().addingTimeInterval(7200)
         let value = header == "HTTP-DATE" ? Self.httpDate(retryDate) : header
-        let server = try ScriptedHTTPServer(script: [
+        let server = try await ScriptedHTTPServer(script: [
             "/busy": [.init(status: status, headers: ["Retry-After": value])], "/fine": [.init(body: "<rss/>")],
         ])
         defer { server.stop() }
@@ -203,7 +203,7 @@ struct HTTPFetcherTests {
 
     @Test("a body over the cap fails cleanly, whether announced or inflated by compression")
     func bodyCap() async throws {
-        let server = try ScriptedHTTPServer(script: [
+        let server = try await ScriptedHTTPServer(script: [
             "/big": [.init(bodySize: 200_000)], "/bomb": [.init(bodySize: 2_000_000, gzip: true)],
             "/small": [.init(body: "<rss/>")],
         ])
@@ -225,7 +225,7 @@ struct HTTPFetcherTests {
 
     @Test("a server that accepts and never answers hits the timeout")
     func timeout() async throws {
-        let server = try ScriptedHTTPServer(script: ["/hang": [.init(hang: true)]])
+        let server = try await ScriptedHTTPServer(script: ["/hang": [.init(hang: true)]])
         defer { server.stop() }
         let fetcher = HTTPFetcher(configuration: Self.configuration { $0.requestTimeout = .seconds(1) })
         let started = ContinuousClock.now
@@ -241,7 +241,7 @@ struct HTTPFetcherTests {
 
     @Test("file:// is refused, as a URL and as a redirect target")
     func fileScheme() async throws {
-        let server = try ScriptedHTTPServer(script: [
+        let server = try await ScriptedHTTPServer(script: [
             "/to-file": [.init(status: 302, headers: ["Location": "file:///etc/passwd"])]
         ])
         defer { server.stop() }
@@ -259,9 +259,9 @@ struct HTTPFetcherTests {
 
     @Test("private addresses are refused at connect time, redirects included, unless allowed")
     func privateAddresses() async throws {
-        let inside = try ScriptedHTTPServer(host: "127.0.0.2", script: ["/secret": [.init(body: "internal")]])
+        let inside = try await ScriptedHTTPServer(host: "127.0.0.2", script: ["/secret": [.init(body: "internal")]])
         defer { inside.stop() }
-        let outside = try ScriptedHTTPServer(script: [
+        let outside = try await ScriptedHTTPServer(script: [
             "/hop": [.init(status: 302, headers: ["Location": inside.url("/secret").absoluteString])]
         ])
         defer { outside.stop() }
@@ -299,7 +299,7 @@ struct HTTPFetcherTests {
             uniqueKeysWithValues: (0..<50).map {
                 ("/feed/\($0)", [ScriptedHTTPServer.Response(body: "<rss/>", delay: 0.05)])
             })
-        let server = try ScriptedHTTPServer(script: script)
+        let server = try await ScriptedHTTPServer(script: script)
         defer { server.stop() }
         let fetcher = HTTPFetcher(configuration: Self.configuration { $0.maxPerHost = 2 })
         try await withThrowingTaskGroup(of: FetchOutcome.self) { group in
@@ -317,7 +317,9 @@ struct HTTPFetcherTests {
 
     @Test("cancelling a task ends its transfer at once and leaves the fetcher working")
     func cancellation() async throws {
-        let server = try ScriptedHTTPServer(script: ["/hang": [.init(hang: true)], "/ok": [.init(body: "<rss/>")]])
+        let server = try await ScriptedHTTPServer(script: [
+            "/hang": [.init(hang: true)], "/ok": [.init(body: "<rss/>")],
+        ])
         defer { server.stop() }
         let fetcher = HTTPFetcher(configuration: Self.configuration { $0.maxConcurrent = 1 })
         let hanging = Task { try await fetcher.fetch(FetchRequest(url: server.url("/hang"))) }
@@ -338,7 +340,7 @@ struct HTTPFetcherTests {
 
     @Test("provenance names the hops, the validators, the hash and the timings; extra headers are sent")
     func provenance() async throws {
-        let server = try ScriptedHTTPServer(script: [
+        let server = try await ScriptedHTTPServer(script: [
             "/start": [.init(status: 307, headers: ["Location": "/final"])],
             "/final": [
                 .init(headers: ["ETag": "\"x\"", "Content-Type": "application/rss+xml; charset=utf-8"], body: "<rss/>")
@@ -360,7 +362,7 @@ struct HTTPFetcherTests {
 
     @Test("an HTTP error status is a failure that keeps the response's provenance")
     func httpErrors() async throws {
-        let server = try ScriptedHTTPServer(script: ["/missing": [.init(status: 404)]])
+        let server = try await ScriptedHTTPServer(script: ["/missing": [.init(status: 404)]])
         defer { server.stop() }
         let outcome = try await HTTPFetcher(configuration: Self.configuration()).fetch(
             FetchRequest(url: server.url("/missing")))

@@ -4,7 +4,7 @@ public import Foundation
 /// with sequences of responses, logging every request it receives.
 ///
 /// ```swift
-/// let server = try ScriptedHTTPServer(script: ["/feed": [.init(status: 200, body: "<rss/>")]])
+/// let server = try await ScriptedHTTPServer(script: ["/feed": [.init(status: 200, body: "<rss/>")]])
 /// defer { server.stop() }
 /// let url = server.url("/feed")
 /// ```
@@ -96,7 +96,7 @@ public final class ScriptedHTTPServer: Sendable {
     public init(
         host: String = "127.0.0.1", script: [String: [Response]], files: [String: Data] = [:],
         verify: Verification? = nil
-    ) throws {
+    ) async throws {
         self.host = host
         folder = FileManager.default.temporaryDirectory.appending(path: "ew-server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -120,7 +120,13 @@ public final class ScriptedHTTPServer: Sendable {
         try Data().write(to: errors)
         process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
-        let firstLine = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        // Python takes ~0.1 s to start (more on a busy machine): waited for on a thread of its
+        // own, not on one of the few that run every test's tasks.
+        let firstLine = await withCheckedContinuation { started in
+            Thread.detachNewThread {
+                started.resume(returning: String(decoding: output.fileHandleForReading.availableData, as: UTF8.self))
+            }
+        }
         guard let port = Int(firstLine.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             process.terminate()
             let reason = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
@@ -162,11 +168,9 @@ public final class ScriptedHTTPServer: Sendable {
         return seen
     }
 
-    /// Stops the server and removes its files.
+    /// Stops the server (SIGKILL, not waited for) and removes its files.
     public func stop() {
-        // Foundation's waitUntilExit can hang off the main thread on Linux; kill and poll instead.
         kill(process.processIdentifier, SIGKILL)
-        for _ in 0..<200 where process.isRunning { usleep(10_000) }
         try? FileManager.default.removeItem(at: folder)
     }
 
