@@ -139,8 +139,16 @@ struct ItemStoreTests {
     static func commitWhileWriterBusy(_ store: SQLiteEventStore, failing: Int? = nil) async throws -> [Int: Result<
         CommitSummary, any Error
     >] {
-        let writerHeld = Task { try await store.pool.write { _ in Thread.sleep(forTimeInterval: 0.3) } }
-        try await Task.sleep(for: .milliseconds(50))
+        let hold = WriterHold()
+        // The writer is held until all 40 are queued (on a busy machine that can take a while).
+        let writerHeld = Task {
+            try await store.pool.write { _ in
+                hold.holding.withLock { $0 = true }
+                let deadline = Date().addingTimeInterval(30)
+                while hold.queued.withLock({ $0 }) < 40 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            }
+        }
+        while !hold.holding.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
         let results = await withTaskGroup(of: (Int, Result<CommitSummary, any Error>).self) { group in
             for poll in 0..<40 {
                 group.addTask {
@@ -152,7 +160,9 @@ struct ItemStoreTests {
                         record.newStories = []
                         record.newItems[0].story = .existing(999_999)
                     }
-                    do { return (poll, .success(try await store.commit(record))) } catch {
+                    let pending = store.submit(record)
+                    hold.queued.withLock { $0 += 1 }
+                    do { return (poll, .success(try await pending.committed())) } catch {
                         return (poll, .failure(error))
                     }
                 }
@@ -193,6 +203,12 @@ struct ItemStoreTests {
 }
 
 /// Counts the transactions that wrote a source row.
+/// Whether a test holds the writer, and how many polls have queued behind it.
+final class WriterHold: Sendable {
+    let holding = Mutex(false)
+    let queued = Mutex(0)
+}
+
 final class CommitCounter: TransactionObserver, Sendable {
     let count = Mutex(0)
     func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { eventKind.tableName == "source" }
