@@ -45,6 +45,14 @@ struct ConfigurationTests {
     func defaultSourcesAreValid() throws {
         let file = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../feeds/sources.toml")
         let configuration = try ConfigurationLoader(environment: [:]).load(path: file.standardizedFileURL.path)
+        // What the daemon issue names: BIS in the Federal Register and its press releases, Commerce,
+        // OFAC, congressional bills, MOFCOM, the MFA spokesperson, and news searches in both languages.
+        let named: Set = [
+            "fr-bis", "bis-press", "news-commerce-press", "fr-ofac", "govinfo-bills", "mofcom-policy-releases",
+            "news-shangwubu-chukou-guanzhi", "mfa-spokesperson", "news-export-controls-ai-chips",
+            "news-chukou-guanzhi-xinpian",
+        ]
+        #expect(named.subtracting(configuration.sources.map(\.id)).isEmpty)
         let html = configuration.sources.filter { $0.kind == .html }
         #expect(html.count >= 3)
         for source in html { #expect(throws: Never.self) { try source.html?.compiled() } }
