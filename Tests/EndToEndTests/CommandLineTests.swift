@@ -112,8 +112,9 @@ struct CommandLineTests {
 
     @Test("fetch prints provenance, and refuses loopback addresses unless told otherwise")
     func fetch() async throws {
-        let server = try await ScriptedHTTPServer(script: ["/rss": [.init(headers: ["ETag": "\"e1\""], body: "<rss/>")]]
-        )
+        let server = try await ScriptedHTTPServer(script: [
+            "/rss": [.init(headers: ["ETag": "\"e1\""], body: "<rss/>")]
+        ])
         defer { server.stop() }
         let allowed = try await Self.exportwatch("fetch", server.url("/rss").absoluteString, "--insecure-allow-private")
         #expect(allowed.status == 0, "\(allowed.errors)")
