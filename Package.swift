@@ -12,7 +12,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
@@ -42,6 +41,7 @@ let package = Package(
         .target(name: "Fetching", dependencies: ["CCurl", "COpenSSL"]),
         .target(name: "Feeds", dependencies: ["CLibXML2"]),
         .target(name: "Classification"),
+        .target(name: "TOML"),
         .target(name: "Dedup", dependencies: ["Classification"]),
         .target(
             name: "Store",
@@ -57,14 +57,13 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Classification", "Dedup", "Delivery", "Digest", "Fetching", "Feeds", "Store",
+                "Classification", "Dedup", "Delivery", "Digest", "Fetching", "Feeds", "Store", "TOML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // The demo's loopback server, and the [metrics] endpoint.
                 .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
         .executableTarget(
@@ -95,6 +94,7 @@ let package = Package(
         .testTarget(name: "FetchingTests", dependencies: ["Fetching", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FeedsTests", dependencies: ["Feeds"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ClassificationTests", dependencies: ["Classification", "TestSupport"]),
+        .testTarget(name: "TOMLTests", dependencies: ["TOML", "TestSupport"]),
         .testTarget(name: "DedupTests", dependencies: ["Classification", "Dedup", "TestSupport"]),
         .testTarget(
             name: "DeliveryTests",

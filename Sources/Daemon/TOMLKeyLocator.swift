@@ -2,7 +2,7 @@ import Foundation
 
 /// Finds the line on which a key or table of a TOML document is written.
 ///
-/// TOMLKit gives line numbers for syntax errors only, so this reads the text once and records,
+/// The parsed tables carry no line numbers, so this reads the text once and records,
 /// for each key path (`daemon.poll_interval`, `source[2].url`, `source[0].html.item`), the line
 /// that sets it. Arrays of tables are numbered from 0 in file order, as the decoded arrays are.
 struct TOMLKeyLocator {
@@ -59,7 +59,7 @@ struct TOMLKeyLocator {
         if lines[path] == nil { lines[path] = line }
     }
 
-    /// `a . "b"` → `a.b`: the key path as TOMLKit's tables name it.
+    /// `a . "b"` → `a.b`: the key path as the parsed tables name it.
     private static func keyPath(_ raw: Substring) -> String {
         raw.split(separator: ".")
             .map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'")) }
