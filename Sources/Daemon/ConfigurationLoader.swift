@@ -142,7 +142,7 @@ public struct ConfigurationLoader: Sendable {
                 )
             ])
         }
-        let log = IssueLog(file: fileName, text: text)
+        let log = IssueLog(file: fileName)
         let result = body(ConfigurationReader(log: log, environment: environment, folder: folder), root)
         guard log.issues.isEmpty, let result else {
             throw ConfigurationError(issues: log.issues.sorted { ($0.line ?? 0) < ($1.line ?? 0) })
@@ -154,19 +154,14 @@ public struct ConfigurationLoader: Sendable {
 /// Collects the issues of one file while it is read.
 private final class IssueLog {
     let file: String
-    private let text: String
-    /// Made at the first issue: a valid file (1,000 sources) needs no line numbers, and reading
-    /// them was a tenth of a warm `run --once`.
-    lazy var locator = TOMLKeyLocator(text: text)
     var issues: [ConfigurationIssue] = []
 
-    init(file: String, text: String) {
+    init(file: String) {
         self.file = file
-        self.text = text
     }
 
-    func add(path: String, fallbackPath: String, _ message: String) {
-        let line = locator.line(of: path) ?? locator.line(of: fallbackPath)
+    /// An issue on `line` (nil: the file as a whole).
+    func add(line: Int?, _ message: String) {
         issues.append(ConfigurationIssue(file: file, line: line, message: message))
     }
 }
@@ -174,31 +169,23 @@ private final class IssueLog {
 /// Reads the values of one TOML table, reporting each mistake with the line of its key.
 private struct TableReader {
     let table: TOMLTable
-    /// The table's key path for ``TOMLKeyLocator``: `daemon`, `source[2]`, `source[2].html`.
-    let path: String
     /// How messages name the table: `daemon: `, `source "fr-bis": `.
     let label: String
     let log: IssueLog
-
-    init(table: TOMLTable, path: String, label: String, log: IssueLog) {
-        self.table = table
-        self.path = path
-        self.label = label
-        self.log = log
-    }
 
     /// The value under `key`, when the table has one.
     private func value(_ key: String) -> TOMLValue? {
         table[key]
     }
 
+    /// Reports a mistake in the value of `key`, at its line, or in the table itself, at its start.
     func report(_ key: String?, _ message: String) {
-        log.add(path: keyPath(key), fallbackPath: path, label + (key.map { "\($0): " } ?? "") + message)
+        log.add(line: line(of: key), label + (key.map { "\($0): " } ?? "") + message)
     }
 
-    func keyPath(_ key: String?) -> String {
-        guard let key else { return path }
-        return path.isEmpty ? key : "\(path).\(key)"
+    /// The line of `key`, or where the table begins.
+    func line(of key: String?) -> Int? {
+        key.flatMap(table.line(of:)) ?? table.line
     }
 
     func has(_ key: String) -> Bool { table[key] != nil }
@@ -207,7 +194,7 @@ private struct TableReader {
     func rejectUnknownKeys(known: [String]) {
         for key in table.keys where !known.contains(key) {
             let hint = ConfigValues.suggestion(for: key, among: known).map { " (did you mean \"\($0)\"?)" } ?? ""
-            log.add(path: keyPath(key), fallbackPath: path, "\(label)unknown key \"\(key)\"\(hint)")
+            log.add(line: line(of: key), "\(label)unknown key \"\(key)\"\(hint)")
         }
     }
 
@@ -319,7 +306,7 @@ private struct TableReader {
             report(key, "expected a table, found \(Self.describe(value))")
             return nil
         }
-        return TableReader(table: subtable, path: keyPath(key), label: self.label + label, log: log)
+        return TableReader(table: subtable, label: self.label + label, log: log)
     }
 
     static func describe(_ value: TOMLValue, secret: Bool = false) -> String {
@@ -343,13 +330,13 @@ private struct ConfigurationReader {
 
     func read(_ root: TOMLTable) -> Configuration {
         var configuration = Configuration()
-        let top = TableReader(table: root, path: "", label: "", log: log)
+        let top = TableReader(table: root, label: "", log: log)
         let tables = ["daemon", "digest", "metrics", "source", "webhook", "include"]
         for key in root.keys where !tables.contains(key) {
             let hint =
                 ConfigValues.suggestion(for: key, among: tables)
                 .map { " (did you mean \"\($0)\"?)" } ?? ""
-            log.add(path: key, fallbackPath: key, "unknown table \"\(key)\"\(hint)")
+            log.add(line: root.line(of: key), "unknown table \"\(key)\"\(hint)")
         }
         if let daemon = top.subtable("daemon", label: "daemon: ") {
             configuration.daemon = readDaemon(daemon)
@@ -393,7 +380,7 @@ private struct ConfigurationReader {
     func readIncluded(_ root: TOMLTable) -> ([SourceSettings], [WebhookSettings]) {
         for key in root.keys where !["source", "webhook"].contains(key) {
             log.add(
-                path: key, fallbackPath: key,
+                line: root.line(of: key),
                 "an included file holds only [[source]] and [[webhook]] tables, found \"\(key)\"")
         }
         let sources = readArray(root, key: "source", label: "source") { readSource($0) }
@@ -409,20 +396,18 @@ private struct ConfigurationReader {
         guard let value = root[key] else { return [] }
         guard let array = value.array else {
             log.add(
-                path: key, fallbackPath: key, "\(key): expected [[\(key)]] tables, found \(TableReader.describe(value))"
-            )
+                line: root.line(of: key), "\(key): expected [[\(key)]] tables, found \(TableReader.describe(value))")
             return []
         }
         var result: [T] = []
         for (index, entry) in array.enumerated() {
-            let path = "\(key)[\(index)]"
             guard let table = entry.table else {
-                log.add(path: path, fallbackPath: key, "\(key) #\(index + 1): expected a table")
+                log.add(line: root.line(of: key), "\(key) #\(index + 1): expected a table")
                 continue
             }
             let id = table["id"]?.string
             let name = id.map { "\(label) \"\($0)\": " } ?? "\(label) #\(index + 1): "
-            if let value = element(TableReader(table: table, path: path, label: name, log: log)) {
+            if let value = element(TableReader(table: table, label: name, log: log)) {
                 result.append(value)
             }
         }
@@ -431,14 +416,15 @@ private struct ConfigurationReader {
 
     /// Reports every entry whose id an earlier entry already has, whether or not either is otherwise valid.
     private func rejectDuplicateIDs(in root: TOMLTable, key: String) {
-        let ids = root[key]?.array?.map { $0.table?["id"]?.string } ?? []
+        let tables = root[key]?.array?.map(\.table) ?? []
+        let ids = tables.map { $0?["id"]?.string }
         var seen: Set<String> = []
         for (index, id) in ids.enumerated() {
             guard let id, !seen.insert(id).inserted else { continue }
-            let first = ids.firstIndex(of: id)!
-            let firstLine = log.locator.line(of: "\(key)[\(first)].id").map { " on line \($0)" } ?? ""
+            let first = tables[ids.firstIndex(of: id)!]
+            let firstLine = first?.line(of: "id").map { " on line \($0)" } ?? ""
             log.add(
-                path: "\(key)[\(index)].id", fallbackPath: "\(key)[\(index)]",
+                line: tables[index]?.line(of: "id") ?? tables[index]?.line,
                 "\(key) \"\(id)\": id: already used by the \(key)\(firstLine); ids must be unique")
         }
     }
@@ -498,13 +484,15 @@ private struct ConfigurationReader {
     private func readPrivateNetworks(_ table: TableReader) -> PrivateNetworkPolicy? {
         guard let value = table.table["allow_private_networks"] else { return nil }
         if value.kind == .boolean { return table.bool("allow_private_networks").map { $0 ? .allowAll : .refuse } }
-        guard value.kind == .array, let list = table.strings("allow_private_networks") else {
+        guard value.kind == .array else {
             table.report(
                 "allow_private_networks",
                 "expected true, false or a list of networks like [\"10.1.0.0/16\"], found \(TableReader.describe(value))"
             )
             return nil
         }
+        // A list that is not all strings is reported once, by strings(_:).
+        guard let list = table.strings("allow_private_networks") else { return nil }
         var networks: [IPNetwork] = []
         for text in list {
             guard let network = IPNetwork(text) else {
@@ -589,7 +577,7 @@ private struct ConfigurationReader {
 
     func readTopics(_ root: TOMLTable) -> [Topic] {
         for key in root.keys where key != "topic" {
-            log.add(path: key, fallbackPath: key, "unknown key \"\(key)\" (a topics file holds [[topic]] tables)")
+            log.add(line: root.line(of: key), "unknown key \"\(key)\" (a topics file holds [[topic]] tables)")
         }
         let topics = readArray(root, key: "topic", label: "topic") { table -> Topic? in
             table.rejectUnknownKeys(known: [
@@ -624,9 +612,7 @@ private struct ConfigurationReader {
                 if let array = value.array {
                     for (index, entry) in array.enumerated() {
                         guard let groupTable = entry.table else { continue }
-                        let group = TableReader(
-                            table: groupTable, path: "\(table.path).require[\(index)]",
-                            label: table.label + "require: ", log: log)
+                        let group = TableReader(table: groupTable, label: table.label + "require: ", log: log)
                         group.rejectUnknownKeys(known: ["name", "terms", "identifiers"])
                         let groupTerms = group.strings("terms") ?? []
                         if groupTerms.isEmpty { group.report("terms", "a group needs at least one term") }
@@ -661,7 +647,7 @@ private struct ConfigurationReader {
     }
 
     func readRulesFile(_ root: TOMLTable) -> (rules: HTMLRules, timeZone: TimeZone?)? {
-        let table = TableReader(table: root, path: "", label: "", log: log)
+        let table = TableReader(table: root, label: "", log: log)
         let dateFormat = table.string("date_format")
         if let format = dateFormat, !HTMLRules.isValidDateFormat(format) {
             table.report("date_format", "unsupported directive in \"\(format)\" (use %Y %y %m %d %e %H %M %S %b %B)")

@@ -38,20 +38,27 @@ private final class OpenTable {
     }
 
     var origin: Origin
+    /// Where the table begins; a `[header]` that defines an implicit table moves it there.
+    var line: Int
     private(set) var keys: [String] = []
     private var entries: [Entry] = []
+    private var lines: [Int] = []
     private var positions: [String: Int]?
 
-    init(_ origin: Origin) { self.origin = origin }
+    init(_ origin: Origin, line: Int) {
+        self.origin = origin
+        self.line = line
+    }
 
     subscript(key: String) -> Entry? {
         position(of: key).map { entries[$0] }
     }
 
-    /// Adds an entry under a key the table does not have yet.
-    func add(_ key: String, _ entry: Entry) {
+    /// Adds an entry under a key the table does not have yet, set on `line`.
+    func add(_ key: String, _ entry: Entry, line: Int) {
         keys.append(key)
         entries.append(entry)
+        lines.append(line)
         indexKeys(&positions, keys)
     }
 
@@ -61,11 +68,13 @@ private final class OpenTable {
 
     var value: TOMLTable {
         var table = TOMLTable()
-        for (key, entry) in zip(keys, entries) {
-            switch entry {
-            case .value(let value): table.append(key, value)
-            case .table(let open): table.append(key, .table(open.value))
-            case .tables(let open): table.append(key, .array(open.elements.map { .table($0.value) }))
+        table.line = line
+        for (position, key) in keys.enumerated() {
+            let line = lines[position]
+            switch entries[position] {
+            case .value(let value): table.append(key, value, line: line)
+            case .table(let open): table.append(key, .table(open.value), line: open.line)
+            case .tables(let open): table.append(key, .array(open.elements.map { .table($0.value) }), line: line)
             }
         }
         return table
@@ -105,7 +114,7 @@ private struct TOMLParser {
     // MARK: The document
 
     mutating func document() throws(TOMLSyntaxError) -> TOMLTable {
-        let root = OpenTable(.header)
+        let root = OpenTable(.header, line: 1)
         var current = root
         while true {
             skipBlanks()
@@ -144,12 +153,12 @@ private struct TOMLParser {
             switch table[key] {
             case nil:
                 if isLast && isArray {
-                    let element = OpenTable(.header)
-                    table.add(key, .tables(OpenTableArray(element)))
+                    let element = OpenTable(.header, line: start.line)
+                    table.add(key, .tables(OpenTableArray(element)), line: start.line)
                     return element
                 }
-                let created = OpenTable(isLast ? .header : .implicit)
-                table.add(key, .table(created))
+                let created = OpenTable(isLast ? .header : .implicit, line: start.line)
+                table.add(key, .table(created), line: start.line)
                 table = created
             case .table(let existing):
                 if isLast {
@@ -157,6 +166,7 @@ private struct TOMLParser {
                         throw error(at: start, "[\(name)] is defined twice")
                     }
                     existing.origin = .header
+                    existing.line = start.line
                 }
                 table = existing
             case .tables(let array):
@@ -164,7 +174,7 @@ private struct TOMLParser {
                     guard isArray else {
                         throw error(at: start, "[\(name)] is already an array of tables ([[\(name)]])")
                     }
-                    let element = OpenTable(.header)
+                    let element = OpenTable(.header, line: start.line)
                     array.elements.append(element)
                     return element
                 }
@@ -188,8 +198,8 @@ private struct TOMLParser {
         for (position, key) in path.dropLast().enumerated() {
             switch target[key] {
             case nil:
-                let created = OpenTable(.dottedKeys)
-                target.add(key, .table(created))
+                let created = OpenTable(.dottedKeys, line: start.line)
+                target.add(key, .table(created), line: start.line)
                 target = created
             case .table(let existing) where existing.origin != .header:
                 existing.origin = .dottedKeys
@@ -203,7 +213,7 @@ private struct TOMLParser {
         guard target[last] == nil else {
             throw error(at: start, "the key \"\(path.joined(separator: "."))\" is defined twice")
         }
-        target.add(last, .value(value))
+        target.add(last, .value(value), line: start.line)
     }
 
     /// After a statement: blanks, a comment, then the end of the line or of the document.
@@ -296,7 +306,7 @@ private struct TOMLParser {
     /// `{ a = 1, b.c = 2 }`: on one line, no comma after the last value; complete once read.
     private mutating func inlineTable() throws(TOMLSyntaxError) -> TOMLValue {
         index += 1
-        let table = OpenTable(.header)
+        let table = OpenTable(.header, line: line)
         skipBlanks()
         if peek() == ascii("}") {
             index += 1

@@ -66,11 +66,16 @@ public enum TOMLValue: Sendable, Equatable {
     }
 }
 
-/// A TOML table: its keys in the order the document gives them, and their values.
+/// A TOML table: its keys in the order the document gives them, their values, and the lines
+/// that set them (for messages about a value: `exportwatch.toml:12: source "bis": url: …`).
 public struct TOMLTable: Sendable, Equatable {
     /// The keys, in document order.
     public private(set) var keys: [String] = []
     private var values: [TOMLValue] = []
+    private var lines: [Int] = []
+    /// The line where the table begins: its `[header]`, the first dotted key that made it, or
+    /// its inline `{`; nil for a table not read from a document.
+    public internal(set) var line: Int?
     /// Where each key is, once the table is large enough that a search of `keys` costs more
     /// than hashing (most tables have a handful of keys: comparing them beats hashing them).
     private var positions: [String: Int]?
@@ -82,10 +87,17 @@ public struct TOMLTable: Sendable, Equatable {
         position(of: key).map { values[$0] }
     }
 
-    /// Adds `value` under a key the table does not have yet.
-    mutating func append(_ key: String, _ value: TOMLValue) {
+    /// The line that sets `key` (for a table, where it begins), nil when the table has no such
+    /// key or was not read from a document.
+    public func line(of key: String) -> Int? {
+        position(of: key).flatMap { lines[$0] > 0 ? lines[$0] : nil }
+    }
+
+    /// Adds `value` under a key the table does not have yet, set on `line` (0: none).
+    mutating func append(_ key: String, _ value: TOMLValue, line: Int = 0) {
         keys.append(key)
         values.append(value)
+        lines.append(line)
         indexKeys(&positions, keys)
     }
 
@@ -93,7 +105,8 @@ public struct TOMLTable: Sendable, Equatable {
         positions.map { $0[key] } ?? keys.firstIndex(of: key)
     }
 
-    /// Tables are equal when they have the same keys, in the same order, with equal values.
+    /// Tables are equal when they have the same keys, in the same order, with equal values
+    /// (wherever they were written).
     public static func == (left: TOMLTable, right: TOMLTable) -> Bool {
         left.keys == right.keys && left.values == right.values
     }

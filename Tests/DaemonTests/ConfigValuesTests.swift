@@ -42,28 +42,4 @@ struct ConfigValuesTests {
         #expect(text == "/run/x///run")
         #expect(missing == ["B"])
     }
-
-    @Test("the key locator numbers arrays of tables and their sub-tables")
-    func keyLocator() {
-        let locator = TOMLKeyLocator(
-            text: """
-                [daemon]
-                state_dir = "x"
-                notes = \"\"\"
-                url = "inside a string"
-                \"\"\"
-                [[source]]
-                id = "a"
-                [[source]]
-                id = "b"
-                [source.html]
-                item = "//li"
-                """)
-        #expect(locator.line(of: "daemon") == 1)
-        #expect(locator.line(of: "daemon.state_dir") == 2)
-        #expect(locator.line(of: "daemon.url") == nil)
-        #expect(locator.line(of: "source[0].id") == 7)
-        #expect(locator.line(of: "source[1]") == 8)
-        #expect(locator.line(of: "source[1].html.item") == 11)
-    }
 }

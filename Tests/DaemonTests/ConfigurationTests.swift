@@ -311,6 +311,11 @@ struct ConfigurationTests {
             errors("[daemon]\nallow_private_networks = \"yes\"") == [
                 #"exportwatch.toml:2: daemon: allow_private_networks: expected true, false or a list of networks like ["10.1.0.0/16"], found "yes""#
             ])
+        // A list with something other than a string in it: one message, at the line of the key.
+        #expect(
+            errors("[daemon]\nallow_private_networks = [\n  \"10.0.0.0/8\",\n  42,\n]") == [
+                #"exportwatch.toml:2: daemon: allow_private_networks: expected an array of strings, found an array"#
+            ])
         #expect(
             errors("[daemon]\nallow_private_networks = [\"10.1.0.0/40\"]") == [
                 #"exportwatch.toml:2: daemon: allow_private_networks: expected a network like "10.1.0.0/16" or "fd00::/8", found "10.1.0.0/40""#

@@ -40,6 +40,36 @@ struct TOMLDocumentTests {
         #expect(try TOMLDocument.parse("\u{FEFF}a = 1")["a"] == .integer(1))
     }
 
+    @Test("every key knows its line, and every table where it begins")
+    func lines() throws {
+        let root = try TOMLDocument.parse(
+            """
+            [daemon]
+            state_dir = "/var/lib/exportwatch"
+            allow_private_networks = [
+              "10.0.0.0/8",
+            ]
+            poll_interval = "15m"
+            [[source]]
+            id = "a"
+            [[source]]
+            id = "b"
+            html.item = "//li"
+            [source.digest]
+            headers = { Accept = "text/html" }
+            """)
+        let daemon = try #require(root["daemon"]?.table)
+        #expect(root.line(of: "daemon") == 1 && daemon.line == 1)
+        #expect(daemon.line(of: "state_dir") == 2 && daemon.line(of: "poll_interval") == 6)
+        #expect(daemon.line(of: "url") == nil)
+        let sources = (root["source"]?.array ?? []).compactMap(\.table)
+        try #require(sources.count == 2)
+        #expect(sources[0].line == 7 && sources[0].line(of: "id") == 8)
+        #expect(sources[1].line == 9 && sources[1]["html"]?.table?.line(of: "item") == 11)
+        #expect(sources[1].line(of: "digest") == 12 && sources[1]["digest"]?.table?["headers"]?.table?.line == 13)
+        #expect(TOMLTable().line == nil)
+    }
+
     @Test("the four kinds of string, with escapes, line-ending backslashes and quotes before the end")
     func strings() throws {
         let root = try TOMLDocument.parse(
