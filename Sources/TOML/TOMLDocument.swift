@@ -40,10 +40,9 @@ private final class OpenTable {
     var origin: Origin
     /// Where the table begins; a `[header]` that defines an implicit table moves it there.
     var line: Int
-    private(set) var keys: [String] = []
+    private var index = KeyIndex()
     private var entries: [Entry] = []
     private var lines: [Int] = []
-    private var positions: [String: Int]?
 
     init(_ origin: Origin, line: Int) {
         self.origin = origin
@@ -51,25 +50,20 @@ private final class OpenTable {
     }
 
     subscript(key: String) -> Entry? {
-        position(of: key).map { entries[$0] }
+        index.position(of: key).map { entries[$0] }
     }
 
     /// Adds an entry under a key the table does not have yet, set on `line`.
     func add(_ key: String, _ entry: Entry, line: Int) {
-        keys.append(key)
+        index.append(key)
         entries.append(entry)
         lines.append(line)
-        indexKeys(&positions, keys)
-    }
-
-    private func position(of key: String) -> Int? {
-        positions.map { $0[key] } ?? keys.firstIndex(of: key)
     }
 
     var value: TOMLTable {
         var table = TOMLTable()
         table.line = line
-        for (position, key) in keys.enumerated() {
+        for (position, key) in index.keys.enumerated() {
             let line = lines[position]
             switch entries[position] {
             case .value(let value): table.append(key, value, line: line)
@@ -263,9 +257,9 @@ private struct TOMLParser {
         guard let byte = peek() else { throw error(at: index, "expected a value, found the end of the document") }
         switch byte {
         case ascii("\""):
-            return .string(try startsWith("\"\"\"") ? multilineBasicString() : basicString())
+            return .string(try startsWith("\"\"\"") ? multilineString(quote: byte) : basicString())
         case ascii("'"):
-            return .string(try startsWith("'''") ? multilineLiteralString() : literalString())
+            return .string(try startsWith("'''") ? multilineString(quote: byte) : literalString())
         case ascii("["): return try array()
         case ascii("{"): return try inlineTable()
         case ascii("t"), ascii("f"):
@@ -361,34 +355,6 @@ private struct TOMLParser {
         }
     }
 
-    private mutating func multilineBasicString() throws(TOMLSyntaxError) -> String {
-        index += 3
-        try skipFirstNewline()
-        var text: [UInt8] = []
-        while true {
-            guard let byte = peek() else { throw error(at: index, "unterminated \"\"\" string") }
-            switch byte {
-            case ascii("\""):
-                if let quotes = try closingQuotes(ascii("\"")) {
-                    text.append(contentsOf: repeatElement(ascii("\""), count: quotes))
-                    return String(decoding: text, as: UTF8.self)
-                }
-                text.append(byte)
-                index += 1
-            case ascii("\\"):
-                if try lineEndingBackslash() { continue }
-                try escape(into: &text)
-            case ascii("\n"), ascii("\r"):
-                try newline()
-                text.append(ascii("\n"))
-            default:
-                try checkAllowed(byte)
-                text.append(byte)
-                index += 1
-            }
-        }
-    }
-
     private mutating func literalString() throws(TOMLSyntaxError) -> String {
         index += 1
         let start = index
@@ -405,20 +371,28 @@ private struct TOMLParser {
         }
     }
 
-    private mutating func multilineLiteralString() throws(TOMLSyntaxError) -> String {
+    /// A `"""` string (escapes resolved) or a `'''` string (no escapes): newlines are kept as
+    /// `\n`, except one right after the opening delimiter.
+    private mutating func multilineString(quote: UInt8) throws(TOMLSyntaxError) -> String {
+        let escapes = quote == ascii("\"")
         index += 3
         try skipFirstNewline()
         var text: [UInt8] = []
         while true {
-            guard let byte = peek() else { throw error(at: index, "unterminated ''' string") }
+            guard let byte = peek() else {
+                throw error(at: index, "unterminated \(escapes ? "\"\"\"" : "'''") string")
+            }
             switch byte {
-            case ascii("'"):
-                if let quotes = try closingQuotes(ascii("'")) {
-                    text.append(contentsOf: repeatElement(ascii("'"), count: quotes))
+            case quote:
+                if let quotes = try closingQuotes(quote) {
+                    text.append(contentsOf: repeatElement(quote, count: quotes))
                     return String(decoding: text, as: UTF8.self)
                 }
                 text.append(byte)
                 index += 1
+            case ascii("\\") where escapes:
+                if try lineEndingBackslash() { continue }
+                try escape(into: &text)
             case ascii("\n"), ascii("\r"):
                 try newline()
                 text.append(ascii("\n"))

@@ -69,40 +69,34 @@ public enum TOMLValue: Sendable, Equatable {
 /// A TOML table: its keys in the order the document gives them, their values, and the lines
 /// that set them (for messages about a value: `exportwatch.toml:12: source "bis": url: …`).
 public struct TOMLTable: Sendable, Equatable {
-    /// The keys, in document order.
-    public private(set) var keys: [String] = []
+    private var index = KeyIndex()
     private var values: [TOMLValue] = []
     private var lines: [Int] = []
     /// The line where the table begins: its `[header]`, the first dotted key that made it, or
     /// its inline `{`; nil for a table not read from a document.
     public internal(set) var line: Int?
-    /// Where each key is, once the table is large enough that a search of `keys` costs more
-    /// than hashing (most tables have a handful of keys: comparing them beats hashing them).
-    private var positions: [String: Int]?
 
     public init() {}
 
+    /// The keys, in document order.
+    public var keys: [String] { index.keys }
+
     /// The value under `key`, nil when the table has none.
     public subscript(key: String) -> TOMLValue? {
-        position(of: key).map { values[$0] }
+        index.position(of: key).map { values[$0] }
     }
 
     /// The line that sets `key` (for a table, where it begins), nil when the table has no such
     /// key or was not read from a document.
     public func line(of key: String) -> Int? {
-        position(of: key).flatMap { lines[$0] > 0 ? lines[$0] : nil }
+        index.position(of: key).flatMap { lines[$0] > 0 ? lines[$0] : nil }
     }
 
     /// Adds `value` under a key the table does not have yet, set on `line` (0: none).
     mutating func append(_ key: String, _ value: TOMLValue, line: Int = 0) {
-        keys.append(key)
+        index.append(key)
         values.append(value)
         lines.append(line)
-        indexKeys(&positions, keys)
-    }
-
-    private func position(of key: String) -> Int? {
-        positions.map { $0[key] } ?? keys.firstIndex(of: key)
     }
 
     /// Tables are equal when they have the same keys, in the same order, with equal values
@@ -112,12 +106,24 @@ public struct TOMLTable: Sendable, Equatable {
     }
 }
 
-/// Keeps `positions` (a key's index in `keys`) once `keys` is long enough to need it.
-func indexKeys(_ positions: inout [String: Int]?, _ keys: [String]) {
-    if positions != nil {
-        positions![keys[keys.count - 1]] = keys.count - 1
-    } else if keys.count > 12 {
-        positions = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
+/// The keys of a table in document order, and where each one is.
+struct KeyIndex: Sendable {
+    private(set) var keys: [String] = []
+    /// A hash index, once the table is large enough that searching `keys` costs more than
+    /// hashing (most tables have a handful of keys: comparing them beats hashing them).
+    private var positions: [String: Int]?
+
+    func position(of key: String) -> Int? {
+        positions.map { $0[key] } ?? keys.firstIndex(of: key)
+    }
+
+    mutating func append(_ key: String) {
+        keys.append(key)
+        if positions != nil {
+            positions![key] = keys.count - 1
+        } else if keys.count > 12 {
+            positions = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
+        }
     }
 }
 
