@@ -87,6 +87,11 @@ private struct TOMLParser {
     var index = 0
     var line = 1
     var lineStart = 0
+    /// How many arrays and inline tables enclose the value being read.
+    var depth = 0
+    /// Deeper nesting (and longer dotted keys) are refused rather than read by ever deeper
+    /// recursion (a file of a million `[` would otherwise overflow the stack).
+    static let maximumDepth = 100
 
     /// A place in the document, for a mistake found after reading past it.
     struct Mark {
@@ -235,6 +240,10 @@ private struct TOMLParser {
             }
             index += 1
             skipBlanks()
+            // Each part is a table: the same bound as for nesting, for the same reason.
+            guard path.count < Self.maximumDepth else {
+                throw error(at: index, "a key of more than \(Self.maximumDepth) dotted parts")
+            }
             path.append(try simpleKey())
         }
     }
@@ -255,6 +264,13 @@ private struct TOMLParser {
 
     private mutating func value() throws(TOMLSyntaxError) -> TOMLValue {
         guard let byte = peek() else { throw error(at: index, "expected a value, found the end of the document") }
+        if byte == ascii("[") || byte == ascii("{") {
+            guard depth < Self.maximumDepth else {
+                throw error(at: index, "arrays and inline tables nested more than \(Self.maximumDepth) deep")
+            }
+            depth += 1
+        }
+        defer { if byte == ascii("[") || byte == ascii("{") { depth -= 1 } }
         switch byte {
         case ascii("\""):
             return .string(try startsWith("\"\"\"") ? multilineString(quote: byte) : basicString())

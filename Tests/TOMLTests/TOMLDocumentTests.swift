@@ -160,6 +160,28 @@ struct TOMLDocumentTests {
     }
 }
 
+extension TOMLDocumentTests {
+    @Test("nesting is bounded: a hundred thousand [ or dotted parts are a mistake, not a stack overflow")
+    func deepNesting() throws {
+        #expect(
+            try TOMLDocument.parse("a = " + String(repeating: "[", count: 100) + String(repeating: "]", count: 100))[
+                "a"] != nil)
+        do {
+            _ = try TOMLDocument.parse("a = " + String(repeating: "[", count: 100_000))
+            Issue.record("accepted")
+        } catch {
+            #expect(error.line == 1 && error.column == 105)
+            #expect(error.message == "arrays and inline tables nested more than 100 deep")
+        }
+        #expect(throws: TOMLSyntaxError.self) {
+            try TOMLDocument.parse(Array(repeating: "a", count: 100_000).joined(separator: ".") + " = 1")
+        }
+        #expect(throws: TOMLSyntaxError.self) {
+            try TOMLDocument.parse("[" + Array(repeating: "a", count: 100_000).joined(separator: ".") + "]")
+        }
+    }
+}
+
 /// The same documents through Python's `tomllib` (the standard library's TOML 1.0 reader, an
 /// implementation that is not ours): the same values, or a refusal for the same documents.
 @Suite("TOML documents beside Python's tomllib")
