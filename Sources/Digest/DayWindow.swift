@@ -78,12 +78,14 @@ public struct DigestSchedule: Sendable {
     }
 
     /// The days whose digest is due at `now` and not built yet, oldest first: every day since
-    /// `since` (the store's first activity) up to the latest one whose build time has passed.
+    /// `since` (the store's first activity), at most ``catchUpLimit`` days back, up to the latest
+    /// one whose build time has passed. (The walk back is bounded by days, not by days found:
+    /// with a year of history it had looked at every day of it on every call.)
     public func dueDays(at now: Date, built: Set<String>, since: Date) -> [DayWindow] {
         var day = DayWindow.containing(now, timeZone: timeZone).previous
         var due: [DayWindow] = []
         let earliest = DayWindow.containing(since, timeZone: timeZone)
-        while day >= earliest, due.count < catchUpLimit {
+        for _ in 0..<catchUpLimit where day >= earliest {
             if buildTime(of: day) <= now, !built.contains(day.day) { due.append(day) }
             day = day.previous
         }

@@ -227,4 +227,17 @@ struct DigestTests {
         let schedule = DigestSchedule(hour: 8, minute: 0, timeZone: fixture.zone)
         #expect(schedule.nextBuildTime(after: fixture.local("2024-05-11 08:00")) == fixture.local("2024-05-12 08:00"))
     }
+
+    @Test("a missed digest is built up to 60 days back, however long the history")
+    func catchUpWindow() throws {
+        let zone = try #require(TimeZone(identifier: "Asia/Shanghai"))
+        let schedule = DigestSchedule(hour: 8, minute: 0, timeZone: zone)
+        let now = try #require(ISO8601DateFormatter().date(from: "2024-05-10T01:00:00Z"))  // 09:00 in Shanghai
+        let yearAgo = now.addingTimeInterval(-365 * 86_400)
+        let due = schedule.dueDays(at: now, built: [], since: yearAgo)
+        #expect(due.count == 60 && due.first?.day == "2024-03-11" && due.last?.day == "2024-05-09")
+        // A day missed 100 days ago stays missed; `exportwatch digest --date` builds it by hand.
+        let recent = Set(due.map(\.day))
+        #expect(schedule.dueDays(at: now, built: recent, since: yearAgo).isEmpty)
+    }
 }
