@@ -173,11 +173,6 @@ private struct TableReader {
     let label: String
     let log: IssueLog
 
-    /// The value under `key`, when the table has one.
-    private func value(_ key: String) -> TOMLValue? {
-        table[key]
-    }
-
     /// Reports a mistake in the value of `key`, at its line, or in the table itself, at its start.
     func report(_ key: String?, _ message: String) {
         log.add(line: line(of: key), label + (key.map { "\($0): " } ?? "") + message)
@@ -199,7 +194,7 @@ private struct TableReader {
     }
 
     func string(_ key: String, secret: Bool = false) -> String? {
-        guard let value = value(key) else { return nil }
+        guard let value = table[key] else { return nil }
         guard let string = value.string else {
             report(key, "expected a string, found \(Self.describe(value, secret: secret))")
             return nil
@@ -208,7 +203,7 @@ private struct TableReader {
     }
 
     func bool(_ key: String) -> Bool? {
-        guard let value = value(key) else { return nil }
+        guard let value = table[key] else { return nil }
         guard let bool = value.boolean else {
             report(key, "expected true or false, found \(Self.describe(value))")
             return nil
@@ -217,7 +212,7 @@ private struct TableReader {
     }
 
     func int(_ key: String, in range: ClosedRange<Int>) -> Int? {
-        guard let value = value(key) else { return nil }
+        guard let value = table[key] else { return nil }
         guard let int = value.integer, range.contains(int) else {
             report(
                 key,
@@ -229,7 +224,7 @@ private struct TableReader {
     }
 
     func number(_ key: String, in range: ClosedRange<Double>) -> Double? {
-        guard let value = value(key) else { return nil }
+        guard let value = table[key] else { return nil }
         let number = value.integer.map(Double.init) ?? value.float
         guard let number, range.contains(number) else {
             report(
@@ -240,7 +235,7 @@ private struct TableReader {
     }
 
     func duration(_ key: String) -> Duration? {
-        guard let value = value(key) else { return nil }
+        guard let value = table[key] else { return nil }
         guard let text = value.string, let duration = ConfigValues.duration(text), duration > .zero else {
             report(key, "expected a duration like \"15m\", found \(Self.describe(value))")
             return nil
@@ -249,8 +244,8 @@ private struct TableReader {
     }
 
     func byteSize(_ key: String) -> Int? {
-        guard let value = value(key) else { return nil }
-        let size = value.kind == .integer ? value.integer : value.string.flatMap(ConfigValues.byteSize)
+        guard let value = table[key] else { return nil }
+        let size = value.integer ?? value.string.flatMap(ConfigValues.byteSize)
         guard let size, size > 0 else {
             report(key, "expected a size like \"10MiB\" or a number of bytes, found \(Self.describe(value))")
             return nil
@@ -259,7 +254,7 @@ private struct TableReader {
     }
 
     func strings(_ key: String) -> [String]? {
-        guard let value = value(key) else { return nil }
+        guard let value = table[key] else { return nil }
         guard let array = value.array, let strings = Optional(array.compactMap(\.string)),
             strings.count == array.count
         else {
@@ -301,7 +296,7 @@ private struct TableReader {
     }
 
     func subtable(_ key: String, label: String) -> TableReader? {
-        guard let value = value(key) else { return nil }
+        guard let value = table[key] else { return nil }
         guard let subtable = value.table else {
             report(key, "expected a table, found \(Self.describe(value))")
             return nil
