@@ -18,7 +18,7 @@ public enum ItemsOverview {
     }
 
     /// One line per item: time (in the daemon's zone), source, best topic and score, whether its
-    /// story was announced, title, id.
+    /// story was announced, title (its first 70 terminal columns), id.
     public static func table(_ items: [ItemOverview], zone: TimeZone) -> String {
         SourceOverview.columns(
             ["FIRST SEEN", "SOURCE", "TOPIC", "STORY", "TITLE", "ID"],
@@ -26,7 +26,8 @@ public enum ItemsOverview {
                 let topic = item.topics.first.map { "\($0.id) \(String(format: "%.2f", $0.score))" } ?? "-"
                 let story = !item.relevant ? "not relevant" : item.storyAnnounced ? "announced" : "not announced"
                 return [
-                    stamp(item.firstSeen, zone), item.source, topic, story, String(item.title.prefix(70)), item.id,
+                    stamp(item.firstSeen, zone), item.source, topic, story,
+                    String(item.title.prefix(terminalColumns: 70)), item.id,
                 ]
             })
     }

@@ -49,13 +49,13 @@ public enum SourceOverview {
             ["ID", "KIND", "INTERVAL", "HEALTH", "URL"], rows.map { [$0.id, $0.kind, $0.interval, $0.health, $0.url] })
     }
 
-    /// Cells as aligned text columns under a header; the last column is not padded.
+    /// Cells as aligned text columns under a header, aligned in terminal columns (a Chinese
+    /// character takes two); the last column is not padded.
     static func columns(_ header: [String], _ rows: [[String]]) -> String {
         let cells = [header] + rows
-        let widths = (0..<header.count - 1).map { column in cells.map { $0[column].count }.max() ?? 0 }
+        let widths = (0..<header.count - 1).map { column in cells.map { $0[column].terminalWidth }.max() ?? 0 }
         return cells.map { row in
-            zip(row.dropLast(), widths).map { $0.padding(toLength: $1 + 2, withPad: " ", startingAt: 0) }.joined()
-                + row.last!
+            zip(row.dropLast(), widths).map { $0.padded(toTerminalColumns: $1 + 2) }.joined() + row.last!
         }.joined(separator: "\n")
     }
 
