@@ -124,18 +124,24 @@ extension SQLiteEventStore {
                 arguments: [identity.kind.rawValue, identity.reason, record.sourceID])
         }
         for story in record.newStories {
-            // RETURNING gives the row's id whether it was inserted or (a replay) already there; the
-            // public id's conflict is checked before the row id's.
-            let id = try Int64.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        INSERT INTO story (id, public_id, title, simhash, created_at, last_item_at)
-                        VALUES (?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (public_id) DO UPDATE SET last_item_at = excluded.last_item_at
-                        RETURNING id
-                        """),
+            // The public id's conflict is checked before the row id's. No RETURNING on the insert
+            // that every new story runs: SQLite builds a temporary b-tree for returned rows.
+            try db.executeCached(
+                sql: """
+                    INSERT INTO story (id, public_id, title, simhash, created_at, last_item_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (public_id) DO NOTHING
+                    """,
                 arguments: [story.id, story.publicID, story.title, story.simHash?.storedValue, at, at])
-            summary.startedStoryIDs.append(id!)
+            if db.changesCount > 0 {
+                summary.startedStoryIDs.append(db.lastInsertedRowID)
+            } else {
+                // A replay: the story is stored already, and joined now.
+                let id = try Int64.fetchOne(
+                    db, sql: "UPDATE story SET last_item_at = ? WHERE public_id = ? RETURNING id",
+                    arguments: [at, story.publicID])
+                summary.startedStoryIDs.append(id!)
+            }
         }
         func storyID(_ reference: StoryReference) -> Int64 {
             switch reference {
