@@ -170,8 +170,8 @@ public final class ExportwatchDaemon: Sendable {
                 }
                 if !due.isEmpty {
                     let report = try await parts.poll(due)
-                    let after = try await parts.store.sources()
-                    let next = after.filter { stored in sources.contains { $0.id == stored.id } }
+                    let configured = Set(sources.map(\.id))
+                    let next = try await parts.store.sources().filter { configured.contains($0.id) }
                         .compactMap(\.state.nextDueAt).filter { $0 > Date() }.min()
                     nextDue = next
                     var status = "\(sources.count) sources, \(report.newRelevantItems) new relevant items"
