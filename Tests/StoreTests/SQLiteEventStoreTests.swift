@@ -13,6 +13,14 @@ struct SQLiteEventStoreTests {
         let url = FileManager.default.temporaryDirectory.appending(path: "ew-store-\(UUID().uuidString)/state")
         var database: URL { url.appending(path: SQLiteEventStore.fileName) }
         deinit { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+
+        /// The database as an earlier exportwatch left it: migrated up to `migration` only.
+        func database(migratedUpTo migration: String) throws -> DatabaseQueue {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            let queue = try DatabaseQueue(path: database.path)
+            try Schema.migrator.migrate(queue, upTo: migration)
+            return queue
+        }
     }
 
     func mode(_ url: URL) throws -> Int {
@@ -37,9 +45,7 @@ struct SQLiteEventStoreTests {
     @Test("a database from before the poll days (v7) is migrated and keeps its rows")
     func migratesPollLog() async throws {
         let folder = StateFolder()
-        try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
-        let previous = try DatabaseQueue(path: folder.database.path)
-        try Schema.migrator.migrate(previous, upTo: "v6-story-bands-in-memory")
+        let previous = try folder.database(migratedUpTo: "v6-story-bands-in-memory")
         try await previous.write { db in
             try db.execute(
                 sql: """
@@ -75,9 +81,7 @@ struct SQLiteEventStoreTests {
     @Test("a database from before v8 gets CHECK constraints without IN lists that still refuse other values")
     func migratesChecksToComparisons() async throws {
         let folder = StateFolder()
-        try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
-        let previous = try DatabaseQueue(path: folder.database.path)
-        try Schema.migrator.migrate(previous, upTo: "v7-poll-days")
+        let previous = try folder.database(migratedUpTo: "v7-poll-days")
         try await previous.write { db in
             try db.execute(
                 sql: """
