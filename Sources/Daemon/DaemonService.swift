@@ -94,7 +94,7 @@ public final class ExportwatchDaemon: Sendable {
                     service: MetricsEndpoint.ServiceRunner(
                         address: address, registry: MetricsEndpoint.bootstrap(),
                         // Healthy while the poller finishes a cycle at least every 10 minutes (it wakes every minute).
-                        health: { await Date().timeIntervalSince(state.lastCycle) < 600 })))
+                        health: { await Date().timeIntervalSince(state.lastCycle) < 600 }, logger: logger)))
         }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

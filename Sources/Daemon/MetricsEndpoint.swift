@@ -1,6 +1,7 @@
 internal import FlyingFox
 internal import FlyingSocks
 import Foundation
+internal import Logging
 internal import Metrics
 internal import Prometheus
 internal import ServiceLifecycle
@@ -32,13 +33,35 @@ enum MetricsEndpoint {
     static var isServing: Bool { serving.load(ordering: .acquiring) }
     private static let serving = Atomic(false)
 
-    /// Serves the endpoint until graceful shutdown.
+    /// Serves the endpoint until graceful shutdown. An address it cannot listen on (taken, or not
+    /// this machine's) is logged and tried again every minute; the rest of the daemon runs on, so
+    /// an unserved `/healthz` is what tells monitoring. Port 0 takes a free port; the address
+    /// served is logged either way.
     struct ServiceRunner: Service {
         let address: MetricsSettings.Address
         let registry: PrometheusCollectorRegistry
         let health: @Sendable () async -> Bool
+        let logger: Logger
 
         func run() async throws {
+            while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                do {
+                    try await cancelWhenGracefulShutdown { try await serve() }
+                    return
+                } catch  where Task.isShuttingDownGracefully || Task.isCancelled {
+                    // Stopping the server on shutdown ends its run with an error; that is the stop, not a failure.
+                    return
+                } catch {
+                    logger.error(
+                        "metrics endpoint cannot listen; trying again in a minute",
+                        metadata: ["listen": "\(address.host):\(address.port)", "error": "\(error)"])
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(60)) }
+                }
+            }
+        }
+
+        /// Runs one server until it stops; logs its address once it listens.
+        private func serve() async throws {
             let socketAddress: any SocketAddress =
                 address.host.contains(":")
                 ? try .inet6(ip6: address.host, port: address.port) : try .inet(ip4: address.host, port: address.port)
@@ -59,12 +82,21 @@ enum MetricsEndpoint {
                         statusCode: .serviceUnavailable, body: Data("the poller has not finished a cycle lately\n".utf8)
                     )
             }
-            do {
-                try await cancelWhenGracefulShutdown {
-                    try await server.run()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run() }
+                group.addTask { [logger] in
+                    try await server.waitUntilListening(timeout: 60)
+                    let url =
+                        switch await server.listeningAddress {
+                        case .ip4(let host, let port): "http://\(host):\(port)/metrics"
+                        case .ip6(let host, let port): "http://[\(host)]:\(port)/metrics"
+                        case .unix(let path): path
+                        case nil: "?"
+                        }
+                    logger.notice("metrics endpoint listening", metadata: ["url": "\(url)"])
                 }
-            } catch  where Task.isShuttingDownGracefully || Task.isCancelled {
-                // Stopping the server on shutdown ends its run with an error; that is the stop, not a failure.
+                // The first to fail ends both: a server that cannot listen ends with why.
+                while try await group.next() != nil {}
             }
         }
     }

@@ -243,10 +243,9 @@ struct DaemonRunTests {
         #expect(items.output.split(separator: "\n").count == 1, "only the header: nothing half-written")
     }
 
-    /// A port nothing listens on now.
-    static func freePort() -> UInt16 {
+    /// A socket listening on a free loopback port, and the port: an address the daemon cannot take.
+    static func listeningSocket() -> (descriptor: Int32, port: UInt16) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { Glibc.close(descriptor) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -257,10 +256,29 @@ struct DaemonRunTests {
                 return getsockname(descriptor, pointer, &length)
             }
         }
-        return UInt16(bigEndian: address.sin_port)
+        listen(descriptor, 1)
+        return (descriptor, UInt16(bigEndian: address.sin_port))
     }
 
-    @Test("[metrics] serves Prometheus text with per-source fetch counts, and /healthz")
+    /// Waits up to 10 s for `text` in the output.
+    static func wait(for text: String, in output: Output) async throws -> Bool {
+        let start = ContinuousClock.now
+        while !output.all.contains(text), ContinuousClock.now - start < .seconds(10) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return output.all.contains(text)
+    }
+
+    /// SIGTERM, then up to 10 s for the process to end.
+    static func stop(_ process: Process) async throws {
+        kill(process.processIdentifier, SIGTERM)
+        let stop = ContinuousClock.now
+        while process.isRunning, ContinuousClock.now - stop < .seconds(10) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    @Test("[metrics] serves Prometheus text with per-source fetch counts, and /healthz, on the port it logs")
     func metrics() async throws {
         let server = try await ScriptedHTTPServer(script: [
             "/a.xml": [.init(body: RunOnceTests.rss([RunOnceTests.entityList]))], "/hook": [.init(status: 204)],
@@ -270,18 +288,24 @@ struct DaemonRunTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let notify = try NotifySocket(folder: folder)
         defer { notify.close() }
-        let port = Self.freePort()
         let config = folder.appending(path: "exportwatch.toml")
+        // Port 0: the daemon takes a free port and logs it (a port chosen here could be taken meanwhile).
         try
             (Self.config(folder: folder, sources: [("a", server.url("/a.xml"))], webhook: server.url("/hook"))
-            + "\n[metrics]\nlisten = \"127.0.0.1:\(port)\"\n").write(to: config, atomically: true, encoding: .utf8)
-        let process = try Self.startDaemon(config: config, environment: ["NOTIFY_SOCKET": notify.path])
+            + "\n[metrics]\nlisten = \"127.0.0.1:0\"\n").write(to: config, atomically: true, encoding: .utf8)
+        let errors = Pipe()
+        let output = Output()
+        errors.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
+        let process = try Self.startDaemon(config: config, environment: ["NOTIFY_SOCKET": notify.path], errors: errors)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        #expect(try await notify.wait { $0.hasPrefix("STATUS=") })
+        #expect(try await notify.wait { $0.hasPrefix("STATUS=") }, "\(output.all)")
         _ = try await server.requests(atLeast: 2, timeout: .seconds(10))
+        #expect(try await Self.wait(for: "metrics endpoint listening", in: output), "\(output.all)")
+        let logged = try #require(output.all.firstMatch(of: /url=(http:\/\/127\.0\.0\.1:\d+\/metrics)/)?.output.1)
+        let url = try #require(URL(string: String(logged)))
         try await Task.sleep(for: .milliseconds(300))
 
-        let (body, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
+        let (body, response) = try await URLSession.shared.data(from: url)
         let text = String(decoding: body, as: UTF8.self)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         #expect(
@@ -289,13 +313,42 @@ struct DaemonRunTests {
         #expect(text.contains("exportwatch_items_relevant_total{source=\"a\"} 1"))
         #expect(text.contains("exportwatch_delivery_attempts_total{result=\"sent\"} 1"))
         #expect(text.contains("exportwatch_outbox_pending"))
-        let (_, health) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!)
+        let (_, health) = try await URLSession.shared.data(
+            from: url.deletingLastPathComponent().appending(path: "healthz"))
         #expect((health as? HTTPURLResponse)?.statusCode == 200)
-        kill(process.processIdentifier, SIGTERM)
-        let stop = ContinuousClock.now
-        while process.isRunning, ContinuousClock.now - stop < .seconds(10) {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await Self.stop(process)
         #expect(!process.isRunning && process.terminationStatus == 0, "the endpoint's stop is not a failure")
+    }
+
+    @Test("[metrics] on a port that is taken: one clear error line, and the daemon polls on")
+    func metricsPortTaken() async throws {
+        let server = try await ScriptedHTTPServer(script: [
+            "/a.xml": [.init(body: RunOnceTests.rss([RunOnceTests.entityList]))], "/hook": [.init(status: 204)],
+        ])
+        defer { server.stop() }
+        let folder = try scratchFolder("ew-metrics-taken")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let notify = try NotifySocket(folder: folder)
+        defer { notify.close() }
+        let taken = Self.listeningSocket()
+        defer { Glibc.close(taken.descriptor) }
+        let config = folder.appending(path: "exportwatch.toml")
+        try
+            (Self.config(folder: folder, sources: [("a", server.url("/a.xml"))], webhook: server.url("/hook"))
+            + "\n[metrics]\nlisten = \"127.0.0.1:\(taken.port)\"\n").write(
+                to: config, atomically: true, encoding: .utf8)
+        let errors = Pipe()
+        let output = Output()
+        errors.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
+        let process = try Self.startDaemon(config: config, environment: ["NOTIFY_SOCKET": notify.path], errors: errors)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        #expect(try await notify.wait { $0.hasPrefix("STATUS=1 sources, 1 new relevant items") }, "\(output.all)")
+        #expect(try await Self.wait(for: "metrics endpoint cannot listen", in: output), "\(output.all)")
+        let line = output.all.split(separator: "\n").filter { $0.contains("metrics endpoint") }
+        #expect(line.count == 1 && line[0].contains("listen=127.0.0.1:\(taken.port)"), "\(line)")
+        #expect(process.isRunning)
+        try await Self.stop(process)
+        #expect(!process.isRunning && process.terminationStatus == 0)
     }
 }
