@@ -121,10 +121,8 @@ public final class ExportwatchDaemon: Sendable {
         let daemon: ExportwatchDaemon
 
         func run() async throws {
-            try? await cancelWhenGracefulShutdown {
-                try await daemon.parts.worker.run { pass in
-                    DaemonMetrics.deliveries(sent: pass.sent, retried: pass.retried, dead: pass.dead)
-                }
+            await cancelWhenGracefulShutdown {
+                await daemon.deliverForever()
             }
         }
     }
@@ -202,6 +200,24 @@ public final class ExportwatchDaemon: Sendable {
                 DaemonMetrics.outboxPending(pending)
             }
             await state.nap(wait)
+        }
+    }
+
+    /// Runs the delivery worker. A pass that fails (the store unreadable, locked or full) is logged
+    /// and the worker starts again a minute later; the outbox keeps every pending event meanwhile.
+    /// A service that returned would end the daemon with exit 0, which systemd does not restart.
+    private func deliverForever() async {
+        while !Task.isCancelled {
+            do {
+                try await parts.worker.run { pass in
+                    DaemonMetrics.deliveries(sent: pass.sent, retried: pass.retried, dead: pass.dead)
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("delivery failed; trying again in a minute", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(60))
+            }
         }
     }
 

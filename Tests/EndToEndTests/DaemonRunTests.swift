@@ -320,6 +320,43 @@ struct DaemonRunTests {
         #expect(!process.isRunning && process.terminationStatus == 0, "the endpoint's stop is not a failure")
     }
 
+    @Test("a delivery pass that fails (its outbox gone from under it) is logged, and the daemon runs on")
+    func deliveryFailureIsNotFatal() async throws {
+        let server = try await ScriptedHTTPServer(script: [
+            "/a.xml": [.init(body: RunOnceTests.rss([RunOnceTests.entityList]))], "/hook": [.init(status: 204)],
+        ])
+        defer { server.stop() }
+        let folder = try scratchFolder("ew-delivery-fails")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let notify = try NotifySocket(folder: folder)
+        defer { notify.close() }
+        let config = folder.appending(path: "exportwatch.toml")
+        try Self.config(folder: folder, sources: [("a", server.url("/a.xml"))], webhook: server.url("/hook"))
+            .write(to: config, atomically: true, encoding: .utf8)
+        let errors = Pipe()
+        let output = Output()
+        errors.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
+        let process = try Self.startDaemon(config: config, environment: ["NOTIFY_SOCKET": notify.path], errors: errors)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        #expect(try await notify.wait { $0.hasPrefix("STATUS=1 sources, 1 new relevant items") }, "\(output.all)")
+        _ = try await server.requests(atLeast: 2, timeout: .seconds(10))
+
+        // Another hand renames the outbox; the worker's next pass (at most 5 s away when idle) fails.
+        let rename = try await ProgramRun(
+            URL(filePath: "/usr/bin/env"),
+            [
+                "python3", "-c",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('ALTER TABLE outbox RENAME TO gone'); c.commit()",
+                folder.appending(path: "state/exportwatch.sqlite").path,
+            ])
+        #expect(rename.status == 0, "\(rename.errors)")
+        #expect(try await Self.wait(for: "delivery failed; trying again in a minute", in: output), "\(output.all)")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(process.isRunning, "\(output.all)")
+        try await Self.stop(process)
+        #expect(!process.isRunning && process.terminationStatus == 0)
+    }
+
     @Test("[metrics] on a port that is taken: one clear error line, and the daemon polls on")
     func metricsPortTaken() async throws {
         let server = try await ScriptedHTTPServer(script: [
