@@ -70,6 +70,60 @@ struct DaemonRunTests {
         func append(_ data: Data) { text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
     }
 
+    /// A running daemon on one source (`a`, one relevant item) and one webhook (answers 204), with
+    /// its log collected and its notifications received; everything is stopped and removed when it
+    /// goes away.
+    final class OneSourceDaemon {
+        let server: ScriptedHTTPServer
+        let folder: URL
+        let notify: NotifySocket
+        let output = Output()
+        let process: Process
+
+        /// Starts it; `metrics` is the `[metrics] listen` address, if any.
+        init(_ name: String, metrics: String? = nil) async throws {
+            server = try await ScriptedHTTPServer(script: [
+                "/a.xml": [.init(body: RunOnceTests.rss([RunOnceTests.entityList]))], "/hook": [.init(status: 204)],
+            ])
+            folder = try scratchFolder(name)
+            notify = try NotifySocket(folder: folder)
+            let config = folder.appending(path: "exportwatch.toml")
+            var text = DaemonRunTests.config(
+                folder: folder, sources: [("a", server.url("/a.xml"))], webhook: server.url("/hook"))
+            if let metrics { text += "\n[metrics]\nlisten = \"\(metrics)\"\n" }
+            try text.write(to: config, atomically: true, encoding: .utf8)
+            let errors = Pipe()
+            errors.fileHandleForReading.readabilityHandler = { [output] in output.append($0.availableData) }
+            process = try DaemonRunTests.startDaemon(
+                config: config, environment: ["NOTIFY_SOCKET": notify.path], errors: errors)
+        }
+
+        deinit {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            notify.close()
+            server.stop()
+            try? FileManager.default.removeItem(at: folder)
+        }
+
+        /// Waits up to 10 s for `text` in the log.
+        func logged(_ text: String) async throws -> Bool {
+            let start = ContinuousClock.now
+            while !output.all.contains(text), ContinuousClock.now - start < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return output.all.contains(text)
+        }
+
+        /// SIGTERM, then up to 10 s for the daemon to end.
+        func stop() async throws {
+            kill(process.processIdentifier, SIGTERM)
+            let stop = ContinuousClock.now
+            while process.isRunning, ContinuousClock.now - stop < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
     /// `exportwatch run --config CONFIG` with this environment, its output discarded unless `errors` takes it.
     static func startDaemon(config: URL, environment: [String: String] = [:], errors: Pipe? = nil) throws -> Process {
         let process = Process()
@@ -260,48 +314,15 @@ struct DaemonRunTests {
         return (descriptor, UInt16(bigEndian: address.sin_port))
     }
 
-    /// Waits up to 10 s for `text` in the output.
-    static func wait(for text: String, in output: Output) async throws -> Bool {
-        let start = ContinuousClock.now
-        while !output.all.contains(text), ContinuousClock.now - start < .seconds(10) {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return output.all.contains(text)
-    }
-
-    /// SIGTERM, then up to 10 s for the process to end.
-    static func stop(_ process: Process) async throws {
-        kill(process.processIdentifier, SIGTERM)
-        let stop = ContinuousClock.now
-        while process.isRunning, ContinuousClock.now - stop < .seconds(10) {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-    }
-
     @Test("[metrics] serves Prometheus text with per-source fetch counts, and /healthz, on the port it logs")
     func metrics() async throws {
-        let server = try await ScriptedHTTPServer(script: [
-            "/a.xml": [.init(body: RunOnceTests.rss([RunOnceTests.entityList]))], "/hook": [.init(status: 204)],
-        ])
-        defer { server.stop() }
-        let folder = try scratchFolder("ew-metrics")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let notify = try NotifySocket(folder: folder)
-        defer { notify.close() }
-        let config = folder.appending(path: "exportwatch.toml")
         // Port 0: the daemon takes a free port and logs it (a port chosen here could be taken meanwhile).
-        try
-            (Self.config(folder: folder, sources: [("a", server.url("/a.xml"))], webhook: server.url("/hook"))
-            + "\n[metrics]\nlisten = \"127.0.0.1:0\"\n").write(to: config, atomically: true, encoding: .utf8)
-        let errors = Pipe()
-        let output = Output()
-        errors.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
-        let process = try Self.startDaemon(config: config, environment: ["NOTIFY_SOCKET": notify.path], errors: errors)
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        #expect(try await notify.wait { $0.hasPrefix("STATUS=") }, "\(output.all)")
-        _ = try await server.requests(atLeast: 2, timeout: .seconds(10))
-        #expect(try await Self.wait(for: "metrics endpoint listening", in: output), "\(output.all)")
-        let logged = try #require(output.all.firstMatch(of: /url=(http:\/\/127\.0\.0\.1:\d+\/metrics)/)?.output.1)
+        let daemon = try await OneSourceDaemon("ew-metrics", metrics: "127.0.0.1:0")
+        #expect(try await daemon.notify.wait { $0.hasPrefix("STATUS=") }, "\(daemon.output.all)")
+        _ = try await daemon.server.requests(atLeast: 2, timeout: .seconds(10))
+        #expect(try await daemon.logged("metrics endpoint listening"), "\(daemon.output.all)")
+        let logged = try #require(
+            daemon.output.all.firstMatch(of: /url=(http:\/\/127\.0\.0\.1:\d+\/metrics)/)?.output.1)
         let url = try #require(URL(string: String(logged)))
         try await Task.sleep(for: .milliseconds(300))
 
@@ -316,30 +337,18 @@ struct DaemonRunTests {
         let (_, health) = try await URLSession.shared.data(
             from: url.deletingLastPathComponent().appending(path: "healthz"))
         #expect((health as? HTTPURLResponse)?.statusCode == 200)
-        try await Self.stop(process)
-        #expect(!process.isRunning && process.terminationStatus == 0, "the endpoint's stop is not a failure")
+        try await daemon.stop()
+        #expect(
+            !daemon.process.isRunning && daemon.process.terminationStatus == 0, "the endpoint's stop is not a failure")
     }
 
     @Test("a delivery pass that fails (its outbox gone from under it) is logged, and the daemon runs on")
     func deliveryFailureIsNotFatal() async throws {
-        let server = try await ScriptedHTTPServer(script: [
-            "/a.xml": [.init(body: RunOnceTests.rss([RunOnceTests.entityList]))], "/hook": [.init(status: 204)],
-        ])
-        defer { server.stop() }
-        let folder = try scratchFolder("ew-delivery-fails")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let notify = try NotifySocket(folder: folder)
-        defer { notify.close() }
-        let config = folder.appending(path: "exportwatch.toml")
-        try Self.config(folder: folder, sources: [("a", server.url("/a.xml"))], webhook: server.url("/hook"))
-            .write(to: config, atomically: true, encoding: .utf8)
-        let errors = Pipe()
-        let output = Output()
-        errors.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
-        let process = try Self.startDaemon(config: config, environment: ["NOTIFY_SOCKET": notify.path], errors: errors)
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        #expect(try await notify.wait { $0.hasPrefix("STATUS=1 sources, 1 new relevant items") }, "\(output.all)")
-        _ = try await server.requests(atLeast: 2, timeout: .seconds(10))
+        let daemon = try await OneSourceDaemon("ew-delivery-fails")
+        #expect(
+            try await daemon.notify.wait { $0.hasPrefix("STATUS=1 sources, 1 new relevant items") },
+            "\(daemon.output.all)")
+        _ = try await daemon.server.requests(atLeast: 2, timeout: .seconds(10))
 
         // Another hand renames the outbox; the worker's next pass (at most 5 s away when idle) fails.
         let rename = try await ProgramRun(
@@ -347,45 +356,29 @@ struct DaemonRunTests {
             [
                 "python3", "-c",
                 "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('ALTER TABLE outbox RENAME TO gone'); c.commit()",
-                folder.appending(path: "state/exportwatch.sqlite").path,
+                daemon.folder.appending(path: "state/exportwatch.sqlite").path,
             ])
         #expect(rename.status == 0, "\(rename.errors)")
-        #expect(try await Self.wait(for: "delivery failed; trying again in a minute", in: output), "\(output.all)")
+        #expect(try await daemon.logged("delivery failed; trying again in a minute"), "\(daemon.output.all)")
         try await Task.sleep(for: .milliseconds(500))
-        #expect(process.isRunning, "\(output.all)")
-        try await Self.stop(process)
-        #expect(!process.isRunning && process.terminationStatus == 0)
+        #expect(daemon.process.isRunning, "\(daemon.output.all)")
+        try await daemon.stop()
+        #expect(!daemon.process.isRunning && daemon.process.terminationStatus == 0)
     }
 
     @Test("[metrics] on a port that is taken: one clear error line, and the daemon polls on")
     func metricsPortTaken() async throws {
-        let server = try await ScriptedHTTPServer(script: [
-            "/a.xml": [.init(body: RunOnceTests.rss([RunOnceTests.entityList]))], "/hook": [.init(status: 204)],
-        ])
-        defer { server.stop() }
-        let folder = try scratchFolder("ew-metrics-taken")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let notify = try NotifySocket(folder: folder)
-        defer { notify.close() }
         let taken = Self.listeningSocket()
         defer { Glibc.close(taken.descriptor) }
-        let config = folder.appending(path: "exportwatch.toml")
-        try
-            (Self.config(folder: folder, sources: [("a", server.url("/a.xml"))], webhook: server.url("/hook"))
-            + "\n[metrics]\nlisten = \"127.0.0.1:\(taken.port)\"\n").write(
-                to: config, atomically: true, encoding: .utf8)
-        let errors = Pipe()
-        let output = Output()
-        errors.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
-        let process = try Self.startDaemon(config: config, environment: ["NOTIFY_SOCKET": notify.path], errors: errors)
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-
-        #expect(try await notify.wait { $0.hasPrefix("STATUS=1 sources, 1 new relevant items") }, "\(output.all)")
-        #expect(try await Self.wait(for: "metrics endpoint cannot listen", in: output), "\(output.all)")
-        let line = output.all.split(separator: "\n").filter { $0.contains("metrics endpoint") }
+        let daemon = try await OneSourceDaemon("ew-metrics-taken", metrics: "127.0.0.1:\(taken.port)")
+        #expect(
+            try await daemon.notify.wait { $0.hasPrefix("STATUS=1 sources, 1 new relevant items") },
+            "\(daemon.output.all)")
+        #expect(try await daemon.logged("metrics endpoint cannot listen"), "\(daemon.output.all)")
+        let line = daemon.output.all.split(separator: "\n").filter { $0.contains("metrics endpoint") }
         #expect(line.count == 1 && line[0].contains("listen=127.0.0.1:\(taken.port)"), "\(line)")
-        #expect(process.isRunning)
-        try await Self.stop(process)
-        #expect(!process.isRunning && process.terminationStatus == 0)
+        #expect(daemon.process.isRunning)
+        try await daemon.stop()
+        #expect(!daemon.process.isRunning && daemon.process.terminationStatus == 0)
     }
 }
