@@ -272,31 +272,42 @@ enum Schema {
     /// The constraints accept exactly the values they accepted before, and no stored row changes,
     /// so the tables' definitions are edited in place (SQLite's documented `writable_schema`
     /// procedure for changes that leave the stored content as it is) rather than rebuilt: a
-    /// rebuild would copy every item.
+    /// rebuild would copy every item. The edit only makes the checks cheaper, so it is skipped
+    /// where it cannot be made: for a definition exportwatch did not write, and on an SQLite built
+    /// in defensive mode, which refuses to edit its schema.
     private static func checkWithComparisons(_ db: Database) throws {
         let edits = [
             ("item", "identity_kind", ["guid", "link", "content"]),
             ("source", "health", ["ok", "failing", "empty", "retired"]),
             ("outbox", "state", ["pending", "sent", "dead", "batched"]),
         ]
-        let rewritten = try edits.map { table, column, values in
+        var rewritten: [(table: String, sql: String)] = []
+        for (table, column, values) in edits {
             let list = "\"\(column)\" IN (" + values.map { "'\($0)'" }.joined(separator: ", ") + ")"
             let comparisons = values.map { "\"\(column)\" = '\($0)'" }.joined(separator: " OR ")
             let sql = try String.fetchOne(
                 db, sql: "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", arguments: [table])
-            guard let sql, sql.contains(list) else {
-                throw DatabaseError(message: "table \(table): its CHECK on \(column) is not the one exportwatch wrote")
+            guard let sql, sql.contains(list) else { continue }
+            rewritten.append((table, sql.replacing(list, with: comparisons)))
+        }
+        guard !rewritten.isEmpty else { return }
+        do {
+            try db.inSavepoint {
+                let version = try Int.fetchOne(db, sql: "PRAGMA schema_version") ?? 0
+                try db.execute(sql: "PRAGMA writable_schema = ON")
+                for (table, sql) in rewritten {
+                    try db.execute(
+                        sql: "UPDATE sqlite_schema SET sql = ? WHERE type = 'table' AND name = ?",
+                        arguments: [sql, table])
+                }
+                try db.execute(sql: "PRAGMA schema_version = \(version + 1)")
+                try db.execute(sql: "PRAGMA writable_schema = OFF")
+                return .commit
             }
-            return (table, sql.replacing(list, with: comparisons))
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
+            // Defensive mode ("table sqlite_master may not be modified"): the checks stay as they were.
+            try db.execute(sql: "PRAGMA writable_schema = OFF")
         }
-        let version = try Int.fetchOne(db, sql: "PRAGMA schema_version") ?? 0
-        try db.execute(sql: "PRAGMA writable_schema = ON")
-        for (table, sql) in rewritten {
-            try db.execute(
-                sql: "UPDATE sqlite_schema SET sql = ? WHERE type = 'table' AND name = ?", arguments: [sql, table])
-        }
-        try db.execute(sql: "PRAGMA schema_version = \(version + 1)")
-        try db.execute(sql: "PRAGMA writable_schema = OFF")
     }
 
     /// What deduplication looks items and stories up by, and the log of policy events.

@@ -120,6 +120,36 @@ struct SQLiteEventStoreTests {
         }
     }
 
+    @Test("v8 leaves a CHECK constraint it did not write as it is, and rewrites the others")
+    func migrationSkipsForeignChecks() async throws {
+        let folder = StateFolder()
+        let previous = try folder.database(migratedUpTo: "v7-poll-days")
+        let foreign = "CHECK (identity_kind IN ('guid','link','content'))"
+        try await previous.write { db in
+            // Someone rewrote the item table's definition by hand.
+            let version = try Int.fetchOne(db, sql: "PRAGMA schema_version") ?? 0
+            try db.execute(sql: "PRAGMA writable_schema = ON")
+            try db.execute(
+                sql: "UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE name = 'item'",
+                arguments: ["CHECK (\"identity_kind\" IN ('guid', 'link', 'content'))", foreign])
+            try db.execute(sql: "PRAGMA schema_version = \(version + 1)")
+            try db.execute(sql: "PRAGMA writable_schema = OFF")
+        }
+        try previous.close()
+
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        #expect(try await store.appliedMigrations() == Schema.migrator.migrations)
+        let tables = try await DatabaseQueue(path: folder.database.path).read { db in
+            try Dictionary(
+                uniqueKeysWithValues: Row.fetchAll(
+                    db, sql: "SELECT name, sql FROM sqlite_schema WHERE name IN ('item', 'source', 'outbox')"
+                ).map { ($0["name"] as String, $0["sql"] as String) })
+        }
+        #expect(tables["item"]?.contains(foreign) == true)
+        #expect(tables["source"]?.contains("\"health\" = 'ok' OR") == true)
+        #expect(tables["outbox"]?.contains("\"state\" = 'pending' OR") == true)
+    }
+
     @Test("a database written by a newer exportwatch is refused, untouched, with a clear message")
     func refusesNewerSchema() throws {
         let folder = StateFolder()
