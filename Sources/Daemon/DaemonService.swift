@@ -265,9 +265,12 @@ public final class ExportwatchDaemon: Sendable {
             let configuration = try loader.load(path: configurationPath)
             let topics = try loader.topics(for: configuration, configurationPath: configurationPath)
             let old = await state.configuration
-            if configuration.daemon != old.daemon || configuration.digest != old.digest {
+            if configuration.daemon != old.daemon || configuration.digest != old.digest
+                || configuration.metrics != old.metrics
+            {
                 logger.warning(
-                    "[daemon] and [digest] changes take effect on restart; sources, webhooks and topics are reloaded")
+                    "[daemon], [digest] and [metrics] changes take effect on restart; sources, webhooks and topics are reloaded"
+                )
             }
             await parts.ingestor.update(webhooks: configuration.webhooks.map(\.webhook))
             await parts.ingestor.update(topics: topics)

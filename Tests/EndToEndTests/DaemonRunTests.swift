@@ -337,6 +337,13 @@ struct DaemonRunTests {
         let (_, health) = try await URLSession.shared.data(
             from: url.deletingLastPathComponent().appending(path: "healthz"))
         #expect((health as? HTTPURLResponse)?.statusCode == 200)
+
+        // Another address is not taken up by a reload, and the reload says so.
+        let config = daemon.folder.appending(path: "exportwatch.toml")
+        try (String(contentsOf: config, encoding: .utf8).replacing("127.0.0.1:0", with: "127.0.0.1:1"))
+            .write(to: config, atomically: true, encoding: .utf8)
+        kill(daemon.process.processIdentifier, SIGHUP)
+        #expect(try await daemon.logged("[metrics] changes take effect on restart"), "\(daemon.output.all)")
         try await daemon.stop()
         #expect(
             !daemon.process.isRunning && daemon.process.terminationStatus == 0, "the endpoint's stop is not a failure")
