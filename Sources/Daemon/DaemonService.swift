@@ -205,7 +205,7 @@ public final class ExportwatchDaemon: Sendable {
 
     /// Runs the delivery worker. A pass that fails (the store unreadable, locked or full) is logged
     /// and the worker starts again a minute later; the outbox keeps every pending event meanwhile.
-    /// A service that returned would end the daemon with exit 0, which systemd does not restart.
+    /// (A service that ends, by returning or throwing, ends the whole ServiceGroup: polling too.)
     private func deliverForever() async {
         while !Task.isCancelled {
             do {
