@@ -79,7 +79,7 @@ extension SQLiteEventStore {
             }
             if let since = filter.since {
                 conditions.append("item.first_seen_at >= ?")
-                arguments.append(since)
+                arguments.append(since.storageText)
             }
             if let query = filter.query, !query.isEmpty {
                 conditions.append("(item.title LIKE ? ESCAPE '\\' OR item.summary LIKE ? ESCAPE '\\')")

@@ -17,7 +17,7 @@ extension SQLiteEventStore {
                                        AND occurred_at >= ?1 AND occurred_at < ?2))
                     ORDER BY item.first_seen_at, item.id
                     """,
-                arguments: [start, end])
+                arguments: [start.storageText, end.storageText])
             return try rows.map { try Self.digestItem($0, in: db) }
         }
     }
@@ -34,7 +34,7 @@ extension SQLiteEventStore {
                         WHERE story_id IN (\(databaseQuestionMarks(count: chunk.count))) AND first_seen_at < ?
                         ORDER BY first_seen_at, id
                         """,
-                    arguments: StatementArguments(chunk) + [end]
+                    arguments: StatementArguments(chunk) + [end.storageText]
                 ).map { row in
                     StoryReportRecord(
                         storyID: row["story_id"], itemID: row["public_id"] ?? "", source: row["source_id"],
@@ -54,7 +54,7 @@ extension SQLiteEventStore {
                     JOIN item_topic ON item_topic.item_id = item.id
                     WHERE item.relevant AND item.first_seen_at >= ? AND item.first_seen_at < ?
                     """,
-                arguments: [start, end]
+                arguments: [start.storageText, end.storageText]
             ).map { ($0["first_seen_at"], $0["topic_id"]) }
         }
     }
@@ -85,7 +85,7 @@ extension SQLiteEventStore {
                     SELECT source_id, type, reason, occurred_at FROM source_event
                     WHERE occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, id
                     """,
-                arguments: [start, end]
+                arguments: [start.storageText, end.storageText]
             ).map {
                 SourceProblemRecord(
                     source: $0["source_id"], type: $0["type"], reason: $0["reason"], at: $0["occurred_at"])
@@ -106,7 +106,7 @@ extension SQLiteEventStore {
                     ON CONFLICT (day) DO UPDATE SET time_zone = excluded.time_zone, built_at = excluded.built_at,
                         files = excluded.files, counts = excluded.counts
                     """,
-                arguments: [day, timeZone, now, filesJSON, countsJSON])
+                arguments: [day, timeZone, now.storageText, filesJSON, countsJSON])
         }
     }
 
@@ -120,7 +120,10 @@ extension SQLiteEventStore {
     }
 
     public func firstActivity() async throws -> Date? {
-        try await pool.read { db in try Date.fetchOne(db, sql: "SELECT MIN(created_at) FROM source") }
+        try await pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT \(storageMilliseconds(of: "MIN(created_at)")) FROM source")
+                .map(Date.init(storageMilliseconds:))
+        }
     }
 
     public func latestAlerts(limit: Int) async throws -> [AlertRecord] {

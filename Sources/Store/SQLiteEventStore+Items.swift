@@ -55,7 +55,7 @@ extension SQLiteEventStore {
             let items = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT story_id, simhash, headline_numbers, first_seen_at FROM item
+                    SELECT story_id, simhash, headline_numbers, \(storageMilliseconds(of: "first_seen_at")) FROM item
                     WHERE first_seen_at >= ? AND story_id IS NOT NULL AND simhash IS NOT NULL
                     ORDER BY first_seen_at, id
                     """,
@@ -67,13 +67,20 @@ extension SQLiteEventStore {
                 entries.append(
                     StoryIndex.Entry(
                         storyID: row[0], simHash: SimHash(bits: UInt64(bitPattern: bits)),
-                        headlineNumbers: UInt32(truncatingIfNeeded: numbers), seenAt: row[3]))
+                        headlineNumbers: UInt32(truncatingIfNeeded: numbers),
+                        seenAt: Date(storageMilliseconds: row[3])))
             }
             let keys = try Row.fetchCursor(
-                db, sql: "SELECT story_id, key, added_at FROM story_key WHERE added_at >= ? ORDER BY added_at, rowid",
+                db,
+                sql: """
+                    SELECT story_id, key, \(storageMilliseconds(of: "added_at")) FROM story_key
+                    WHERE added_at >= ? ORDER BY added_at, rowid
+                    """,
                 arguments: [since])
             while let row = try keys.next() {
-                entries.append(StoryIndex.Entry(storyID: row[0], simHash: nil, storyKeys: [row[1]], seenAt: row[2]))
+                entries.append(
+                    StoryIndex.Entry(
+                        storyID: row[0], simHash: nil, storyKeys: [row[1]], seenAt: Date(storageMilliseconds: row[2])))
             }
             return entries
         }
@@ -173,12 +180,12 @@ extension SQLiteEventStore {
                     """,
                 arguments: [
                     event.id, event.type, record.sourceID, event.itemPublicID, story, event.announcesStory,
-                    event.occurredAt, String(decoding: event.payload, as: UTF8.self),
+                    event.occurredAt.storageText, String(decoding: event.payload, as: UTF8.self),
                 ])
             if event.announcesStory {
                 try db.executeCached(
                     sql: "UPDATE story SET announced_at = ? WHERE id = ? AND announced_at IS NULL",
-                    arguments: [event.occurredAt, story])
+                    arguments: [event.occurredAt.storageText, story])
             }
             summary.eventIDs.append(event.id)
         }
@@ -200,7 +207,7 @@ extension SQLiteEventStore {
         try await pool.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM policy_event WHERE occurred_at >= ? ORDER BY occurred_at, rowid",
-                arguments: [since ?? .distantPast]
+                arguments: [since?.storageText ?? ""]
             ).map { row in
                 StoredPolicyEvent(
                     id: row["id"], type: row["type"], sourceID: row["source_id"],
@@ -255,7 +262,7 @@ extension SQLiteEventStore {
     private static func apply(_ update: ItemUpdate, at: Date, in db: Database) throws {
         try db.executeCached(
             sql: "UPDATE item SET title = ?, summary = ?, content = ?, last_changed_at = ? WHERE id = ?",
-            arguments: [update.text.title, update.text.summary, update.text.content, at, update.itemID])
+            arguments: [update.text.title, update.text.summary, update.text.content, at.storageText, update.itemID])
         guard let classification = update.classification else { return }
         try db.executeCached(
             sql: "UPDATE item SET relevant = ? WHERE id = ?", arguments: [classification.relevant, update.itemID])

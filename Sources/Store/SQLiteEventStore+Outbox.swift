@@ -10,7 +10,7 @@ extension SQLiteEventStore {
                     SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
                     ORDER BY next_attempt_at, created_at, rowid LIMIT ?
                     """,
-                arguments: [now, limit]
+                arguments: [now.storageText, limit]
             ).map(Self.entry)
         }
     }
@@ -20,7 +20,7 @@ extension SQLiteEventStore {
             // Pending rows are never pruned: nothing accepted is dropped.
             try db.execute(
                 sql: "DELETE FROM outbox WHERE state IN ('sent', 'dead', 'batched') AND created_at < ?",
-                arguments: [cutoff])
+                arguments: [cutoff.storageText])
             return db.changesCount
         }
     }
@@ -48,7 +48,7 @@ extension SQLiteEventStore {
                     VALUES (?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    eventID, webhookID, attempt.at, attempt.status,
+                    eventID, webhookID, attempt.at.storageText, attempt.status,
                     Int(attempt.duration.components.seconds * 1000)
                         + Int(attempt.duration.components.attoseconds / 1_000_000_000_000_000),
                     attempt.error,
@@ -65,12 +65,14 @@ extension SQLiteEventStore {
                         sent_at = ?, last_status = ?, last_error = ?
                     WHERE event_id = ? AND webhook_id = ?
                     """,
-                arguments: [state, next, sentAt, attempt.status, attempt.error, eventID, webhookID])
+                arguments: [
+                    state, next?.storageText, sentAt?.storageText, attempt.status, attempt.error, eventID, webhookID,
+                ])
             if resolution == .sent {
                 // The events a batch carried are delivered with it.
                 try db.execute(
                     sql: "UPDATE outbox SET sent_at = ? WHERE batch_id = ? AND webhook_id = ?",
-                    arguments: [attempt.at, eventID, webhookID])
+                    arguments: [attempt.at.storageText, eventID, webhookID])
             }
         }
     }
@@ -84,7 +86,7 @@ extension SQLiteEventStore {
                     INSERT INTO outbox (event_id, webhook_id, event_type, payload, state, next_attempt_at, created_at)
                     VALUES (?, ?, 'batch', ?, 'pending', ?, ?)
                     """,
-                arguments: [batchID, webhookID, payload, now, now])
+                arguments: [batchID, webhookID, payload, now.storageText, now.storageText])
             for chunk in eventIDs.chunked(into: 500) {
                 try db.execute(
                     sql: """
@@ -102,7 +104,7 @@ extension SQLiteEventStore {
                 db,
                 sql:
                     "SELECT attempted_at FROM delivery_attempt WHERE webhook_id = ? AND attempted_at >= ? ORDER BY attempted_at",
-                arguments: [webhookID, since])
+                arguments: [webhookID, since.storageText])
         }
     }
 
@@ -127,14 +129,14 @@ extension SQLiteEventStore {
                         UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL
                         WHERE event_id = ? AND state = 'dead'
                         """,
-                    arguments: [now, eventID])
+                    arguments: [now.storageText, eventID])
             } else {
                 try db.execute(
                     sql: """
                         UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL
                         WHERE state = 'dead'
                         """,
-                    arguments: [now])
+                    arguments: [now.storageText])
             }
             return db.changesCount
         }
@@ -167,7 +169,7 @@ extension SQLiteEventStore {
                     ON CONFLICT (id) DO UPDATE SET url_sha256 = excluded.url_sha256,
                         disabled_at = excluded.disabled_at, disabled_reason = excluded.disabled_reason
                     """,
-                arguments: [id, urlSHA256, now, reason])
+                arguments: [id, urlSHA256, now.storageText, reason])
             try db.execute(
                 sql: "UPDATE outbox SET state = 'dead', last_error = ? WHERE webhook_id = ? AND state = 'pending'",
                 arguments: [reason, id])

@@ -120,7 +120,7 @@ public final class SQLiteEventStore: EventStore {
         for transition in transitions {
             try db.execute(
                 sql: "INSERT INTO source_event (source_id, type, reason, occurred_at) VALUES (?, ?, ?, ?)",
-                arguments: [id, transition.rawValue, reason, at])
+                arguments: [id, transition.rawValue, reason, at.storageText])
         }
     }
 
@@ -256,7 +256,7 @@ private enum FetchStateColumn: Int, CaseIterable {
     private var selected: String {
         switch self {
         case .nextDueAt, .lastAttemptAt, .lastSuccessAt:
-            "CAST(ROUND((julianday(\(name)) - 2440587.5) * 86400000.0) AS INTEGER)"
+            storageMilliseconds(of: name)
         default: name
         }
     }
@@ -299,6 +299,6 @@ extension Row {
 
     /// The date in a date `column` (selected as milliseconds since 1970).
     fileprivate func date(_ column: FetchStateColumn) -> Date? {
-        integer(column).map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        (self[column.rawValue] as Int64?).map(Date.init(storageMilliseconds:))
     }
 }
