@@ -61,14 +61,14 @@ extension SQLiteEventStore {
 
     public func pollSummary(day: String) async throws -> PollSummary {
         try await pool.read { db in
-            // The day is on the source's row while it is the source's latest, in source_day after.
+            // The day is on the source's source_poll row while it is its latest, in source_day after.
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id AS source_id, polled_day_ok AS ok FROM source WHERE polled_day = ?1
+                    SELECT source_id, polled_day_ok AS ok FROM source_poll WHERE polled_day = ?1
                     UNION ALL
                     SELECT source_id, last_ok FROM source_day
-                    WHERE day = ?1 AND source_id NOT IN (SELECT id FROM source WHERE polled_day = ?1)
+                    WHERE day = ?1 AND source_id NOT IN (SELECT source_id FROM source_poll WHERE polled_day = ?1)
                     """,
                 arguments: [day])
             return PollSummary(

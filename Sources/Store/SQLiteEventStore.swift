@@ -83,39 +83,61 @@ public final class SQLiteEventStore: EventStore {
     }
 
     /// Upserts a source's fetch state and appends its health transitions; with `poll`, records the
-    /// poll's day and outcome on the row (a trigger archives the day before when the day changes).
+    /// poll's day and outcome (a trigger archives the day before when the day changes).
+    ///
+    /// What every poll changes goes to `source_poll`; the `source` row is rewritten only when
+    /// something else in the state differs from it, so that a cycle of unchanged sources leaves
+    /// the pages of `source` untouched (see the v9 migration).
     static func write(
         _ state: SourceFetchState, ofSource id: String, kind: String, transitions: [SourceHealth.Transition], at: Date,
         poll: PollOutcome? = nil, in db: Database
     ) throws {
         let (health, reason) = (state.health.state.name, state.health.state.reason)
-        // Cached: a cycle runs this once per source, and compiling it each time cost more than running it.
+        // Cached: a cycle runs these once per source, and compiling them each time cost more than running them.
         try db.cachedStatement(
             sql: """
                 INSERT INTO source (
                     id, configured_url, current_url, kind, etag, last_modified, body_sha256, health, health_reason,
-                    failure_streak, next_due_at, last_attempt_at, last_success_at, last_status, last_error,
-                    redirect_target, redirect_streak, last_item_count, created_at, polled_day, polled_day_ok)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    failure_streak, last_error, redirect_target, redirect_streak, last_item_count, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET
                     configured_url = excluded.configured_url, current_url = excluded.current_url,
                     kind = excluded.kind, etag = excluded.etag, last_modified = excluded.last_modified,
                     body_sha256 = excluded.body_sha256, health = excluded.health,
                     health_reason = excluded.health_reason, failure_streak = excluded.failure_streak,
-                    next_due_at = excluded.next_due_at, last_attempt_at = excluded.last_attempt_at,
-                    last_success_at = excluded.last_success_at, last_status = excluded.last_status,
                     last_error = excluded.last_error, redirect_target = excluded.redirect_target,
-                    redirect_streak = excluded.redirect_streak, last_item_count = excluded.last_item_count,
-                    polled_day = coalesce(excluded.polled_day, polled_day),
-                    polled_day_ok = iif(excluded.polled_day IS NULL, polled_day_ok, excluded.polled_day_ok)
+                    redirect_streak = excluded.redirect_streak, last_item_count = excluded.last_item_count
+                WHERE configured_url IS NOT excluded.configured_url OR current_url IS NOT excluded.current_url
+                    OR kind IS NOT excluded.kind OR etag IS NOT excluded.etag
+                    OR last_modified IS NOT excluded.last_modified OR body_sha256 IS NOT excluded.body_sha256
+                    OR health IS NOT excluded.health OR health_reason IS NOT excluded.health_reason
+                    OR failure_streak IS NOT excluded.failure_streak OR last_error IS NOT excluded.last_error
+                    OR redirect_target IS NOT excluded.redirect_target
+                    OR redirect_streak IS NOT excluded.redirect_streak
+                    OR last_item_count IS NOT excluded.last_item_count
                 """
         ).execute(
             arguments: [
                 id, state.configuredURL.absoluteString, state.currentURL.absoluteString, kind, state.etag,
                 state.lastModified, state.bodySHA256, health, reason, state.health.consecutiveFailures,
-                state.nextDueAt?.storageText, state.lastAttemptAt?.storageText, state.lastSuccessAt?.storageText,
-                state.lastStatus, state.lastError, state.redirectTarget?.absoluteString, state.redirectStreak,
-                state.lastItemCount, at.storageText, poll?.day, poll?.succeeded,
+                state.lastError, state.redirectTarget?.absoluteString, state.redirectStreak, state.lastItemCount,
+                at.storageText,
+            ])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO source_poll (
+                    source_id, next_due_at, last_attempt_at, last_success_at, last_status, polled_day, polled_day_ok)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (source_id) DO UPDATE SET
+                    next_due_at = excluded.next_due_at, last_attempt_at = excluded.last_attempt_at,
+                    last_success_at = excluded.last_success_at, last_status = excluded.last_status,
+                    polled_day = coalesce(excluded.polled_day, polled_day),
+                    polled_day_ok = iif(excluded.polled_day IS NULL, polled_day_ok, excluded.polled_day_ok)
+                """
+        ).execute(
+            arguments: [
+                id, state.nextDueAt?.storageText, state.lastAttemptAt?.storageText, state.lastSuccessAt?.storageText,
+                state.lastStatus, poll?.day, poll?.succeeded,
             ])
         for transition in transitions {
             try db.execute(
@@ -235,8 +257,8 @@ public final class SQLiteEventStore: EventStore {
     }
 }
 
-/// The columns of `source` that a fetch state is read from, in the order they are selected, and
-/// the queries that select them.
+/// The columns of `source` and `source_poll` that a fetch state is read from, in the order they
+/// are selected, and the queries that select them.
 ///
 /// A cycle reads every source's state before its first fetch, so this is on a warm start's path:
 /// rows are read by index (GRDB's lookup by name lowercases every name) and from SQLite's storage
@@ -248,8 +270,9 @@ private enum FetchStateColumn: Int, CaseIterable {
     case failureStreak, redirectTarget, redirectStreak, nextDueAt, lastAttemptAt, lastSuccessAt
     case lastStatus, lastError, lastItemCount
 
-    static let allSources = "SELECT \(selection) FROM source ORDER BY id"
-    static let oneSource = "SELECT \(selection) FROM source WHERE id = ?"
+    static let allSources = "SELECT \(selection) FROM \(tables) ORDER BY source.id"
+    static let oneSource = "SELECT \(selection) FROM \(tables) WHERE source.id = ?"
+    private static let tables = "source LEFT JOIN source_poll ON source_poll.source_id = source.id"
     private static let selection = allCases.map(\.selected).joined(separator: ", ")
 
     /// What is selected for the column: its value, or for a date its milliseconds since 1970.
@@ -263,7 +286,7 @@ private enum FetchStateColumn: Int, CaseIterable {
 
     var name: String {
         switch self {
-        case .id: "id"
+        case .id: "source.id"
         case .kind: "kind"
         case .configuredURL: "configured_url"
         case .currentURL: "current_url"

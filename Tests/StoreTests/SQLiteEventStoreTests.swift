@@ -150,6 +150,85 @@ struct SQLiteEventStoreTests {
         #expect(tables["outbox"]?.contains("\"state\" = 'pending' OR") == true)
     }
 
+    @Test("a database from before v9 keeps each source's schedule and polled day, now beside the source")
+    func migratesPollScheduleApart() async throws {
+        let folder = StateFolder()
+        let previous = try folder.database(migratedUpTo: "v8-checks-without-in-lists")
+        let dueAt = Self.migratedAt.addingTimeInterval(900)
+        try await previous.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO source (id, configured_url, current_url, kind, etag, health, created_at, next_due_at,
+                        last_attempt_at, last_success_at, last_status, polled_day, polled_day_ok)
+                    VALUES ('fr-bis', 'https://example.org/a', 'https://example.org/a', 'feed', '"v1"', 'ok', ?1, ?2,
+                        ?1, ?1, 304, '2024-05-10', 0)
+                    """, arguments: [Self.migratedAt.storageText, dueAt.storageText])
+        }
+        try previous.close()
+
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        #expect(try await store.appliedMigrations() == Schema.migrator.migrations)
+        let state = try #require(try await store.fetchState(ofSource: "fr-bis"))
+        #expect(state.etag == "\"v1\"" && state.nextDueAt == dueAt && state.lastStatus == 304)
+        #expect(state.lastAttemptAt == Self.migratedAt && state.lastSuccessAt == Self.migratedAt)
+        #expect(try await store.pollSummary(day: "2024-05-10") == PollSummary(polled: 1, failing: ["fr-bis"]))
+
+        // The day-end trigger moved with the day: a poll on the next day keeps the day before.
+        _ = try await store.commit(
+            PollRecord(
+                sourceID: "fr-bis", kind: "feed", state: state, poll: PollOutcome(day: "2024-05-11", succeeded: true),
+                at: Self.migratedAt.addingTimeInterval(86_400)))
+        #expect(try await store.pollSummary(day: "2024-05-10") == PollSummary(polled: 1, failing: ["fr-bis"]))
+        #expect(try await store.pollSummary(day: "2024-05-11") == PollSummary(polled: 1, failing: []))
+        let columns = try await DatabaseQueue(path: folder.database.path).read { db in
+            try db.columns(in: "source").map(\.name)
+        }
+        #expect(!columns.contains("next_due_at") && !columns.contains("polled_day"))
+    }
+
+    @Test("a poll that changes only the schedule leaves the source's own row unwritten")
+    func unchangedSourceRowIsNotRewritten() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let now = Date(timeIntervalSince1970: 1_715_000_000)
+        var state = SourceFetchState(url: URL(string: "https://www.bis.gov/rss.xml")!)
+        state.etag = "\"v1\""
+        state.lastStatus = 200
+        func poll(after minutes: Double) async throws {
+            state.lastAttemptAt = now.addingTimeInterval(minutes * 60)
+            state.nextDueAt = now.addingTimeInterval(minutes * 60 + 900)
+            _ = try await store.commit(
+                PollRecord(
+                    sourceID: "bis", kind: "feed", state: state, poll: PollOutcome(day: "2024-05-06", succeeded: true),
+                    at: now.addingTimeInterval(minutes * 60)))
+        }
+        try await poll(after: 0)
+        // Counts every write of a source row from here on.
+        let queue = try DatabaseQueue(path: folder.database.path)
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE source_writes (source_id TEXT);
+                    CREATE TRIGGER count_source_writes AFTER UPDATE ON source
+                    BEGIN INSERT INTO source_writes VALUES (NEW.id); END;
+                    """)
+        }
+        func sourceWrites() throws -> Int {
+            try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM source_writes") ?? 0 }
+        }
+
+        state.lastStatus = 304
+        try await poll(after: 15)
+        #expect(try sourceWrites() == 0)
+        #expect(try await store.fetchState(ofSource: "bis") == state)
+
+        // A new validator is the source's own: its row is written.
+        state.etag = "\"v2\""
+        try await poll(after: 30)
+        #expect(try sourceWrites() == 1)
+        #expect(try await store.fetchState(ofSource: "bis") == state)
+    }
+
     @Test("a database written by a newer exportwatch is refused, untouched, with a clear message")
     func refusesNewerSchema() throws {
         let folder = StateFolder()
