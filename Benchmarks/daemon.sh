@@ -38,7 +38,8 @@ while read -r url; do printf 'url = "%s"\noutput = "/dev/null"\n' "$url"; done <
 
 now() { date +%s.%N; }
 # Seconds (to the millisecond: GNU time's %e has only hundredths, a tenth of a warm run) and peak
-# RSS (kB, via GNU time) of a command.
+# RSS (kB, via GNU time) of a command. exportwatch and curl are both timed through it, so that
+# GNU time's own start (~1 ms) weighs on both alike.
 timed() {
     local start end
     start=$(now)
@@ -47,13 +48,17 @@ timed() {
     echo "$(echo "$end - $start" | bc) $(cat "$work/time")"
 }
 
+# curl reports a failed transfer on its stderr, which --no-progress-meter otherwise leaves empty.
+curl_ok() { [ ! -s "$work/stderr" ] || { echo "curl failed: $(tail -3 "$work/stderr")" >&2; exit 1; }; }
+
 results=()
 warm_samples=()
 for run in $(seq "$runs"); do
     rm -rf "$work/state" "$work/digests"
     read -r cold cold_rss < <(timed "$exportwatch" run --once --deliver-timeout 0 --config "$work/exportwatch.toml")
     grep -q "1005 sources polled, 0 failed" "$work/stderr" || { echo "cold run failed: $(tail -3 "$work/stderr")" >&2; exit 1; }
-    start=$(now); curl --no-progress-meter --parallel --parallel-max "$concurrency" --compressed -K "$work/curl.cfg"; curl_cold=$(echo "$(now) - $start" | bc)
+    read -r curl_cold curl_rss < <(timed curl --no-progress-meter --parallel --parallel-max "$concurrency" --compressed -K "$work/curl.cfg")
+    curl_ok
     # curl's conditional fetch: every URL with the ETag nginx gives it (one HEAD pass collects them).
     if [ ! -s "$work/curl-warm.cfg" ]; then
         while read -r url; do
@@ -67,7 +72,8 @@ for run in $(seq "$runs"); do
     for _ in $(seq "$warm_runs"); do
         read -r warm warm_rss < <(timed "$exportwatch" run --once --deliver-timeout 0 --config "$work/exportwatch.toml")
         grep -q "1005 sources polled, 0 failed" "$work/stderr" || { echo "warm run failed: $(tail -3 "$work/stderr")" >&2; exit 1; }
-        start=$(now); curl --no-progress-meter --parallel --parallel-max "$concurrency" -K "$work/curl-warm.cfg"; curl_warm=$(echo "$(now) - $start" | bc)
+        read -r curl_warm _ < <(timed curl --no-progress-meter --parallel --parallel-max "$concurrency" -K "$work/curl-warm.cfg")
+        curl_ok
         warm_samples+=("$warm $warm_rss $curl_warm")
         warms+=("${warm}s/${curl_warm}s")
     done
@@ -82,7 +88,7 @@ for run in $(seq "$runs"); do
         start=$(now); nb >/dev/null 2>&1 || true; newsboat_warm=$(echo "$(now) - $start" | bc)
     fi
     echo "run $run: exportwatch cold ${cold}s (peak ${cold_rss} kB), curl cold ${curl_cold}s; warm exportwatch/curl ${warms[*]}; newsboat cold ${newsboat_cold}s warm ${newsboat_warm}s" >&2
-    results+=("$cold $cold_rss $curl_cold $newsboat_cold $newsboat_warm")
+    results+=("$cold $cold_rss $curl_cold $curl_rss $newsboat_cold $newsboat_warm")
 done
 
 { printf '%s\n' "${results[@]}"; echo; printf '%s\n' "${warm_samples[@]}"; } | python3 -c '
@@ -90,11 +96,11 @@ import math, statistics, sys
 runs, warms = sys.stdin.read().split("\n\n")
 rows = [list(map(float, line.split())) for line in runs.splitlines() if line]
 warm_rows = [list(map(float, line.split())) for line in warms.splitlines() if line]
-c, crss, cc, nc, nw = (statistics.median(column) for column in zip(*rows))
+c, crss, cc, ccrss, nc, nw = (statistics.median(column) for column in zip(*rows))
 w, wrss, cw = (statistics.median(column) for column in zip(*warm_rows))
 peak = max(max(row[1] for row in rows), max(row[1] for row in warm_rows))
 print(f"median of {len(rows)} runs ({len(warm_rows)} warm cycles): exportwatch run --once cold {c:.2f}s warm {w:.3f}s, peak RSS {peak/1024:.0f} MB (median cold {crss/1024:.0f}, warm {wrss/1024:.0f})")
-print(f"curl cold {cc:.2f}s warm {cw:.3f}s; newsboat -x reload cold {nc:.2f}s warm {nw:.2f}s")
+print(f"curl cold {cc:.2f}s (peak RSS {ccrss/1024:.0f} MB) warm {cw:.3f}s; newsboat -x reload cold {nc:.2f}s warm {nw:.2f}s")
 print(f"exportwatch/curl: cold {c/cc:.1f}x (goal <= 2), warm {w/cw:.2f}x (goal <= 1.5)")
 if not math.isnan(nc): print(f"newsboat/exportwatch: cold {nc/c:.1f}x, warm {nw/w:.1f}x")
 '
