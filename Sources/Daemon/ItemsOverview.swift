@@ -87,7 +87,8 @@ public enum ItemsOverview {
         }.joined(separator: "\n")
     }
 
-    private static func stamp(_ date: Date, _ zone: TimeZone) -> String {
+    /// `2024-05-10 14:05`: the date to the minute in `zone`.
+    static func stamp(_ date: Date, _ zone: TimeZone) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)

@@ -1,8 +1,9 @@
 internal import Fetching
-internal import Foundation
+public import Foundation
 internal import Store
 
-/// What `exportwatch sources list` shows: each configured source with the health the store recorded.
+/// What `exportwatch sources list` shows: each configured source with the health the store
+/// recorded, when it last succeeded and when it is due next.
 public enum SourceOverview {
     /// One source's line.
     public struct Row: Sendable, Equatable {
@@ -14,6 +15,10 @@ public enum SourceOverview {
         public var interval: String
         /// `new` (never polled), `ok`, `failing (…)` or `retired (…)`.
         public var health: String
+        /// When a poll of the source last succeeded; nil when none has.
+        public var lastSuccess: Date?
+        /// When the daemon polls it next; nil for a source never polled or retired.
+        public var nextDue: Date?
         /// The URL polled now (where a permanent redirect moved it, if it did).
         public var url: String
     }
@@ -38,15 +43,26 @@ public enum SourceOverview {
                 kind: source.kind.rawValue,
                 interval: format(source.interval ?? configuration.daemon.pollInterval),
                 health: state.flatMap { $0.lastAttemptAt == nil ? nil : describe($0) } ?? "new",
+                lastSuccess: state?.lastSuccessAt,
+                nextDue: state?.health.isRetired == true ? nil : state?.nextDueAt,
                 url: (state?.currentURL ?? source.url).absoluteString
             )
         }
     }
 
-    /// The rows as aligned text columns under a header.
-    public static func table(_ rows: [Row]) -> String {
+    /// The rows as aligned text columns under a header, times in `zone` to the minute (`due` for
+    /// a next poll already due, `-` for no time).
+    public static func table(_ rows: [Row], zone: TimeZone, now: Date = Date()) -> String {
         columns(
-            ["ID", "KIND", "INTERVAL", "HEALTH", "URL"], rows.map { [$0.id, $0.kind, $0.interval, $0.health, $0.url] })
+            ["ID", "KIND", "INTERVAL", "HEALTH", "LAST OK", "NEXT POLL", "URL"],
+            rows.map { row in
+                let next = row.nextDue.map { $0 <= now ? "due" : ItemsOverview.stamp($0, zone) }
+                return [
+                    row.id, row.kind, row.interval, row.health,
+                    row.lastSuccess.map { ItemsOverview.stamp($0, zone) } ?? "-",
+                    next ?? "-", row.url,
+                ]
+            })
     }
 
     /// Cells as aligned text columns under a header, aligned in terminal columns (a Chinese

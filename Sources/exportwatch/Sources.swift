@@ -14,7 +14,7 @@ struct Sources: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "list",
-            abstract: "Print each source's id, kind, poll interval, health and URL."
+            abstract: "Print each source's id, kind, poll interval, health, last success, next poll and URL."
         )
 
         @OptionGroup var options: ConfigOptions
@@ -22,7 +22,7 @@ struct Sources: AsyncParsableCommand {
         func run() async throws {
             let (_, configuration) = try options.load()
             let rows = try await SourceOverview.rows(for: configuration)
-            print(SourceOverview.table(rows))
+            print(SourceOverview.table(rows, zone: configuration.daemon.timeZone))
         }
     }
 

@@ -84,6 +84,28 @@ struct SourcePollerTests {
         #expect(state.health == SourceHealth() && state.lastSuccessAt != nil)
     }
 
+    @Test("sources list shows when each source last succeeded and when it is polled next")
+    func overviewTimes() async throws {
+        let fixture = try await Fixture(script: ["/bis.xml": [.init(body: "<rss version=\"2.0\"><channel/></rss>")]])
+        defer { fixture.close() }
+        let configuration = Configuration(daemon: fixture.settings, sources: [fixture.source("/bis.xml")])
+        let before = try #require(try await SourceOverview.rows(for: configuration).first)
+        #expect(before.health == "new" && before.lastSuccess == nil && before.nextDue == nil)
+
+        _ = try await fixture.poller.poll(fixture.source("/bis.xml"))
+        let state = try #require(try await fixture.store.fetchState(ofSource: "src"))
+        let row = try #require(try await SourceOverview.rows(for: configuration).first)
+        let (lastSuccess, nextDue) = (try #require(state.lastSuccessAt), try #require(state.nextDueAt))
+        #expect(row.lastSuccess == lastSuccess && row.nextDue == nextDue)
+
+        let utc = TimeZone(identifier: "UTC")!
+        let table = SourceOverview.table([row], zone: utc, now: lastSuccess)
+        #expect(table.hasPrefix("ID   KIND  INTERVAL  HEALTH  LAST OK           NEXT POLL         URL\n"))
+        #expect(table.contains("  \(ItemsOverview.stamp(lastSuccess, utc))  \(ItemsOverview.stamp(nextDue, utc))  "))
+        let late = SourceOverview.table([row], zone: utc, now: nextDue.addingTimeInterval(1))
+        #expect(late.contains("  \(ItemsOverview.stamp(lastSuccess, utc))  due  "))
+    }
+
     @Test("410 retires the source in the store; it is not polled again until its URL changes")
     func retiredSourceIsSkipped() async throws {
         let fixture = try await Fixture(script: ["/gone": [.init(status: 410)], "/new": [.init(body: "<rss/>")]])
@@ -97,6 +119,7 @@ struct SourcePollerTests {
         let rows = try await SourceOverview.rows(
             for: Configuration(daemon: fixture.settings, sources: [fixture.source("/gone")]))
         #expect(rows.first?.health.hasPrefix("retired") == true)
+        #expect(rows.first?.nextDue == nil, "a retired source is not polled again")
 
         let moved = try await fixture.poller.poll(fixture.source("/new"))
         guard case .parse = moved?.result.decision else {
