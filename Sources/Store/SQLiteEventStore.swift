@@ -82,6 +82,20 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    /// The columns of `source` that a fetch state sets, in the order ``write`` binds them. The
+    /// upsert's SET and its WHERE (did any of them change?) are both made from this list, so that
+    /// no column can be set without being compared.
+    private static let ownColumns = [
+        "configured_url", "current_url", "kind", "etag", "last_modified", "body_sha256", "health", "health_reason",
+        "failure_streak", "last_error", "redirect_target", "redirect_streak", "last_item_count",
+    ]
+    private static let upsertSource = """
+        INSERT INTO source (id, \(ownColumns.joined(separator: ", ")), created_at)
+        VALUES (?, \(ownColumns.map { _ in "?" }.joined(separator: ", ")), ?)
+        ON CONFLICT (id) DO UPDATE SET \(ownColumns.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+        WHERE \(ownColumns.map { "\($0) IS NOT excluded.\($0)" }.joined(separator: " OR "))
+        """
+
     /// Upserts a source's fetch state and appends its health transitions; with `poll`, records the
     /// poll's day and outcome (a trigger archives the day before when the day changes).
     ///
@@ -94,29 +108,7 @@ public final class SQLiteEventStore: EventStore {
     ) throws {
         let (health, reason) = (state.health.state.name, state.health.state.reason)
         // Cached: a cycle runs these once per source, and compiling them each time cost more than running them.
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO source (
-                    id, configured_url, current_url, kind, etag, last_modified, body_sha256, health, health_reason,
-                    failure_streak, last_error, redirect_target, redirect_streak, last_item_count, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET
-                    configured_url = excluded.configured_url, current_url = excluded.current_url,
-                    kind = excluded.kind, etag = excluded.etag, last_modified = excluded.last_modified,
-                    body_sha256 = excluded.body_sha256, health = excluded.health,
-                    health_reason = excluded.health_reason, failure_streak = excluded.failure_streak,
-                    last_error = excluded.last_error, redirect_target = excluded.redirect_target,
-                    redirect_streak = excluded.redirect_streak, last_item_count = excluded.last_item_count
-                WHERE configured_url IS NOT excluded.configured_url OR current_url IS NOT excluded.current_url
-                    OR kind IS NOT excluded.kind OR etag IS NOT excluded.etag
-                    OR last_modified IS NOT excluded.last_modified OR body_sha256 IS NOT excluded.body_sha256
-                    OR health IS NOT excluded.health OR health_reason IS NOT excluded.health_reason
-                    OR failure_streak IS NOT excluded.failure_streak OR last_error IS NOT excluded.last_error
-                    OR redirect_target IS NOT excluded.redirect_target
-                    OR redirect_streak IS NOT excluded.redirect_streak
-                    OR last_item_count IS NOT excluded.last_item_count
-                """
-        ).execute(
+        try db.cachedStatement(sql: upsertSource).execute(
             arguments: [
                 id, state.configuredURL.absoluteString, state.currentURL.absoluteString, kind, state.etag,
                 state.lastModified, state.bodySHA256, health, reason, state.health.consecutiveFailures,

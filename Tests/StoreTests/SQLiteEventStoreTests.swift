@@ -229,6 +229,32 @@ struct SQLiteEventStoreTests {
         #expect(try await store.fetchState(ofSource: "bis") == state)
     }
 
+    @Test("any one field of a fetch state changed alone is saved")
+    func eachFieldChangeIsSaved() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let now = Date(timeIntervalSince1970: 1_715_000_000)
+        var state = SourceFetchState(url: URL(string: "https://www.bis.gov/rss.xml")!)
+        try await store.saveFetchState(state, ofSource: "bis", kind: "feed", transitions: [], at: now)
+        let changes: [(String, (inout SourceFetchState) -> Void)] = [
+            ("current URL", { $0.currentURL = URL(string: "https://www.bis.gov/news.xml")! }),
+            ("etag", { $0.etag = "\"v2\"" }), ("last modified", { $0.lastModified = "Fri, 10 May 2024 09:00:00 GMT" }),
+            ("body hash", { $0.bodySHA256 = String(repeating: "b", count: 64) }),
+            ("health", { $0.health = SourceHealth(state: .empty(reason: "no items"), consecutiveFailures: 0) }),
+            ("failures", { $0.health = SourceHealth(state: .empty(reason: "no items"), consecutiveFailures: 2) }),
+            ("error", { $0.lastError = "HTTP 503" }),
+            ("redirect", { $0.redirectTarget = URL(string: "https://a.example/") }),
+            ("redirect streak", { $0.redirectStreak = 1 }), ("item count", { $0.lastItemCount = 7 }),
+            ("next due", { $0.nextDueAt = now }), ("last attempt", { $0.lastAttemptAt = now }),
+            ("last success", { $0.lastSuccessAt = now }), ("status", { $0.lastStatus = 503 }),
+        ]
+        for (field, change) in changes {
+            change(&state)
+            try await store.saveFetchState(state, ofSource: "bis", kind: "feed", transitions: [], at: now)
+            #expect(try await store.fetchState(ofSource: "bis") == state, "\(field)")
+        }
+    }
+
     @Test("a database written by a newer exportwatch is refused, untouched, with a clear message")
     func refusesNewerSchema() throws {
         let folder = StateFolder()
