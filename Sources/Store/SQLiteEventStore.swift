@@ -191,15 +191,36 @@ public final class SQLiteEventStore: EventStore {
     /// The migration that a database written by this version ends with.
     public static var currentSchemaVersion: String { Schema.latestMigration }
 
+    /// The oldest SQLite (major, minor) whose SQL the store uses: `RETURNING` and `ALTER TABLE …
+    /// DROP COLUMN` came in 3.35 (2021). An older one (Ubuntu 20.04 has 3.31, RHEL 9 3.34) is
+    /// refused at open with a message, rather than failing on the first poll or migration that
+    /// needs it.
+    static let oldestSQLite = (3, 35)
+
+    /// Whether an SQLite version (`3.40.1`) is at least ``oldestSQLite``.
+    static func isSupported(sqliteVersion: String) -> Bool {
+        let parts = sqliteVersion.split(separator: ".").map { Int($0) ?? 0 }
+        return (parts.first ?? 0, parts.dropFirst().first ?? 0) >= oldestSQLite
+    }
+
     private static func migrate(_ pool: DatabasePool, path: String) throws(StoreError) {
         let migrator = Schema.migrator
-        let unknown: [String]
+        let (unknown, sqliteVersion): ([String], String)
         do {
-            unknown = try pool.read { db in
-                try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted()
+            (unknown, sqliteVersion) = try pool.read { db in
+                (
+                    try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted(),
+                    try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? ""
+                )
             }
         } catch {
             throw StoreError(.open, "cannot read the schema of \(path): \(reason(error))")
+        }
+        guard isSupported(sqliteVersion: sqliteVersion) else {
+            throw StoreError(
+                .unsupportedSQLite,
+                "exportwatch needs SQLite \(oldestSQLite.0).\(oldestSQLite.1) or newer, and this system's is "
+                    + "\(sqliteVersion); install a newer libsqlite3 (\(path) is untouched)")
         }
         guard unknown.isEmpty else {
             throw StoreError(

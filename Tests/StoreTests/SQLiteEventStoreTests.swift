@@ -255,6 +255,18 @@ struct SQLiteEventStoreTests {
         }
     }
 
+    @Test("an SQLite older than 3.35 is refused (versions compared as numbers); this machine's is newer")
+    func sqliteVersions() async throws {
+        for old in ["3.31.1", "3.34.1", "3.8.11", "2.99.0", ""] {
+            #expect(!SQLiteEventStore.isSupported(sqliteVersion: old), "\(old)")
+        }
+        for supported in ["3.35.0", "3.40.1", "3.100.2", "4.0.0"] {
+            #expect(SQLiteEventStore.isSupported(sqliteVersion: supported), "\(supported)")
+        }
+        let folder = StateFolder()
+        _ = try SQLiteEventStore(stateDirectory: folder.url)
+    }
+
     @Test("a database written by a newer exportwatch is refused, untouched, with a clear message")
     func refusesNewerSchema() throws {
         let folder = StateFolder()
