@@ -26,7 +26,7 @@ public enum ItemsOverview {
                 let topic = item.topics.first.map { "\($0.id) \(String(format: "%.2f", $0.score))" } ?? "-"
                 let story = !item.relevant ? "not relevant" : item.storyAnnounced ? "announced" : "not announced"
                 return [
-                    stamp(item.firstSeen, zone), item.source, topic, story,
+                    SourceOverview.stamp(item.firstSeen, zone), item.source, topic, story,
                     String(item.title.prefix(terminalColumns: 70)), item.id,
                 ]
             })
@@ -37,8 +37,8 @@ public enum ItemsOverview {
     public static func detail(_ item: ItemOverview, zone: TimeZone) -> String {
         var lines = [
             "id: \(item.id)", "title: \(item.title)", "link: \(item.link ?? "-")", "source: \(item.source)",
-            "first seen: \(stamp(item.firstSeen, zone))",
-            "published: \(item.published.map { stamp($0, zone) } ?? "-")",
+            "first seen: \(SourceOverview.stamp(item.firstSeen, zone))",
+            "published: \(item.published.map { SourceOverview.stamp($0, zone) } ?? "-")",
             "relevant: \(item.relevant ? "yes" : "no")",
         ]
         for topic in item.topics {
@@ -48,7 +48,8 @@ public enum ItemsOverview {
         }
         if !item.identifiers.isEmpty { lines.append("identifiers: \(item.identifiers.joined(separator: ", "))") }
         lines.append("story: \(item.storyID ?? "-") (\(item.storyAnnounced ? "announced" : "not announced"))")
-        lines.append("fetched from: \(item.finalURL ?? "-") at \(item.fetchedAt.map { stamp($0, zone) } ?? "-")")
+        lines.append(
+            "fetched from: \(item.finalURL ?? "-") at \(item.fetchedAt.map { SourceOverview.stamp($0, zone) } ?? "-")")
         lines.append("sha256: \(item.sha256 ?? "-")")
         if item.events.isEmpty {
             lines.append(
@@ -58,7 +59,7 @@ public enum ItemsOverview {
         }
         for event in item.events {
             lines.append(
-                "event: \(event.id) \(event.type) at \(stamp(event.occurredAt, zone))"
+                "event: \(event.id) \(event.type) at \(SourceOverview.stamp(event.occurredAt, zone))"
                     + (event.announcesStory ? "" : " (a further source of an announced story)"))
             if event.deliveries.isEmpty { lines.append("  no webhook wanted it") }
             for delivery in event.deliveries {
@@ -85,16 +86,6 @@ public enum ItemsOverview {
                     withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]),
                 as: UTF8.self)
         }.joined(separator: "\n")
-    }
-
-    /// `2024-05-10 14:05`: the date to the minute in `zone`.
-    static func stamp(_ date: Date, _ zone: TimeZone) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(
-            format: "%04d-%02d-%02d %02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0,
-            parts.minute ?? 0)
     }
 
     private static func store(_ configuration: Configuration) throws -> SQLiteEventStore? {

@@ -56,10 +56,10 @@ public enum SourceOverview {
         columns(
             ["ID", "KIND", "INTERVAL", "HEALTH", "LAST OK", "NEXT POLL", "URL"],
             rows.map { row in
-                let next = row.nextDue.map { $0 <= now ? "due" : ItemsOverview.stamp($0, zone) }
+                let next = row.nextDue.map { $0 <= now ? "due" : stamp($0, zone) }
                 return [
                     row.id, row.kind, row.interval, row.health,
-                    row.lastSuccess.map { ItemsOverview.stamp($0, zone) } ?? "-",
+                    row.lastSuccess.map { stamp($0, zone) } ?? "-",
                     next ?? "-", row.url,
                 ]
             })
@@ -73,6 +73,16 @@ public enum SourceOverview {
         return cells.map { row in
             zip(row.dropLast(), widths).map { $0.padded(toTerminalColumns: $1 + 2) }.joined() + row.last!
         }.joined(separator: "\n")
+    }
+
+    /// `2024-05-10 14:05`: the date to the minute in `zone`.
+    static func stamp(_ date: Date, _ zone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        return String(
+            format: "%04d-%02d-%02d %02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0,
+            parts.minute ?? 0)
     }
 
     /// `900s` → `15m`, `5400s` → `1h30m`.

@@ -101,9 +101,9 @@ struct SourcePollerTests {
         let utc = TimeZone(identifier: "UTC")!
         let table = SourceOverview.table([row], zone: utc, now: lastSuccess)
         #expect(table.hasPrefix("ID   KIND  INTERVAL  HEALTH  LAST OK           NEXT POLL         URL\n"))
-        #expect(table.contains("  \(ItemsOverview.stamp(lastSuccess, utc))  \(ItemsOverview.stamp(nextDue, utc))  "))
+        #expect(table.contains("  \(SourceOverview.stamp(lastSuccess, utc))  \(SourceOverview.stamp(nextDue, utc))  "))
         let late = SourceOverview.table([row], zone: utc, now: nextDue.addingTimeInterval(1))
-        #expect(late.contains("  \(ItemsOverview.stamp(lastSuccess, utc))  due  "))
+        #expect(late.contains("  \(SourceOverview.stamp(lastSuccess, utc))  due  "))
     }
 
     @Test("410 retires the source in the store; it is not polled again until its URL changes")
