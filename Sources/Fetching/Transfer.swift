@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Created, read and closed only on the driver thread (see ``CurlDriver``); the callbacks run
 /// there too, inside `curl_multi_perform`, and find this object through the `Unmanaged` pointer
-/// given as their user data. The driver holds it until ``close()``.
+/// given as their user data. The driver holds it until ``close()``, and owns the handle: it gives
+/// a fresh or reset one, and keeps or frees it afterwards.
 final class Transfer {
     let easy: UnsafeMutableRawPointer
     let request: Exchange.Request
@@ -18,21 +19,22 @@ final class Transfer {
     private var bodyTooLarge = false
     private var refusedAddress: IPAddress?
 
+    /// - Parameter easy: a handle new from `curl_easy_init`, or one a closed transfer reset.
     init(
-        request: Exchange.Request, configuration: FetcherConfiguration,
+        easy: UnsafeMutableRawPointer, request: Exchange.Request, configuration: FetcherConfiguration,
         continuation: CheckedContinuation<Exchange.Response, any Error>
     ) {
+        self.easy = easy
         self.request = request
         self.continuation = continuation
         maxBodyBytes = configuration.maxBodyBytes
         privateNetworks = configuration.privateNetworks
-        easy = curl_easy_init()
         errorBuffer.initialize(to: 0)
         configure(configuration)
     }
 
-    /// Sets every option; option calls on a fresh handle fail only when out of memory, which the
-    /// transfer then reports as its error.
+    /// Sets every option; option calls on a fresh or reset handle fail only when out of memory,
+    /// which the transfer then reports as its error.
     private func configure(_ configuration: FetcherConfiguration) {
         let context = Unmanaged.passUnretained(self).toOpaque()
         ew_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
@@ -106,9 +108,12 @@ final class Transfer {
             ))
     }
 
-    /// Frees the handle and what it used. The transfer must already be out of the multi handle.
+    /// Resets the handle to libcurl's defaults, so that none of this transfer's options (its
+    /// headers, its body, the pointers to this object) reaches the next one, and frees what the
+    /// transfer allocated. The transfer must already be out of the multi handle; ``easy`` is then
+    /// the driver's to reuse or free.
     func close() {
-        curl_easy_cleanup(easy)
+        curl_easy_reset(easy)
         curl_slist_free_all(headerList)
         headerList = nil
         errorBuffer.deallocate()

@@ -338,6 +338,30 @@ struct HTTPFetcherTests {
         }
     }
 
+    @Test("a handle reused after a POST starts clean: the next GET carries none of the POST's method, headers or body")
+    func reusedHandleStartsClean() async throws {
+        let server = try await ScriptedHTTPServer(script: [
+            "/hook": [.init(status: 204)], "/rss": [.init(body: "<rss/>")],
+        ])
+        defer { server.stop() }
+        // One transfer at a time: the GET runs on the handle the POST ended with.
+        let fetcher = HTTPFetcher(configuration: Self.configuration { $0.maxConcurrent = 1 })
+        let posted = try await fetcher.post(
+            Data(#"{"type":"policy_event.created"}"#.utf8), to: server.url("/hook"),
+            headers: [("Content-Type", "application/json"), ("Webhook-Signature", "v1,c2lnbmVk")], timeout: .seconds(5))
+        #expect(try posted.get().status == 204)
+        guard case .fetched = try await fetcher.fetch(FetchRequest(url: server.url("/rss"))) else {
+            Issue.record("the GET after the POST failed")
+            return
+        }
+        let requests = try server.requests()
+        try #require(requests.count == 2)
+        #expect(requests[0].method == "POST" && requests[0].header("Webhook-Signature") == "v1,c2lnbmVk")
+        #expect(requests[1].method == "GET" && requests[1].path == "/rss" && requests[1].body == nil)
+        #expect(requests[1].header("Webhook-Signature") == nil && requests[1].header("Content-Type") == nil)
+        #expect(requests[1].header("User-Agent") == "exportwatch-tests/1")
+    }
+
     @Test("provenance names the hops, the validators, the hash and the timings; extra headers are sent")
     func provenance() async throws {
         let server = try await ScriptedHTTPServer(script: [
