@@ -105,9 +105,8 @@ extension DaemonParts {
     {
         var report = CycleReport()
         let limit = max(1, configuration.daemon.maxConcurrent)
-        // Every source's state in one read; only this cycle's poll of a source writes it.
-        let storedStates = Dictionary(
-            try await store.sources().map { ($0.id, $0.state) }, uniquingKeysWith: { first, _ in first })
+        // Every source as stored, in one read; only this cycle's poll of a source writes it.
+        let stored = Dictionary(try await store.sources().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         try await withThrowingTaskGroup(of: (String, SourcePoller.Poll?, (any Error)?).self) { group in
             var pending = sources[...]
             func startNext() {
@@ -115,7 +114,7 @@ extension DaemonParts {
                 group.addTask {
                     do {
                         return (
-                            source.id, try await poller.poll(source, stored: storedStates[source.id], now: now()), nil
+                            source.id, try await poller.poll(source, stored: stored[source.id], now: now()), nil
                         )
                     } catch is CancellationError {
                         throw CancellationError()

@@ -97,12 +97,13 @@ public actor Ingestor {
     /// serialised, and the commit is shared with other polls.
     /// - Parameters:
     ///   - poll: the poll's day and outcome, as the daily digest counts it.
+    ///   - stored: the source as stored before the poll, when read (see ``PollRecord/stored``).
     ///   - whenSubmitted: called once the record is in the store's queue, before the commit is
     ///     awaited (the poller gives the document's place back then).
     public nonisolated func ingest(
         _ feed: ParsedFeed?, of source: SourceSettings, state: SourceFetchState,
-        transitions: [SourceHealth.Transition], provenance: Provenance?, poll: PollOutcome? = nil, at now: Date,
-        whenSubmitted: @Sendable () -> Void = {}
+        transitions: [SourceHealth.Transition], provenance: Provenance?, poll: PollOutcome? = nil,
+        stored: StoredSource? = nil, at now: Date, whenSubmitted: @Sendable () -> Void = {}
     ) async throws -> Summary {
         var prepared: Prepared?
         if let feed {
@@ -111,7 +112,7 @@ public actor Ingestor {
         }
         return try await record(
             prepared, of: source, state: state, transitions: transitions, provenance: provenance,
-            poll: poll, at: now, whenSubmitted: whenSubmitted)
+            poll: poll, stored: stored, at: now, whenSubmitted: whenSubmitted)
     }
 
     /// A document's items with their dedup keys and classifications.
@@ -143,15 +144,15 @@ public actor Ingestor {
 
     private func record(
         _ prepared: Prepared?, of source: SourceSettings, state: SourceFetchState,
-        transitions: [SourceHealth.Transition], provenance: Provenance?, poll: PollOutcome?, at now: Date,
-        whenSubmitted: @Sendable () -> Void
+        transitions: [SourceHealth.Transition], provenance: Provenance?, poll: PollOutcome?, stored: StoredSource?,
+        at now: Date, whenSubmitted: @Sendable () -> Void
     ) async throws -> Summary {
         // Taken by `resolve` before a story lookup, when the poll has new items; held to the submission.
         var holdsTurn = false
         defer { if holdsTurn { turn.leave() } }
         var record = PollRecord(
-            sourceID: source.id, kind: source.kind.rawValue, state: state, transitions: transitions, poll: poll, at: now
-        )
+            sourceID: source.id, kind: source.kind.rawValue, state: state, transitions: transitions, poll: poll,
+            stored: stored, at: now)
         var summary = Summary()
         var changes = StoryChanges(source: source.id)
         do {

@@ -57,13 +57,13 @@ public struct SourcePoller: Sendable {
     /// - Returns: what the poll came to, or nil when the source is retired and was not polled.
     /// - Throws: `CancellationError` when cancelled; the store's errors when its state cannot be saved.
     public func poll(_ source: SourceSettings, now: Date = Date()) async throws -> Poll? {
-        try await poll(source, stored: store.fetchState(ofSource: source.id), now: now)
+        try await poll(source, stored: store.source(source.id), now: now)
     }
 
-    /// ``poll(_:now:)`` with the source's stored fetch state already read (a cycle reads every
-    /// source's state at once: one read rather than one per source).
-    public func poll(_ source: SourceSettings, stored: SourceFetchState?, now: Date = Date()) async throws -> Poll? {
-        var state = stored?.reconciled(withConfiguredURL: source.url) ?? SourceFetchState(url: source.url)
+    /// ``poll(_:now:)`` with the source as stored already read (a cycle reads every source at
+    /// once: one read rather than one per source).
+    public func poll(_ source: SourceSettings, stored: StoredSource?, now: Date = Date()) async throws -> Poll? {
+        var state = stored?.state.reconciled(withConfiguredURL: source.url) ?? SourceFetchState(url: source.url)
         guard !state.health.isRetired else { return nil }
 
         let outcome = try await fetcher.fetch(state.request(headers: source.headers))
@@ -113,7 +113,7 @@ public struct SourcePoller: Sendable {
             }
         let ingest = try await ingestor.ingest(
             feed, of: source, state: state, transitions: transitions, provenance: documentProvenance,
-            poll: PollOutcome(day: days.day(of: now), succeeded: succeeded), at: now,
+            poll: PollOutcome(day: days.day(of: now), succeeded: succeeded), stored: stored, at: now,
             whenSubmitted: { [reading] in reading?.leave() })
         log(result, transitions: transitions, source: source, state: state, ingest: ingest)
         record(result, of: source, ingest: ingest)

@@ -15,6 +15,9 @@ public protocol EventStore: Sendable {
     /// The fetch state of one source, or nil for a source never polled.
     func fetchState(ofSource id: String) async throws -> SourceFetchState?
 
+    /// One source as ``sources()`` lists it, or nil for a source never polled.
+    func source(_ id: String) async throws -> StoredSource?
+
     /// Saves a source's fetch state after a poll, with the health transitions it crossed, in one transaction.
     func saveFetchState(
         _ state: SourceFetchState, ofSource id: String, kind: String, transitions: [SourceHealth.Transition], at: Date
@@ -145,6 +148,13 @@ public struct StoredSource: Sendable, Equatable {
     public var kind: String
     /// Its fetch state.
     public var state: SourceFetchState
+
+    /// A source with its kind and fetch state, as the store holds it.
+    public init(id: String, kind: String, state: SourceFetchState) {
+        self.id = id
+        self.kind = kind
+        self.state = state
+    }
 }
 
 /// A recorded health transition of a source (`source.down`, `source.recovered`, `source.retired`).

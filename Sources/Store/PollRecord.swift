@@ -33,11 +33,14 @@ public struct PollRecord: Sendable {
     public var at: Date
     /// The poll's outcome as the daily digest counts it; nil when the record is not of a poll.
     public var poll: PollOutcome?
+    /// The source as the store held it when the poll began, when the poller read it: a poll that
+    /// changed nothing of it but the times and status every poll moves then leaves its row alone.
+    public var stored: StoredSource?
 
     /// A record of a poll that found no new document (or failed): state and transitions only.
     public init(
         sourceID: String, kind: String, state: SourceFetchState, transitions: [SourceHealth.Transition] = [],
-        identity: IdentityChoice? = nil, poll: PollOutcome? = nil, at: Date
+        identity: IdentityChoice? = nil, poll: PollOutcome? = nil, stored: StoredSource? = nil, at: Date
     ) {
         self.sourceID = sourceID
         self.kind = kind
@@ -45,6 +48,7 @@ public struct PollRecord: Sendable {
         self.transitions = transitions
         self.identity = identity
         self.poll = poll
+        self.stored = stored
         self.at = at
     }
 }

@@ -123,7 +123,7 @@ extension SQLiteEventStore {
         let at = record.at.storageText
         try Self.write(
             record.state, ofSource: record.sourceID, kind: record.kind, transitions: record.transitions,
-            at: record.at, poll: record.poll, in: db)
+            at: record.at, poll: record.poll, stored: record.stored, in: db)
         if let identity = record.identity {
             // A document was read: the identity it taught, and the source's baseline, if it was one.
             try db.executeCached(

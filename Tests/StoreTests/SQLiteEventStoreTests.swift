@@ -229,14 +229,9 @@ struct SQLiteEventStoreTests {
         #expect(try await store.fetchState(ofSource: "bis") == state)
     }
 
-    @Test("any one field of a fetch state changed alone is saved")
-    func eachFieldChangeIsSaved() async throws {
-        let folder = StateFolder()
-        let store = try SQLiteEventStore(stateDirectory: folder.url)
-        let now = Date(timeIntervalSince1970: 1_715_000_000)
-        var state = SourceFetchState(url: URL(string: "https://www.bis.gov/rss.xml")!)
-        try await store.saveFetchState(state, ofSource: "bis", kind: "feed", transitions: [], at: now)
-        let changes: [(String, (inout SourceFetchState) -> Void)] = [
+    /// Each field of a fetch state changed alone, in turn, on top of the ones before.
+    static func fieldChanges(at now: Date) -> [(String, (inout SourceFetchState) -> Void)] {
+        [
             ("current URL", { $0.currentURL = URL(string: "https://www.bis.gov/news.xml")! }),
             ("etag", { $0.etag = "\"v2\"" }), ("last modified", { $0.lastModified = "Fri, 10 May 2024 09:00:00 GMT" }),
             ("body hash", { $0.bodySHA256 = String(repeating: "b", count: 64) }),
@@ -248,10 +243,61 @@ struct SQLiteEventStoreTests {
             ("next due", { $0.nextDueAt = now }), ("last attempt", { $0.lastAttemptAt = now }),
             ("last success", { $0.lastSuccessAt = now }), ("status", { $0.lastStatus = 503 }),
         ]
-        for (field, change) in changes {
+    }
+
+    @Test("any one field of a fetch state changed alone is saved")
+    func eachFieldChangeIsSaved() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let now = Date(timeIntervalSince1970: 1_715_000_000)
+        var state = SourceFetchState(url: URL(string: "https://www.bis.gov/rss.xml")!)
+        try await store.saveFetchState(state, ofSource: "bis", kind: "feed", transitions: [], at: now)
+        for (field, change) in Self.fieldChanges(at: now) {
             change(&state)
             try await store.saveFetchState(state, ofSource: "bis", kind: "feed", transitions: [], at: now)
             #expect(try await store.fetchState(ofSource: "bis") == state, "\(field)")
+        }
+    }
+
+    @Test("a poll that read its source first saves any one field it changed, and a new kind")
+    func eachFieldChangeAfterReadIsSaved() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let now = Date(timeIntervalSince1970: 1_715_000_000)
+        var state = SourceFetchState(url: URL(string: "https://www.bis.gov/rss.xml")!)
+        try await store.saveFetchState(state, ofSource: "bis", kind: "feed", transitions: [], at: now)
+        func poll(as kind: String = "feed") async throws {
+            let stored = try #require(try await store.source("bis"))
+            _ = try await store.commit(PollRecord(sourceID: "bis", kind: kind, state: state, stored: stored, at: now))
+        }
+        for (field, change) in Self.fieldChanges(at: now) {
+            change(&state)
+            try await poll()
+            #expect(try await store.fetchState(ofSource: "bis") == state, "\(field)")
+        }
+        try await poll(as: "html")
+        #expect(try await store.source("bis") == StoredSource(id: "bis", kind: "html", state: state))
+    }
+
+    @Test("a poll leaves its source's row to SQLite only when more than the poll's times and status changed")
+    func sourceRowLeftAloneOnlyWhenUnchanged() {
+        let now = Date(timeIntervalSince1970: 1_715_000_000)
+        var before = SourceFetchState(url: URL(string: "https://www.bis.gov/rss.xml")!)
+        before.etag = "\"v1\""
+        before.lastStatus = 200
+        let stored = StoredSource(id: "bis", kind: "feed", state: before)
+        var after = before
+        after.nextDueAt = now.addingTimeInterval(900)
+        after.lastAttemptAt = now
+        after.lastSuccessAt = now
+        after.lastStatus = 304
+        #expect(SQLiteEventStore.leavesSourceRow(after, kind: "feed", as: stored))
+        #expect(!SQLiteEventStore.leavesSourceRow(after, kind: "html", as: stored))
+        #expect(!SQLiteEventStore.leavesSourceRow(after, kind: "feed", as: nil))
+        for (field, change) in Self.fieldChanges(at: now).dropLast(4) {
+            var changed = after
+            change(&changed)
+            #expect(!SQLiteEventStore.leavesSourceRow(changed, kind: "feed", as: stored), "\(field)")
         }
     }
 
