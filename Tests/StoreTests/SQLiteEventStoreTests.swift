@@ -245,37 +245,29 @@ struct SQLiteEventStoreTests {
         ]
     }
 
-    @Test("any one field of a fetch state changed alone is saved")
-    func eachFieldChangeIsSaved() async throws {
+    @Test(
+        "any one field of a fetch state changed alone is saved, and a new kind: written as such, or by a poll that read its source first",
+        arguments: [false, true])
+    func eachFieldChangeIsSaved(byPollThatRead: Bool) async throws {
         let folder = StateFolder()
         let store = try SQLiteEventStore(stateDirectory: folder.url)
         let now = Date(timeIntervalSince1970: 1_715_000_000)
         var state = SourceFetchState(url: URL(string: "https://www.bis.gov/rss.xml")!)
         try await store.saveFetchState(state, ofSource: "bis", kind: "feed", transitions: [], at: now)
-        for (field, change) in Self.fieldChanges(at: now) {
-            change(&state)
-            try await store.saveFetchState(state, ofSource: "bis", kind: "feed", transitions: [], at: now)
-            #expect(try await store.fetchState(ofSource: "bis") == state, "\(field)")
-        }
-    }
-
-    @Test("a poll that read its source first saves any one field it changed, and a new kind")
-    func eachFieldChangeAfterReadIsSaved() async throws {
-        let folder = StateFolder()
-        let store = try SQLiteEventStore(stateDirectory: folder.url)
-        let now = Date(timeIntervalSince1970: 1_715_000_000)
-        var state = SourceFetchState(url: URL(string: "https://www.bis.gov/rss.xml")!)
-        try await store.saveFetchState(state, ofSource: "bis", kind: "feed", transitions: [], at: now)
-        func poll(as kind: String = "feed") async throws {
+        func save(as kind: String = "feed") async throws {
+            guard byPollThatRead else {
+                try await store.saveFetchState(state, ofSource: "bis", kind: kind, transitions: [], at: now)
+                return
+            }
             let stored = try #require(try await store.source("bis"))
             _ = try await store.commit(PollRecord(sourceID: "bis", kind: kind, state: state, stored: stored, at: now))
         }
         for (field, change) in Self.fieldChanges(at: now) {
             change(&state)
-            try await poll()
+            try await save()
             #expect(try await store.fetchState(ofSource: "bis") == state, "\(field)")
         }
-        try await poll(as: "html")
+        try await save(as: "html")
         #expect(try await store.source("bis") == StoredSource(id: "bis", kind: "html", state: state))
     }
 
