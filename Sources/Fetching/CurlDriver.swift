@@ -69,8 +69,12 @@ final class CurlDriver: @unchecked Sendable {
         self.configuration = configuration
         multi = curl_multi_init()
         ew_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.maxConcurrent * 2)
-        let thread = Thread { [self] in DriverLoop(driver: self).run() }
-        thread.name = "exportwatch-curl"
+        let thread = Thread { [self] in
+            // Set by the thread itself: Foundation on Linux applies a name given before `start()`
+            // to nothing the kernel sees. At most 15 bytes (the kernel's limit for `comm`).
+            Thread.current.name = "ew-curl-driver"
+            DriverLoop(driver: self).run()
+        }
         thread.start()
     }
 

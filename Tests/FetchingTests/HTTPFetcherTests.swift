@@ -362,6 +362,20 @@ struct HTTPFetcherTests {
         #expect(requests[1].header("User-Agent") == "exportwatch-tests/1")
     }
 
+    @Test("the driver thread carries a name the kernel shows (top -H, perf, /proc/PID/task/*/comm)")
+    func driverThreadName() async throws {
+        let server = try await ScriptedHTTPServer(script: ["/rss": [.init(body: "<rss/>")]])
+        defer { server.stop() }
+        let fetcher = HTTPFetcher(configuration: Self.configuration())
+        guard case .fetched = try await fetcher.fetch(FetchRequest(url: server.url("/rss"))) else {
+            Issue.record("the fetch failed")
+            return
+        }
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        let names = tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
+        #expect(names.contains("ew-curl-driver\n"))
+    }
+
     @Test("provenance names the hops, the validators, the hash and the timings; extra headers are sent")
     func provenance() async throws {
         let server = try await ScriptedHTTPServer(script: [
