@@ -100,13 +100,16 @@ extension DaemonParts {
     /// also holds each host to `max_per_host`); each source's results are written in one
     /// transaction. A source whose poll throws (its state could not be saved) is logged and
     /// counted as failed; the others carry on.
-    public func poll(_ sources: [SourceSettings], now: @escaping @Sendable () -> Date = Date.init) async throws
-        -> CycleReport
-    {
+    /// - Parameter stored: the sources as stored, by id, when the caller has just read them (the
+    ///   daemon does, to find the due ones); nil reads them here, in one read.
+    public func poll(
+        _ sources: [SourceSettings], stored: [String: StoredSource]? = nil,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) async throws -> CycleReport {
         var report = CycleReport()
         let limit = max(1, configuration.daemon.maxConcurrent)
-        // Every source as stored, in one read; only this cycle's poll of a source writes it.
-        let stored = Dictionary(try await store.sources().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // Only this cycle's poll of a source writes it, so a state read before the cycle stays current.
+        let stored = if let stored { stored } else { Self.byID(try await store.sources()) }
         try await withThrowingTaskGroup(of: (String, SourcePoller.Poll?, (any Error)?).self) { group in
             var pending = sources[...]
             func startNext() {
@@ -137,6 +140,11 @@ extension DaemonParts {
         }
         if report.newRelevantItems > 0 { try await digests.writeAlertsFeed() }
         return report
+    }
+
+    /// Stored sources by id (the store lists each id once).
+    static func byID(_ sources: [StoredSource]) -> [String: StoredSource] {
+        Dictionary(sources.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Delivers the outbox until nothing is pending or `deadline` passes, waiting for retries

@@ -156,18 +156,19 @@ public final class ExportwatchDaemon: Sendable {
             var due = sources
             var nextDue: Date?
             do {
-                let states = Dictionary(
-                    try await parts.store.sources().map { ($0.id, $0.state) }, uniquingKeysWith: { first, _ in first })
+                let stored = DaemonParts.byID(try await parts.store.sources())
                 let now = Date()
                 due = sources.filter { source in
-                    guard let state = states[source.id]?.reconciled(withConfiguredURL: source.url) else { return true }
+                    guard let state = stored[source.id]?.state.reconciled(withConfiguredURL: source.url) else {
+                        return true
+                    }
                     if state.health.isRetired { return false }
                     guard let at = state.nextDueAt, at > now else { return true }
                     nextDue = min(nextDue ?? at, at)
                     return false
                 }
                 if !due.isEmpty {
-                    let report = try await parts.poll(due)
+                    let report = try await parts.poll(due, stored: stored)
                     let configured = Set(sources.map(\.id))
                     let next = try await parts.store.sources().filter { configured.contains($0.id) }
                         .compactMap(\.state.nextDueAt).filter { $0 > Date() }.min()

@@ -106,6 +106,29 @@ struct SourcePollerTests {
         #expect(late.contains("  \(SourceOverview.stamp(lastSuccess, utc))  due  "))
     }
 
+    @Test(
+        "a cycle polls from the stored sources it is given (the daemon's own read of them), not from a read of its own")
+    func cycleUsesGivenSources() async throws {
+        let fixture = try await Fixture(script: [
+            "/bis.xml": [.init(headers: ["ETag": "\"v1\""], body: "<rss/>", answer304IfNoneMatch: "\"v1\"")]
+        ])
+        defer { fixture.close() }
+        var settings = fixture.settings
+        settings.privateNetworks = .allowAll
+        let source = fixture.source("/bis.xml")
+        let parts = try DaemonParts(
+            configuration: Configuration(daemon: settings, sources: [source]), topics: [],
+            logger: Logger(label: "exportwatch"))
+        // The store holds the source without a validator; the state given has one, as if read later.
+        var state = SourceFetchState(url: source.url)
+        try await fixture.store.saveFetchState(state, ofSource: "src", kind: "feed", transitions: [], at: Date())
+        state.etag = "\"v1\""
+        let report = try await parts.poll(
+            [source], stored: ["src": StoredSource(id: "src", kind: "feed", state: state)])
+        #expect(report.polled == 1 && report.failed.isEmpty)
+        #expect(try fixture.server.requests().map { $0.header("If-None-Match") } == ["\"v1\""])
+    }
+
     @Test("410 retires the source in the store; it is not polled again until its URL changes")
     func retiredSourceIsSkipped() async throws {
         let fixture = try await Fixture(script: ["/gone": [.init(status: 410)], "/new": [.init(body: "<rss/>")]])
