@@ -80,6 +80,8 @@ public struct CycleReport: Sendable, Equatable {
     public var newRelevantItems = 0
     /// Events raised (created and updated).
     public var events = 0
+    /// The earliest time one of the polled sources is due again.
+    public var earliestNextDue: Date?
 
     /// Adds one poll.
     mutating func add(_ poll: SourcePoller.Poll, source: String) {
@@ -92,6 +94,7 @@ public struct CycleReport: Sendable, Equatable {
         newItems += poll.ingest.newItems
         newRelevantItems += poll.ingest.newRelevantItems
         events += poll.ingest.commit.eventIDs.count
+        if let due = poll.nextDueAt { earliestNextDue = min(earliestNextDue ?? due, due) }
     }
 }
 

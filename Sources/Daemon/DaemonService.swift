@@ -169,9 +169,8 @@ public final class ExportwatchDaemon: Sendable {
                 }
                 if !due.isEmpty {
                     let report = try await parts.poll(due, stored: stored)
-                    let configured = Set(sources.map(\.id))
-                    let next = try await parts.store.sources().filter { configured.contains($0.id) }
-                        .compactMap(\.state.nextDueAt).filter { $0 > Date() }.min()
+                    // The sources not polled keep the times read above; the polled ones report theirs.
+                    let next = [nextDue, report.earliestNextDue].compactMap { $0 }.filter { $0 > Date() }.min()
                     nextDue = next
                     var status = "\(sources.count) sources, \(report.newRelevantItems) new relevant items"
                     if !report.failed.isEmpty { status += ", \(report.failed.count) failed" }

@@ -50,6 +50,8 @@ public struct SourcePoller: Sendable {
         public var transitions: [SourceHealth.Transition]
         /// What was recorded of the document's items.
         public var ingest: Ingestor.Summary
+        /// When the source is due again, as saved with its state (nil once retired).
+        public var nextDueAt: Date?
     }
 
     /// Polls `source` once: fetch, and read the document when it is new.
@@ -117,7 +119,9 @@ public struct SourcePoller: Sendable {
             whenSubmitted: { [reading] in reading?.leave() })
         log(result, transitions: transitions, source: source, state: state, ingest: ingest)
         record(result, of: source, ingest: ingest)
-        return Poll(result: result, feed: feed, transitions: transitions, ingest: ingest)
+        return Poll(
+            result: result, feed: feed, transitions: transitions, ingest: ingest,
+            nextDueAt: state.health.isRetired ? nil : state.nextDueAt)
     }
 
     /// Parses a fetched document as the source's kind says.

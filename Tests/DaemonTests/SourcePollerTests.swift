@@ -107,7 +107,8 @@ struct SourcePollerTests {
     }
 
     @Test(
-        "a cycle polls from the stored sources it is given (the daemon's own read of them), not from a read of its own")
+        "a cycle polls from the stored sources it is given (the daemon's own read), not a read of its own, and reports when they are next due"
+    )
     func cycleUsesGivenSources() async throws {
         let fixture = try await Fixture(script: [
             "/bis.xml": [.init(headers: ["ETag": "\"v1\""], body: "<rss/>", answer304IfNoneMatch: "\"v1\"")]
@@ -127,6 +128,10 @@ struct SourcePollerTests {
             [source], stored: ["src": StoredSource(id: "src", kind: "feed", state: state)])
         #expect(report.polled == 1 && report.failed.isEmpty)
         #expect(try fixture.server.requests().map { $0.header("If-None-Match") } == ["\"v1\""])
+        // The report says when the source is due next, as saved: the daemon sleeps until then.
+        let saved = try #require(try await fixture.store.fetchState(ofSource: "src")?.nextDueAt)
+        let reported = try #require(report.earliestNextDue)
+        #expect(abs(reported.timeIntervalSince(saved)) < 0.001 && reported > Date())
     }
 
     @Test("410 retires the source in the store; it is not polled again until its URL changes")
