@@ -112,7 +112,7 @@ extension DaemonParts {
         var report = CycleReport()
         let limit = max(1, configuration.daemon.maxConcurrent)
         // Only this cycle's poll of a source writes it, so a state read before the cycle stays current.
-        let stored = if let stored { stored } else { Self.byID(try await store.sources()) }
+        let stored = if let stored { stored } else { try await store.sources() }
         try await withThrowingTaskGroup(of: (String, SourcePoller.Poll?, (any Error)?).self) { group in
             var pending = sources[...]
             func startNext() {
@@ -143,11 +143,6 @@ extension DaemonParts {
         }
         if report.newRelevantItems > 0 { try await digests.writeAlertsFeed() }
         return report
-    }
-
-    /// Stored sources by id (the store lists each id once).
-    static func byID(_ sources: [StoredSource]) -> [String: StoredSource] {
-        Dictionary(sources.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Delivers the outbox until nothing is pending or `deadline` passes, waiting for retries

@@ -156,7 +156,7 @@ public final class ExportwatchDaemon: Sendable {
             var due = sources
             var nextDue: Date?
             do {
-                let stored = DaemonParts.byID(try await parts.store.sources())
+                let stored = try await parts.store.sources()
                 let now = Date()
                 due = sources.filter { source in
                     guard let state = stored[source.id]?.state.reconciled(withConfiguredURL: source.url) else {

@@ -33,7 +33,7 @@ public enum SourceOverview {
         var states: [String: SourceFetchState] = [:]
         if FileManager.default.fileExists(atPath: databasePath) {
             let store = try SQLiteEventStore(stateDirectory: configuration.daemon.stateDirectory)
-            for stored in try await store.sources() { states[stored.id] = stored.state }
+            states = try await store.sources().mapValues(\.state)
         }
         return configuration.sources.map { source in
             // A source whose configured URL changed starts afresh, as the poller will treat it.

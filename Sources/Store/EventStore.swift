@@ -9,8 +9,8 @@ public import Foundation
 /// the embedded default; a PostgreSQL implementation for several daemons sharing the work can
 /// sit beside it later. The store records; it never decides (what is new, what is announced).
 public protocol EventStore: Sendable {
-    /// Every source the store has seen, ordered by id.
-    func sources() async throws -> [StoredSource]
+    /// Every source the store has seen, by id.
+    func sources() async throws -> [String: StoredSource]
 
     /// The fetch state of one source, or nil for a source never polled.
     func fetchState(ofSource id: String) async throws -> SourceFetchState?

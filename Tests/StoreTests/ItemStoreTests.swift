@@ -196,7 +196,7 @@ struct ItemStoreTests {
             case .failure: #expect(poll == 17)
             }
         }
-        let stored = try await store.sources().map(\.id)
+        let stored = try await store.sources().keys
         #expect(stored.count == 39 && !stored.contains("source-17"))
         #expect(try await store.recentStoryEntries(since: Self.now.addingTimeInterval(-60)).count == 39)
     }

@@ -68,7 +68,7 @@ struct SQLiteEventStoreTests {
 
         let store = try SQLiteEventStore(stateDirectory: folder.url)
         #expect(try await store.appliedMigrations() == Schema.migrator.migrations)
-        let stored = try #require(try await store.sources().first)
+        let stored = try #require(try await store.sources()["fr-bis"])
         #expect(stored.id == "fr-bis" && stored.state.currentURL.absoluteString == "https://example.org/b")
         #expect(stored.state.health.state == .failing(reason: "") && stored.state.health.consecutiveFailures == 4)
         let recent = try await store.recentStoryEntries(since: Self.migratedAt.addingTimeInterval(-60))
@@ -95,7 +95,7 @@ struct SQLiteEventStoreTests {
 
         let store = try SQLiteEventStore(stateDirectory: folder.url)
         #expect(try await store.appliedMigrations() == Schema.migrator.migrations)
-        #expect(try await store.sources().first?.state.health.state == .empty(reason: ""))
+        #expect(try await store.sources().values.first?.state.health.state == .empty(reason: ""))
 
         let queue = try DatabaseQueue(path: folder.database.path)
         try await queue.write { db in
