@@ -24,6 +24,8 @@ public final class HTTPFetcher: Sendable {
     public init(configuration: FetcherConfiguration) {
         self.configuration = configuration
         driver = CurlDriver(configuration: configuration)
+        // Every fetched body is hashed; a daemon builds its fetcher while its store opens.
+        SHA256.prepare()
     }
 
     deinit {
