@@ -8,7 +8,7 @@ public enum SHA256 {
 
     /// Loads libcrypto's SHA-256 now rather than at the first digest (~0.35 ms the first time in a
     /// process): the fetcher does this while the store opens, off the path of the first poll.
-    public static func prepare() {
+    static func prepare() {
         _ = ew_sha256_md()
     }
 
