@@ -12,9 +12,6 @@ public protocol EventStore: Sendable {
     /// Every source the store has seen, by id.
     func sources() async throws -> [String: StoredSource]
 
-    /// The fetch state of one source, or nil for a source never polled.
-    func fetchState(ofSource id: String) async throws -> SourceFetchState?
-
     /// One source as ``sources()`` lists it, or nil for a source never polled.
     func source(_ id: String) async throws -> StoredSource?
 

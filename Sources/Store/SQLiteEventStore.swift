@@ -66,10 +66,6 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
-    public func fetchState(ofSource id: String) async throws -> SourceFetchState? {
-        try await source(id)?.state
-    }
-
     public func source(_ id: String) async throws -> StoredSource? {
         try await pool.read { db in
             try Row.fetchOne(db.cachedStatement(sql: FetchStateColumn.oneSource), arguments: [id])

@@ -61,7 +61,7 @@ struct SourcePollerTests {
         defer { fixture.close() }
         let now = Date()
         _ = try await fixture.poller.poll(fixture.source("/ttl"), now: now)
-        let due = try #require(try await fixture.store.fetchState(ofSource: "src")?.nextDueAt)
+        let due = try #require(try await fixture.store.source("src")?.state.nextDueAt)
         #expect(abs(due.timeIntervalSince(now) - 7200) < 1)
     }
 
@@ -80,7 +80,7 @@ struct SourcePollerTests {
         #expect(fixture.logs.all.filter { $0.contains("source down") }.count == 1)
         #expect(fixture.logs.all.filter { $0.contains("source recovered") }.count == 1)
         #expect(fixture.logs.all.filter { $0.hasPrefix("<4>exportwatch: fetch failed") }.count == 4)
-        let state = try #require(try await fixture.store.fetchState(ofSource: "src"))
+        let state = try #require(try await fixture.store.source("src")?.state)
         #expect(state.health == SourceHealth() && state.lastSuccessAt != nil)
     }
 
@@ -93,7 +93,7 @@ struct SourcePollerTests {
         #expect(before.health == "new" && before.lastSuccess == nil && before.nextDue == nil)
 
         _ = try await fixture.poller.poll(fixture.source("/bis.xml"))
-        let state = try #require(try await fixture.store.fetchState(ofSource: "src"))
+        let state = try #require(try await fixture.store.source("src")?.state)
         let row = try #require(try await SourceOverview.rows(for: configuration).first)
         let (lastSuccess, nextDue) = (try #require(state.lastSuccessAt), try #require(state.nextDueAt))
         #expect(row.lastSuccess == lastSuccess && row.nextDue == nextDue)
@@ -129,7 +129,7 @@ struct SourcePollerTests {
         #expect(report.polled == 1 && report.failed.isEmpty)
         #expect(try fixture.server.requests().map { $0.header("If-None-Match") } == ["\"v1\""])
         // The report says when the source is due next, as saved: the daemon sleeps until then.
-        let saved = try #require(try await fixture.store.fetchState(ofSource: "src")?.nextDueAt)
+        let saved = try #require(try await fixture.store.source("src")?.state.nextDueAt)
         let reported = try #require(report.earliestNextDue)
         #expect(abs(reported.timeIntervalSince(saved)) < 0.001 && reported > Date())
     }
@@ -191,7 +191,7 @@ struct SourcePollerTests {
         defer { fixture.close() }
         for _ in 1...3 { _ = try await fixture.poller.poll(fixture.source("/feed")) }
         #expect(try await fixture.store.healthEvents(ofSource: "src").map(\.transition) == [.down])
-        let state = try #require(try await fixture.store.fetchState(ofSource: "src"))
+        let state = try #require(try await fixture.store.source("src")?.state)
         #expect(state.health.consecutiveFailures == 3)
         #expect(state.lastError?.contains("not a feed: the root element is <html>") == true)
     }
@@ -203,7 +203,7 @@ struct SourcePollerTests {
         ])
         defer { fixture.close() }
         for _ in 1...3 { _ = try await fixture.poller.poll(fixture.source("/old")) }
-        #expect(try await fixture.store.fetchState(ofSource: "src")?.currentURL == fixture.server.url("/new"))
+        #expect(try await fixture.store.source("src")?.state.currentURL == fixture.server.url("/new"))
         #expect(fixture.logs.all.filter { $0.contains("source moved permanently") }.count == 1)
         _ = try await fixture.poller.poll(fixture.source("/old"))
         #expect(try fixture.server.requests().map(\.path) == ["/old", "/new", "/old", "/new", "/old", "/new", "/new"])

@@ -168,7 +168,7 @@ struct SQLiteEventStoreTests {
 
         let store = try SQLiteEventStore(stateDirectory: folder.url)
         #expect(try await store.appliedMigrations() == Schema.migrator.migrations)
-        let state = try #require(try await store.fetchState(ofSource: "fr-bis"))
+        let state = try #require(try await store.source("fr-bis")?.state)
         #expect(state.etag == "\"v1\"" && state.nextDueAt == dueAt && state.lastStatus == 304)
         #expect(state.lastAttemptAt == Self.migratedAt && state.lastSuccessAt == Self.migratedAt)
         #expect(try await store.pollSummary(day: "2024-05-10") == PollSummary(polled: 1, failing: ["fr-bis"]))
@@ -220,13 +220,13 @@ struct SQLiteEventStoreTests {
         state.lastStatus = 304
         try await poll(after: 15)
         #expect(try sourceWrites() == 0)
-        #expect(try await store.fetchState(ofSource: "bis") == state)
+        #expect(try await store.source("bis")?.state == state)
 
         // A new validator is the source's own: its row is written.
         state.etag = "\"v2\""
         try await poll(after: 30)
         #expect(try sourceWrites() == 1)
-        #expect(try await store.fetchState(ofSource: "bis") == state)
+        #expect(try await store.source("bis")?.state == state)
     }
 
     /// Each field of a fetch state changed alone, in turn, on top of the ones before.
@@ -265,7 +265,7 @@ struct SQLiteEventStoreTests {
         for (field, change) in Self.fieldChanges(at: now) {
             change(&state)
             try await save()
-            #expect(try await store.fetchState(ofSource: "bis") == state, "\(field)")
+            #expect(try await store.source("bis")?.state == state, "\(field)")
         }
         try await save(as: "html")
         #expect(try await store.source("bis") == StoredSource(id: "bis", kind: "html", state: state))
@@ -380,14 +380,14 @@ struct SQLiteEventStoreTests {
         state.lastError = "fetching … failed: HTTP 500"
         try await store.saveFetchState(state, ofSource: "fr-bis", kind: "feed", transitions: [.down], at: now)
 
-        #expect(try await store.fetchState(ofSource: "fr-bis") == state)
-        #expect(try await store.fetchState(ofSource: "unknown") == nil)
+        #expect(try await store.source("fr-bis")?.state == state)
+        #expect(try await store.source("unknown")?.state == nil)
         let events = try await store.healthEvents(ofSource: "fr-bis")
         #expect(events == [SourceHealthEvent(transition: .down, reason: "HTTP 500", occurredAt: now)])
 
         _ = state.health.recordSuccess()
         try await store.saveFetchState(state, ofSource: "fr-bis", kind: "feed", transitions: [.recovered], at: now)
-        #expect(try await store.fetchState(ofSource: "fr-bis")?.health == SourceHealth())
+        #expect(try await store.source("fr-bis")?.state.health == SourceHealth())
         #expect(try await store.healthEvents(ofSource: "fr-bis").map(\.transition) == [.down, .recovered])
     }
 
