@@ -85,11 +85,10 @@ final class Transfer {
             return .failure(Exchange.Failure.privateAddress(refusedAddress))
         }
         guard result == CURLE_OK else {
-            let detail = String(cString: errorBuffer)
             return .failure(
                 Exchange.Failure.curl(
                     code: Int(result.rawValue),
-                    message: detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail,
+                    message: Self.message(for: result, detail: String(cString: errorBuffer)),
                     timedOut: result == CURLE_OPERATION_TIMEDOUT))
         }
         var status = 0
@@ -106,6 +105,18 @@ final class Transfer {
                 tls: duration(CURLINFO_APPCONNECT_TIME_T),
                 firstByte: duration(CURLINFO_STARTTRANSFER_TIME_T)
             ))
+    }
+
+    /// What went wrong, for a log line: libcurl's own detail when it wrote one, else its text for
+    /// the code. libcurl (7.x) refuses a response header line over 100 kB with a bare "Out of
+    /// memory" and no detail, which would send a reader after the daemon's memory rather than
+    /// the server's response.
+    static func message(for result: CURLcode, detail: String) -> String {
+        if !detail.isEmpty { return detail }
+        if result == CURLE_OUT_OF_MEMORY {
+            return "a response header line is longer than libcurl accepts (100 kB), or memory ran out"
+        }
+        return String(cString: curl_easy_strerror(result))
     }
 
     /// Resets the handle to libcurl's defaults, so that none of this transfer's options (its

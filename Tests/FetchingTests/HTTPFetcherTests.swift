@@ -423,6 +423,21 @@ struct HTTPFetcherTests {
         #expect(error.code == .transport && error.curlCode == 7)
     }
 
+    @Test("a response header line over libcurl's limit is said to be one, not a lack of memory")
+    func oversizedHeaderLine() async throws {
+        let server = try await ScriptedHTTPServer(script: [
+            "/long-header": [.init(headers: ["X-Padding": String(repeating: "a", count: 200_000)], body: "<rss/>")]
+        ])
+        defer { server.stop() }
+        let fetcher = HTTPFetcher(configuration: Self.configuration())
+        guard case .failed(let error) = try await fetcher.fetch(FetchRequest(url: server.url("/long-header"))) else {
+            Issue.record("a 200 kB header line was accepted")
+            return
+        }
+        #expect(error.code == .transport && error.curlCode == 27)
+        #expect(error.description.contains("a response header line is longer than libcurl accepts"))
+    }
+
     static func httpDate(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
