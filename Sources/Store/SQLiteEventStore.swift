@@ -285,7 +285,13 @@ public final class SQLiteEventStore: EventStore {
 
     private static func reason(_ error: any Error) -> String {
         if let error = error as? DatabaseError {
-            return error.message ?? "\(error.resultCode)"
+            let message = error.message ?? "\(error.resultCode)"
+            // SQLite's words ("database disk image is malformed", "file is not a database") say
+            // what, not what to do.
+            guard error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB else { return message }
+            return message
+                + "; the file is damaged: restore it from a backup, or move it and its -wal and -shm files"
+                + " aside to start afresh (its sources then start as new ones)"
         }
         return (error as? any LocalizedError)?.errorDescription ?? "\(error)"
     }

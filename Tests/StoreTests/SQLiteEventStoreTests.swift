@@ -339,6 +339,19 @@ struct SQLiteEventStoreTests {
         #expect(error?.code == .stateDirectory)
     }
 
+    @Test("a damaged database file is refused with what to do about it, and left as it is")
+    func damagedFile() throws {
+        let folder = StateFolder()
+        try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
+        let garbage = Data((0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) })
+        try garbage.write(to: folder.database)
+        let error = #expect(throws: StoreError.self) { try SQLiteEventStore(stateDirectory: folder.url) }
+        #expect(error?.code == .open)
+        #expect(error?.description.contains(folder.database.path) == true)
+        #expect(error?.description.contains("the file is damaged: restore it from a backup, or move it") == true)
+        #expect(try Data(contentsOf: folder.database) == garbage)
+    }
+
     @Test("an item can be stored only once per source and identity key")
     func itemIdentityIsUnique() throws {
         let folder = StateFolder()
