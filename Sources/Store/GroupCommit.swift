@@ -81,7 +81,9 @@ final class GroupCommit: Sendable {
                         }
                     }
             }
-            for ((_, pending), result) in zip(group, results) { pending.finish(result) }
+            for ((_, pending), result) in zip(group, results) {
+                pending.finish(result.mapError { StoreError.damage(in: $0, path: pool.path) ?? $0 })
+            }
             let more = state.withLock { state in
                 state.writing = !state.queued.isEmpty
                 return state.writing

@@ -66,7 +66,7 @@ public struct EventOverview: Sendable, Equatable {
 extension SQLiteEventStore {
     /// Items, newest first, matching `filter`.
     public func items(matching filter: ItemFilter) async throws -> [ItemOverview] {
-        try await pool.read { db in
+        try await read { db in
             var conditions: [String] = []
             var arguments: [any DatabaseValueConvertible] = []
             if let topic = filter.topic {
@@ -101,7 +101,7 @@ extension SQLiteEventStore {
 
     /// One item by its public id, with its events and their deliveries.
     public func item(publicID: String) async throws -> ItemOverview? {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM item WHERE public_id = ?", arguments: [publicID])
                 .map { try Self.overview($0, in: db) }
         }

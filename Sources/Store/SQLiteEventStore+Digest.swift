@@ -3,7 +3,7 @@ internal import GRDB
 
 extension SQLiteEventStore {
     public func digestItems(from start: Date, to end: Date) async throws -> [DigestItemRecord] {
-        try await pool.read { db in
+        try await read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -24,7 +24,7 @@ extension SQLiteEventStore {
 
     public func storyReports(of storyIDs: [Int64], before end: Date) async throws -> [StoryReportRecord] {
         guard !storyIDs.isEmpty else { return [] }
-        return try await pool.read { db in
+        return try await read { db in
             var reports: [StoryReportRecord] = []
             for chunk in Array(Set(storyIDs)).sorted().chunked(into: 500) {
                 reports += try Row.fetchAll(
@@ -46,7 +46,7 @@ extension SQLiteEventStore {
     }
 
     public func relevantTopicTimes(from start: Date, to end: Date) async throws -> [(Date, String)] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -60,7 +60,7 @@ extension SQLiteEventStore {
     }
 
     public func pollSummary(day: String) async throws -> PollSummary {
-        try await pool.read { db in
+        try await read { db in
             // The day is on the source's source_poll row while it is its latest, in source_day after.
             let rows = try Row.fetchAll(
                 db,
@@ -78,7 +78,7 @@ extension SQLiteEventStore {
     }
 
     public func sourceProblems(from start: Date, to end: Date) async throws -> [SourceProblemRecord] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -99,7 +99,7 @@ extension SQLiteEventStore {
         let filesJSON = String(decoding: try JSONSerialization.data(withJSONObject: files), as: UTF8.self)
         let countsJSON = String(
             decoding: try JSONSerialization.data(withJSONObject: counts, options: .sortedKeys), as: UTF8.self)
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO digest (day, time_zone, built_at, files, counts) VALUES (?, ?, ?, ?, ?)
@@ -111,7 +111,7 @@ extension SQLiteEventStore {
     }
 
     public func builtDigests() async throws -> [BuiltDigest] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM digest ORDER BY day").map { row in
                 let files = (try? JSONSerialization.jsonObject(with: Data((row["files"] as String).utf8))) as? [String]
                 return BuiltDigest(day: row["day"], timeZone: row["time_zone"], files: files ?? [])
@@ -120,14 +120,14 @@ extension SQLiteEventStore {
     }
 
     public func firstActivity() async throws -> Date? {
-        try await pool.read { db in
+        try await read { db in
             try Int64.fetchOne(db, sql: "SELECT \(storageMilliseconds(of: "MIN(created_at)")) FROM source")
                 .map(Date.init(storageMilliseconds:))
         }
     }
 
     public func latestAlerts(limit: Int) async throws -> [AlertRecord] {
-        try await pool.read { db in
+        try await read { db in
             // Each story once, by its first relevant report; the newest stories first.
             // The newest stories are chosen on ids alone, then their rows read: sorting whole rows
             // (summaries, contents) of every relevant item took tens of megabytes after a cold start.

@@ -6,7 +6,7 @@ internal import GRDB
 
 extension SQLiteEventStore {
     public func learnedIdentity(ofSource id: String) async throws -> IdentityKind? {
-        try await pool.read { db in
+        try await read { db in
             try String.fetchOne(
                 db.cachedStatement(sql: "SELECT identity_kind FROM source WHERE id = ?"), arguments: [id]
             )
@@ -21,7 +21,7 @@ extension SQLiteEventStore {
             ("link_key", keys.compactMap(\.linkKey)),
             ("content_fingerprint", keys.map(\.contentKey)),
         ]
-        return try await pool.read { db in
+        return try await read { db in
             var found: [Int64: KnownItem] = [:]
             for (column, values) in lookups where !values.isEmpty {
                 // Chunks stay well under SQLite's limit on bound parameters.
@@ -51,7 +51,7 @@ extension SQLiteEventStore {
 
     public func recentStoryEntries(since: Date) async throws -> [StoryIndex.Entry] {
         let since = since.storageText
-        return try await pool.read { db in
+        return try await read { db in
             let items = try Row.fetchCursor(
                 db,
                 sql: """
@@ -87,7 +87,7 @@ extension SQLiteEventStore {
     }
 
     public func story(id: Int64) async throws -> StorySummary? {
-        try await pool.read { db in
+        try await read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM story WHERE id = ?", arguments: [id]) else {
                 return nil
             }
@@ -102,7 +102,7 @@ extension SQLiteEventStore {
     }
 
     public func lastStoryID() async throws -> Int64 {
-        try await pool.read { db in
+        try await read { db in
             // AUTOINCREMENT's counter: never lower than an id once given, even if that story is gone.
             try Int64.fetchOne(
                 db,
@@ -197,14 +197,14 @@ extension SQLiteEventStore {
 
     /// Whether the source has had its baseline fetch recorded.
     public func isBaselined(source id: String) async throws -> Bool {
-        try await pool.read { db in
+        try await read { db in
             try Bool.fetchOne(db.cachedStatement(sql: "SELECT baseline_done FROM source WHERE id = ?"), arguments: [id])
                 ?? false
         }
     }
 
     public func policyEvents(since: Date?) async throws -> [StoredPolicyEvent] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM policy_event WHERE occurred_at >= ? ORDER BY occurred_at, rowid",
                 arguments: [since?.storageText ?? ""]

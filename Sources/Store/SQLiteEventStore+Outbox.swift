@@ -3,7 +3,7 @@ internal import GRDB
 
 extension SQLiteEventStore {
     public func dueDeliveries(at now: Date, limit: Int) async throws -> [OutboxEntry] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -16,7 +16,7 @@ extension SQLiteEventStore {
     }
 
     public func pruneOutbox(before cutoff: Date) async throws -> Int {
-        try await pool.write { db in
+        try await write { db in
             // Pending rows are never pruned: nothing accepted is dropped.
             try db.execute(
                 sql: "DELETE FROM outbox WHERE state IN ('sent', 'dead', 'batched') AND created_at < ?",
@@ -26,13 +26,13 @@ extension SQLiteEventStore {
     }
 
     public func pendingDeliveryCount() async throws -> Int {
-        try await pool.read { db in
+        try await read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0
         }
     }
 
     public func nextDeliveryTime() async throws -> Date? {
-        try await pool.read { db in
+        try await read { db in
             try Date.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'")
         }
     }
@@ -41,7 +41,7 @@ extension SQLiteEventStore {
         _ attempt: DeliveryAttempt, ofEvent eventID: String, webhook webhookID: String,
         resolution: DeliveryResolution
     ) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO delivery_attempt (event_id, webhook_id, attempted_at, status, duration_ms, error)
@@ -80,7 +80,7 @@ extension SQLiteEventStore {
     public func batch(
         _ eventIDs: [String], forWebhook webhookID: String, as batchID: String, payload: Data, at now: Date
     ) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO outbox (event_id, webhook_id, event_type, payload, state, next_attempt_at, created_at)
@@ -99,7 +99,7 @@ extension SQLiteEventStore {
     }
 
     public func attempts(ofWebhook webhookID: String, since: Date) async throws -> [Date] {
-        try await pool.read { db in
+        try await read { db in
             try Date.fetchAll(
                 db,
                 sql:
@@ -109,7 +109,7 @@ extension SQLiteEventStore {
     }
 
     public func outbox(failedOnly: Bool, limit: Int) async throws -> [OutboxEntry] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -122,7 +122,7 @@ extension SQLiteEventStore {
     }
 
     public func requeue(eventID: String?, at now: Date) async throws -> Int {
-        try await pool.write { db in
+        try await write { db in
             if let eventID {
                 try db.execute(
                     sql: """
@@ -143,7 +143,7 @@ extension SQLiteEventStore {
     }
 
     public func enqueue(_ messages: [OutboxMessage], at now: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             for message in messages { try Self.insert(message, at: now, in: db) }
         }
     }
@@ -162,7 +162,7 @@ extension SQLiteEventStore {
     }
 
     public func disableWebhook(_ id: String, urlSHA256: String, reason: String, at now: Date) async throws {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO webhook_state (id, url_sha256, disabled_at, disabled_reason) VALUES (?, ?, ?, ?)
@@ -177,7 +177,7 @@ extension SQLiteEventStore {
     }
 
     public func disabledWebhooks(currentURLs: [String: String]) async throws -> [String: String] {
-        try await pool.write { db in
+        try await write { db in
             var disabled: [String: String] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM webhook_state WHERE disabled_at IS NOT NULL") {
                 let id: String = row["id"]
@@ -195,7 +195,7 @@ extension SQLiteEventStore {
     }
 
     public func webhookStatuses() async throws -> [WebhookStatus] {
-        try await pool.read { db in
+        try await read { db in
             let states = Dictionary(
                 uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT * FROM webhook_state").map {
                     ($0["id"] as String, $0)
@@ -224,7 +224,7 @@ extension SQLiteEventStore {
     }
 
     public func deliveryAttempts(ofEvent eventID: String) async throws -> [DeliveryAttempt] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM delivery_attempt WHERE event_id = ? ORDER BY id", arguments: [eventID]
             ).map { row in

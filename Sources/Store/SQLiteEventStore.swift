@@ -23,8 +23,9 @@ public final class SQLiteEventStore: EventStore {
     /// - Parameter stateDirectory: the folder that holds the database; created with mode 0700
     ///   when missing.
     /// - Throws: ``StoreError`` naming the path: `.stateDirectory` when the folder or file cannot
-    ///   be made, `.open` when SQLite cannot open it, `.newerSchema` when a newer exportwatch
-    ///   wrote it, `.migration` when a migration fails (the database is then left unchanged).
+    ///   be made, `.open` when SQLite cannot open it, `.damaged` when the file is damaged,
+    ///   `.newerSchema` when a newer exportwatch wrote it, `.migration` when a migration fails (the
+    ///   database is then left unchanged).
     public init(stateDirectory: URL) throws(StoreError) {
         databaseURL = stateDirectory.appending(path: Self.fileName)
         try Self.prepareFiles(directory: stateDirectory, database: databaseURL)
@@ -44,14 +45,34 @@ public final class SQLiteEventStore: EventStore {
         do {
             pool = try DatabasePool(path: databaseURL.path, configuration: configuration)
         } catch {
-            throw StoreError(.open, "cannot open the state database \(databaseURL.path): \(Self.reason(error))")
+            throw StoreError.damage(in: error, path: databaseURL.path)
+                ?? StoreError(.open, "cannot open the state database \(databaseURL.path): \(Self.reason(error))")
         }
         try Self.migrate(pool, path: databaseURL.path)
         groupCommit = GroupCommit(pool: pool, write: Self.write(_:in:))
     }
 
+    /// `pool.read`, with a damaged file reported as ``StoreError/Code/damaged`` (every read and
+    /// write of the store goes through this or ``write(_:)``).
+    func read<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(value)
+        } catch {
+            throw StoreError.damage(in: error, path: databaseURL.path) ?? error
+        }
+    }
+
+    /// `pool.write`, with a damaged file reported as ``StoreError/Code/damaged``.
+    func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(updates)
+        } catch {
+            throw StoreError.damage(in: error, path: databaseURL.path) ?? error
+        }
+    }
+
     public func sources() async throws -> [String: StoredSource] {
-        try await pool.read { db in
+        try await read { db in
             // Sized first, and filled from a cursor that reads each row in place: every caller
             // wants the sources by id, and an array turned into a dictionary afterwards cost a
             // warm cycle of a thousand sources ~0.7 ms of copies.
@@ -67,7 +88,7 @@ public final class SQLiteEventStore: EventStore {
     }
 
     public func source(_ id: String) async throws -> StoredSource? {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchOne(db.cachedStatement(sql: FetchStateColumn.oneSource), arguments: [id])
                 .map(Self.storedSource)
         }
@@ -76,7 +97,7 @@ public final class SQLiteEventStore: EventStore {
     public func saveFetchState(
         _ state: SourceFetchState, ofSource id: String, kind: String, transitions: [SourceHealth.Transition], at: Date
     ) async throws {
-        try await pool.write { db in
+        try await write { db in
             try Self.write(state, ofSource: id, kind: kind, transitions: transitions, at: at, in: db)
         }
     }
@@ -155,7 +176,7 @@ public final class SQLiteEventStore: EventStore {
     }
 
     public func healthEvents(ofSource id: String) async throws -> [SourceHealthEvent] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM source_event WHERE source_id = ? ORDER BY id", arguments: [id]
             ).compactMap { row in
@@ -201,12 +222,16 @@ public final class SQLiteEventStore: EventStore {
     /// store would: a caller about to close the store runs this beside its last work, so that the
     /// close finds nothing left to copy. Readers go on meanwhile; writers wait for it.
     public func checkpoint() async throws {
-        _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        do {
+            _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        } catch {
+            throw StoreError.damage(in: error, path: databaseURL.path) ?? error
+        }
     }
 
     /// The migrations this database has had applied, oldest first.
     public func appliedMigrations() async throws -> [String] {
-        try await pool.read { db in try Schema.migrator.appliedMigrations(db) }
+        try await read { db in try Schema.migrator.appliedMigrations(db) }
     }
 
     /// The migration that a database written by this version ends with.
@@ -235,7 +260,8 @@ public final class SQLiteEventStore: EventStore {
                 )
             }
         } catch {
-            throw StoreError(.open, "cannot read the schema of \(path): \(reason(error))")
+            throw StoreError.damage(in: error, path: path)
+                ?? StoreError(.open, "cannot read the schema of \(path): \(reason(error))")
         }
         guard isSupported(sqliteVersion: sqliteVersion) else {
             throw StoreError(
@@ -285,13 +311,7 @@ public final class SQLiteEventStore: EventStore {
 
     private static func reason(_ error: any Error) -> String {
         if let error = error as? DatabaseError {
-            let message = error.message ?? "\(error.resultCode)"
-            // SQLite's words ("database disk image is malformed", "file is not a database") say
-            // what, not what to do.
-            guard error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB else { return message }
-            return message
-                + "; the file is damaged: restore it from a backup, or move it and its -wal and -shm files"
-                + " aside to start afresh (its sources then start as new ones)"
+            return error.message ?? "\(error.resultCode)"
         }
         return (error as? any LocalizedError)?.errorDescription ?? "\(error)"
     }

@@ -1,3 +1,5 @@
+internal import GRDB
+
 /// A failure of the state database, with a message that names the file and what to do.
 public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A stable identifier of the kind of failure, for tests and for callers that react to it.
@@ -6,6 +8,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case stateDirectory
         /// The database could not be opened or read.
         case open
+        /// The database file is damaged (SQLite found it malformed, or not a database at all).
+        case damaged
         /// The database was written by a newer exportwatch whose schema this version does not know.
         case newerSchema
         /// A schema migration failed; the database is left as it was before it.
@@ -22,5 +26,21 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     init(_ code: Code, _ description: String) {
         self.code = code
         self.description = description
+    }
+}
+
+extension StoreError {
+    /// SQLite's finding that the file at `path` is damaged ("database disk image is malformed",
+    /// "file is not a database": what, not what to do) as a ``Code/damaged`` error naming the
+    /// file and the way out; nil when `error` is anything else.
+    static func damage(in error: any Error, path: String) -> StoreError? {
+        guard let error = error as? DatabaseError,
+            error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB
+        else { return nil }
+        return StoreError(
+            .damaged,
+            "the state database \(path) is damaged (\(error.message ?? "\(error.resultCode)")): restore it from a "
+                + "backup, or move it and its -wal and -shm files aside to start afresh (its sources then start as "
+                + "new ones)")
     }
 }

@@ -346,10 +346,45 @@ struct SQLiteEventStoreTests {
         let garbage = Data((0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) })
         try garbage.write(to: folder.database)
         let error = #expect(throws: StoreError.self) { try SQLiteEventStore(stateDirectory: folder.url) }
-        #expect(error?.code == .open)
-        #expect(error?.description.contains(folder.database.path) == true)
-        #expect(error?.description.contains("the file is damaged: restore it from a backup, or move it") == true)
+        #expect(error?.code == .damaged)
+        #expect(error?.description.contains("the state database \(folder.database.path) is damaged") == true)
+        #expect(error?.description.contains("restore it from a backup, or move it") == true)
         #expect(try Data(contentsOf: folder.database) == garbage)
+    }
+
+    @Test("damage found after opening is reported as such by reads, writes and poll commits")
+    func damageFoundInUse() async throws {
+        let folder = StateFolder()
+        let state = SourceFetchState(url: URL(string: "https://www.bis.gov/rss")!)
+        let sourcePage: Int64
+        do {
+            let store = try SQLiteEventStore(stateDirectory: folder.url)
+            try await store.saveFetchState(state, ofSource: "bis", kind: "feed", transitions: [], at: Date())
+            sourcePage = try await store.pool.read { db in
+                try Int64.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'source'")!
+            }
+        }
+        // The closed store left no WAL: the table's page is overwritten in the file itself.
+        let file = try FileHandle(forWritingTo: folder.database)
+        try file.seek(toOffset: UInt64(sourcePage - 1) * 4096)
+        try file.write(contentsOf: Data(repeating: 0xA5, count: 4096))
+        try file.close()
+
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let record = PollRecord(sourceID: "bis", kind: "feed", state: state, at: Date())
+        let failures: [(String, () async throws -> Void)] = [
+            ("read", { _ = try await store.sources() }),
+            (
+                "write",
+                { try await store.saveFetchState(state, ofSource: "bis", kind: "feed", transitions: [], at: Date()) }
+            ),
+            ("poll commit", { _ = try await store.submit(record).committed() }),
+        ]
+        for (what, failing) in failures {
+            let error = await #expect(throws: StoreError.self, "\(what)") { try await failing() }
+            #expect(error?.code == .damaged, "\(what)")
+            #expect(error?.description.contains("\(folder.database.path) is damaged") == true, "\(what)")
+        }
     }
 
     @Test("an item can be stored only once per source and identity key")
