@@ -243,6 +243,21 @@ private struct TableReader {
         return duration
     }
 
+    /// A poll interval: a duration of at least a minute. Polling a publisher's server more often
+    /// than that learns nothing sooner from feeds that change a few times a day, and gets a
+    /// client blocked.
+    func pollInterval(_ key: String) -> Duration? {
+        guard let interval = duration(key) else { return nil }
+        guard interval >= .seconds(60) else {
+            report(
+                key,
+                "expected at least \"1m\", found \(Self.describe(table[key]!)); a server is polled at most once a minute"
+            )
+            return nil
+        }
+        return interval
+    }
+
     func byteSize(_ key: String) -> Int? {
         guard let value = table[key] else { return nil }
         let size = value.integer ?? value.string.flatMap(ConfigValues.byteSize)
@@ -435,7 +450,7 @@ private struct ConfigurationReader {
         if let path = table.string("state_dir") { settings.stateDirectory = resolve(path, directory: true) }
         if let path = table.string("digest_dir") { settings.digestDirectory = resolve(path, directory: true) }
         if let timeZone = readTimeZone(table) { settings.timeZone = timeZone }
-        if let interval = table.duration("poll_interval") { settings.pollInterval = interval }
+        if let interval = table.pollInterval("poll_interval") { settings.pollInterval = interval }
         if let path = table.string("topics_file") { settings.topicsFile = expandFile(table, "topics_file", path) }
         if let value = table.int("max_concurrent", in: 1...1000) { settings.maxConcurrent = value }
         if let value = table.int("max_per_host", in: 1...100) { settings.maxPerHost = value }
@@ -534,7 +549,7 @@ private struct ConfigurationReader {
         let url = table.httpURL("url")
         if !table.has("url") { table.report(nil, "url: missing; every source needs the URL to poll") }
         let kind = table.choice("kind", of: SourceSettings.Kind.self) ?? .feed
-        let interval = table.duration("interval")
+        let interval = table.pollInterval("interval")
         var headers: [String: String] = [:]
         if let headerTable = table.subtable("headers", label: "headers: ") {
             for name in headerTable.table.keys {

@@ -145,6 +145,22 @@ struct ConfigurationTests {
         #expect(errors("[daemon]\npoll_interval = \"0s\"").count == 1)
     }
 
+    @Test("a poll interval under a minute is refused, for the daemon and for a source")
+    func pollIntervalFloor() throws {
+        #expect(
+            errors("[daemon]\npoll_interval = \"59s\"") == [
+                #"exportwatch.toml:2: daemon: poll_interval: expected at least "1m", found "59s"; a server is polled at most once a minute"#
+            ])
+        let source = """
+            [[source]]
+            id = "fr-bis"
+            url = "https://www.federalregister.gov/documents.rss"
+            interval = "%@"
+            """
+        #expect(errors(source.replacingOccurrences(of: "%@", with: "500ms")).count == 1)
+        #expect(try load(source.replacingOccurrences(of: "%@", with: "1m")).sources.first?.interval == .seconds(60))
+    }
+
     @Test("an unknown time zone is an error at load, never a crash later")
     func unknownTimeZone() {
         #expect(
