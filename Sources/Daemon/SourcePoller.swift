@@ -75,6 +75,7 @@ public struct SourcePoller: Sendable {
         let result = state.record(outcome, at: now, policy: policy, using: &random)
         var transitions = result.transition.map { [$0] } ?? []
         var feed: ParsedFeed?
+        var unreadable: String?
         var documentProvenance: Provenance?
         // A new document is read and ingested with a place at the document gate, given back once
         // its record is submitted to the store, and counts against the uncommitted documents until
@@ -102,10 +103,10 @@ public struct SourcePoller: Sendable {
                 }
             } catch {
                 let reason = "reading \(provenance.finalURL.absoluteString) failed: \(error)"
+                unreadable = reason
                 if let transition = state.recordUnreadable(reason: reason, at: now, policy: policy, using: &random) {
                     transitions.append(transition)
                 }
-                logger.warning("document unreadable", metadata: ["source": "\(source.id)", "error": "\(reason)"])
             }
         }
         let succeeded =
@@ -117,7 +118,7 @@ public struct SourcePoller: Sendable {
             feed, of: source, state: state, transitions: transitions, provenance: documentProvenance,
             poll: PollOutcome(day: days.day(of: now), succeeded: succeeded), stored: stored, at: now,
             whenSubmitted: { [reading] in reading?.leave() })
-        log(result, transitions: transitions, source: source, state: state, ingest: ingest)
+        log(result, unreadable: unreadable, transitions: transitions, source: source, state: state, ingest: ingest)
         record(result, of: source, ingest: ingest)
         return Poll(
             result: result, feed: feed, transitions: transitions, ingest: ingest,
@@ -154,9 +155,11 @@ public struct SourcePoller: Sendable {
             events: ingest.commit.eventIDs.count)
     }
 
+    /// One line per poll (a 304's at debug level), then one per health transition.
+    /// - Parameter unreadable: why the fetched document could not be read, when it could not.
     private func log(
-        _ result: SourceFetchState.PollResult, transitions: [SourceHealth.Transition], source: SourceSettings,
-        state: SourceFetchState, ingest: Ingestor.Summary
+        _ result: SourceFetchState.PollResult, unreadable: String?, transitions: [SourceHealth.Transition],
+        source: SourceSettings, state: SourceFetchState, ingest: Ingestor.Summary
     ) {
         // The usual poll (a 304) is logged at debug level: nothing to build when that is off.
         if case .unchanged = result.decision, result.movedTo == nil, transitions.isEmpty, logger.logLevel > .debug {
@@ -167,6 +170,12 @@ public struct SourcePoller: Sendable {
         case .parse(let body, let provenance):
             metadata["status"] = "\(provenance.status)"
             metadata["bytes"] = "\(body.count)"
+            if let unreadable {
+                metadata["error"] = "\(unreadable)"
+                metadata["failures"] = "\(state.health.consecutiveFailures)"
+                logger.warning("document unreadable", metadata: metadata)
+                break
+            }
             if let count = state.lastItemCount { metadata["items"] = "\(count)" }
             metadata["new"] = "\(ingest.newItems)"
             if ingest.newRelevantItems > 0 { metadata["relevant"] = "\(ingest.newRelevantItems)" }

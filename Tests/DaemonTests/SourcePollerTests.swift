@@ -84,6 +84,22 @@ struct SourcePollerTests {
         #expect(state.health == SourceHealth() && state.lastSuccessAt != nil)
     }
 
+    @Test("a document that cannot be read is one warning line, with the reason and the failure count")
+    func unreadableDocumentLine() async throws {
+        let fixture = try await Fixture(script: [
+            "/challenge": [
+                .init(headers: ["Content-Type": "text/html"], body: "<html><title>Just a moment</title></html>")
+            ]
+        ])
+        defer { fixture.close() }
+        _ = try await fixture.poller.poll(fixture.source("/challenge"))
+        #expect(fixture.logs.all.count == 1)
+        let line = try #require(fixture.logs.all.first)
+        #expect(line.hasPrefix("<4>exportwatch: document unreadable"))
+        #expect(line.contains("not a feed: the root element is <html>") && line.contains("failures=1"))
+        #expect(line.contains("status=200") && line.contains("source=src"))
+    }
+
     @Test("sources list shows when each source last succeeded and when it is polled next")
     func overviewTimes() async throws {
         let fixture = try await Fixture(script: ["/bis.xml": [.init(body: "<rss version=\"2.0\"><channel/></rss>")]])
