@@ -151,14 +151,16 @@ struct ConfigurationTests {
             errors("[daemon]\npoll_interval = \"59s\"") == [
                 #"exportwatch.toml:2: daemon: poll_interval: expected at least "1m", found "59s"; a server is polled at most once a minute"#
             ])
-        let source = """
+        func source(interval: String) -> String {
+            """
             [[source]]
             id = "fr-bis"
             url = "https://www.federalregister.gov/documents.rss"
-            interval = "%@"
+            interval = "\(interval)"
             """
-        #expect(errors(source.replacingOccurrences(of: "%@", with: "500ms")).count == 1)
-        #expect(try load(source.replacingOccurrences(of: "%@", with: "1m")).sources.first?.interval == .seconds(60))
+        }
+        #expect(errors(source(interval: "500ms")).count == 1)
+        #expect(try load(source(interval: "1m")).sources.first?.interval == .seconds(60))
     }
 
     @Test("an unknown time zone is an error at load, never a crash later")

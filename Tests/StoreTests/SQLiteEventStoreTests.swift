@@ -356,18 +356,21 @@ struct SQLiteEventStoreTests {
     func damageFoundInUse() async throws {
         let folder = StateFolder()
         let state = SourceFetchState(url: URL(string: "https://www.bis.gov/rss")!)
-        let sourcePage: Int64
+        let (sourcePage, pageSize): (Int, Int)
         do {
             let store = try SQLiteEventStore(stateDirectory: folder.url)
             try await store.saveFetchState(state, ofSource: "bis", kind: "feed", transitions: [], at: Date())
-            sourcePage = try await store.pool.read { db in
-                try Int64.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'source'")!
+            (sourcePage, pageSize) = try await store.pool.read { db in
+                (
+                    try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'source'")!,
+                    try Int.fetchOne(db, sql: "PRAGMA page_size")!
+                )
             }
         }
         // The closed store left no WAL: the table's page is overwritten in the file itself.
         let file = try FileHandle(forWritingTo: folder.database)
-        try file.seek(toOffset: UInt64(sourcePage - 1) * 4096)
-        try file.write(contentsOf: Data(repeating: 0xA5, count: 4096))
+        try file.seek(toOffset: UInt64((sourcePage - 1) * pageSize))
+        try file.write(contentsOf: Data(repeating: 0xA5, count: pageSize))
         try file.close()
 
         let store = try SQLiteEventStore(stateDirectory: folder.url)
