@@ -73,8 +73,11 @@ public struct DaemonParts: Sendable {
 public struct CycleReport: Sendable, Equatable {
     /// Sources polled.
     public var polled = 0
-    /// Sources whose poll failed (transport, status, unreadable document).
+    /// Sources whose poll failed (transport, status, unreadable document, or not recorded).
     public var failed: [String] = []
+    /// Of those, the sources whose poll could not be recorded (the store failed): the store
+    /// still has them as due as before the poll.
+    public var notRecorded: [String] = []
     /// New items, and of those the relevant ones.
     public var newItems = 0
     public var newRelevantItems = 0
@@ -101,8 +104,10 @@ public struct CycleReport: Sendable, Equatable {
 extension DaemonParts {
     /// Polls `sources` through the whole pipeline, at most `max_concurrent` at once (the fetcher
     /// also holds each host to `max_per_host`); each source's results are written in one
-    /// transaction. A source whose poll throws (its state could not be saved) is logged and
-    /// counted as failed; the others carry on.
+    /// transaction. A source whose poll throws (its state could not be saved) is counted as
+    /// failed and not recorded; the others carry on. Such a failure is logged once per reason
+    /// and cycle, with the sources it reached: a full disk fails every poll alike, and a
+    /// thousand identical lines would bury it.
     /// - Parameter stored: the sources as stored, by id, when the caller has just read them (the
     ///   daemon does, to find the due ones); nil reads them here, in one read.
     public func poll(
@@ -110,6 +115,7 @@ extension DaemonParts {
         now: @escaping @Sendable () -> Date = Date.init
     ) async throws -> CycleReport {
         var report = CycleReport()
+        var unrecorded = UnrecordedPolls()
         let limit = max(1, configuration.daemon.maxConcurrent)
         // Only this cycle's poll of a source writes it, so a state read before the cycle stays current.
         let stored = if let stored { stored } else { try await store.sources() }
@@ -136,11 +142,13 @@ extension DaemonParts {
                 } else if let error {
                     report.polled += 1
                     report.failed.append(id)
-                    logger.error("poll not recorded", metadata: ["source": "\(id)", "error": "\(error)"])
+                    report.notRecorded.append(id)
+                    unrecorded.add(source: id, reason: "\(error)")
                 }
                 startNext()
             }
         }
+        unrecorded.log(to: logger)
         if report.newRelevantItems > 0 { try await digests.writeAlertsFeed() }
         return report
     }
@@ -158,6 +166,35 @@ extension DaemonParts {
                 return try await store.outbox(failedOnly: false, limit: 100_000).count { $0.state == .pending }
             }
             if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000) + 5)) }
+        }
+    }
+}
+
+/// The polls of a cycle that could not be recorded, by reason, for one log line per reason.
+private struct UnrecordedPolls {
+    private var sourcesByReason: [(reason: String, sources: [String])] = []
+    private var indexOfReason: [String: Int] = [:]
+
+    mutating func add(source: String, reason: String) {
+        if let index = indexOfReason[reason] {
+            sourcesByReason[index].sources.append(source)
+        } else {
+            indexOfReason[reason] = sourcesByReason.count
+            sourcesByReason.append((reason, [source]))
+        }
+    }
+
+    /// One error line per reason, first seen first: how many polls, and which (up to five).
+    func log(to logger: Logger) {
+        for (reason, sources) in sourcesByReason {
+            let named = sources.prefix(5).joined(separator: ", ")
+            logger.error(
+                sources.count == 1 ? "poll not recorded" : "\(sources.count) polls not recorded",
+                metadata: [
+                    "error": "\(reason)",
+                    sources.count == 1 ? "source" : "sources":
+                        "\(sources.count > 5 ? "\(named) and \(sources.count - 5) more" : named)",
+                ])
         }
     }
 }

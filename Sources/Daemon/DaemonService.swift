@@ -151,26 +151,21 @@ public final class ExportwatchDaemon: Sendable {
     // MARK: Loops
 
     private func pollForever() async {
+        var schedule = PollSchedule()
         while !Task.isCancelled {
             let sources = await state.sources
-            var due = sources
             var nextDue: Date?
             do {
                 let stored = try await parts.store.sources()
                 let now = Date()
-                due = sources.filter { source in
-                    guard let state = stored[source.id]?.state.reconciled(withConfiguredURL: source.url) else {
-                        return true
-                    }
-                    if state.health.isRetired { return false }
-                    guard let at = state.nextDueAt, at > now else { return true }
-                    nextDue = min(nextDue ?? at, at)
-                    return false
-                }
+                let due: [SourceSettings]
+                (due, nextDue) = schedule.due(sources, stored: stored, now: now)
                 if !due.isEmpty {
                     let report = try await parts.poll(due, stored: stored)
+                    let held = schedule.hold(
+                        report.notRecorded, of: due, defaultInterval: parts.configuration.daemon.pollInterval, now: now)
                     // The sources not polled keep the times read above; the polled ones report theirs.
-                    let next = [nextDue, report.earliestNextDue].compactMap { $0 }.filter { $0 > Date() }.min()
+                    let next = [nextDue, report.earliestNextDue, held].compactMap { $0 }.filter { $0 > Date() }.min()
                     nextDue = next
                     var status = "\(sources.count) sources, \(report.newRelevantItems) new relevant items"
                     if !report.failed.isEmpty { status += ", \(report.failed.count) failed" }

@@ -82,7 +82,7 @@ final class GroupCommit: Sendable {
                     }
             }
             for ((_, pending), result) in zip(group, results) {
-                pending.finish(result.mapError { StoreError.damage(in: $0, path: pool.path) ?? $0 })
+                pending.finish(result.mapError { StoreError(recognizing: $0, path: pool.path) ?? $0 })
             }
             let more = state.withLock { state in
                 state.writing = !state.queued.isEmpty

@@ -23,9 +23,9 @@ public final class SQLiteEventStore: EventStore {
     /// - Parameter stateDirectory: the folder that holds the database; created with mode 0700
     ///   when missing.
     /// - Throws: ``StoreError`` naming the path: `.stateDirectory` when the folder or file cannot
-    ///   be made, `.open` when SQLite cannot open it, `.damaged` when the file is damaged,
-    ///   `.newerSchema` when a newer exportwatch wrote it, `.migration` when a migration fails (the
-    ///   database is then left unchanged).
+    ///   be made, `.open` when SQLite cannot open it, `.damaged` or `.diskFull` when the file is
+    ///   damaged or its disk full, `.newerSchema` when a newer exportwatch wrote it, `.migration`
+    ///   when a migration fails (the database is then left unchanged).
     public init(stateDirectory: URL) throws(StoreError) {
         databaseURL = stateDirectory.appending(path: Self.fileName)
         try Self.prepareFiles(directory: stateDirectory, database: databaseURL)
@@ -45,29 +45,30 @@ public final class SQLiteEventStore: EventStore {
         do {
             pool = try DatabasePool(path: databaseURL.path, configuration: configuration)
         } catch {
-            throw StoreError.damage(in: error, path: databaseURL.path)
+            throw StoreError(recognizing: error, path: databaseURL.path)
                 ?? StoreError(.open, "cannot open the state database \(databaseURL.path): \(Self.reason(error))")
         }
         try Self.migrate(pool, path: databaseURL.path)
         groupCommit = GroupCommit(pool: pool, write: Self.write(_:in:))
     }
 
-    /// `pool.read`, with a damaged file reported as ``StoreError/Code/damaged`` (every read and
-    /// write of the store goes through this or ``write(_:)``).
+    /// `pool.read`, with a damaged file or a full disk reported as such (see
+    /// ``StoreError/init(recognizing:path:)``; every read and write of the store goes through
+    /// this or ``write(_:)``).
     func read<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(value)
         } catch {
-            throw StoreError.damage(in: error, path: databaseURL.path) ?? error
+            throw StoreError(recognizing: error, path: databaseURL.path) ?? error
         }
     }
 
-    /// `pool.write`, with a damaged file reported as ``StoreError/Code/damaged``.
+    /// `pool.write`, with a damaged file or a full disk reported as such.
     func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(updates)
         } catch {
-            throw StoreError.damage(in: error, path: databaseURL.path) ?? error
+            throw StoreError(recognizing: error, path: databaseURL.path) ?? error
         }
     }
 
@@ -225,7 +226,7 @@ public final class SQLiteEventStore: EventStore {
         do {
             _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
         } catch {
-            throw StoreError.damage(in: error, path: databaseURL.path) ?? error
+            throw StoreError(recognizing: error, path: databaseURL.path) ?? error
         }
     }
 
@@ -260,7 +261,7 @@ public final class SQLiteEventStore: EventStore {
                 )
             }
         } catch {
-            throw StoreError.damage(in: error, path: path)
+            throw StoreError(recognizing: error, path: path)
                 ?? StoreError(.open, "cannot read the schema of \(path): \(reason(error))")
         }
         guard isSupported(sqliteVersion: sqliteVersion) else {

@@ -10,6 +10,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case open
         /// The database file is damaged (SQLite found it malformed, or not a database at all).
         case damaged
+        /// The disk that holds the database is full.
+        case diskFull
         /// The database was written by a newer exportwatch whose schema this version does not know.
         case newerSchema
         /// A schema migration failed; the database is left as it was before it.
@@ -30,17 +32,25 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension StoreError {
-    /// SQLite's finding that the file at `path` is damaged ("database disk image is malformed",
-    /// "file is not a database": what, not what to do) as a ``Code/damaged`` error naming the
-    /// file and the way out; nil when `error` is anything else.
-    static func damage(in error: any Error, path: String) -> StoreError? {
-        guard let error = error as? DatabaseError,
-            error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB
-        else { return nil }
-        return StoreError(
-            .damaged,
-            "the state database \(path) is damaged (\(error.message ?? "\(error.resultCode)")): restore it from a "
-                + "backup, or move it and its -wal and -shm files aside to start afresh (its sources then start as "
-                + "new ones)")
+    /// SQLite's failures that a user fixes outside exportwatch, as errors that say how: a damaged
+    /// file ("database disk image is malformed", "file is not a database": what, not what to do)
+    /// and a full disk. Nil for any other error.
+    init?(recognizing error: any Error, path: String) {
+        guard let error = error as? DatabaseError else { return nil }
+        let sqlite = error.message ?? "\(error.resultCode)"
+        switch error.resultCode {
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            self.init(
+                .damaged,
+                "the state database \(path) is damaged (\(sqlite)): restore it from a backup, or move it and its "
+                    + "-wal and -shm files aside to start afresh (its sources then start as new ones)")
+        case .SQLITE_FULL:
+            self.init(
+                .diskFull,
+                "the state database \(path) cannot grow: its disk is full (\(sqlite)); nothing is recorded until "
+                    + "there is space again")
+        default:
+            return nil
+        }
     }
 }

@@ -2,13 +2,14 @@ import Classification
 import Feeds
 import Fetching
 import Foundation
+import GRDB
 import Logging
-import Store
 import Synchronization
 import TestSupport
 import Testing
 
 @testable import Daemon
+@testable import Store
 
 /// The poller against a real loopback server and a real SQLite store.
 @Suite("Source poller")
@@ -98,6 +99,35 @@ struct SourcePollerTests {
         #expect(line.hasPrefix("<4>exportwatch: document unreadable"))
         #expect(line.contains("not a feed: the root element is <html>") && line.contains("failures=1"))
         #expect(line.contains("status=200") && line.contains("source=src"))
+    }
+
+    @Test("polls the store cannot record are one error line per reason, with how many and which")
+    func unrecordedPollsAreLoggedOnce() async throws {
+        let fixture = try await Fixture(script: ["/feed": [.init(status: 500)]])
+        defer { fixture.close() }
+        var settings = fixture.settings
+        settings.privateNetworks = .allowAll
+        // Long ids: each source's row needs room of its own in the database.
+        let sources = (0..<8).map {
+            SourceSettings(id: "source-\($0)-\(String(repeating: "x", count: 1500))", url: fixture.server.url("/feed"))
+        }
+        let logs = fixture.logs
+        let parts = try DaemonParts(
+            configuration: Configuration(daemon: settings, sources: sources), topics: [],
+            logger: Logger(label: "exportwatch") { LogLineHandler(label: $0, journal: true, write: logs.append) })
+        // SQLite's page limit stands in for a full disk.
+        try await parts.store.pool.write { db in
+            try db.execute(sql: "PRAGMA max_page_count = \(try Int.fetchOne(db, sql: "PRAGMA page_count")!)")
+        }
+        let report = try await parts.poll(sources, stored: [:])
+        #expect(report.notRecorded.count >= 2)
+        #expect(Set(report.notRecorded).isSubset(of: report.failed))
+        let lines = logs.all.filter { $0.contains("not recorded") }
+        #expect(lines.count == 1)
+        let line = try #require(lines.first)
+        #expect(line.hasPrefix("<3>exportwatch: \(report.notRecorded.count) polls not recorded"))
+        #expect(line.contains("cannot grow: its disk is full"))
+        #expect(line.contains(report.notRecorded.count > 5 ? "more" : report.notRecorded[0]))
     }
 
     @Test("sources list shows when each source last succeeded and when it is polled next")

@@ -390,6 +390,32 @@ struct SQLiteEventStoreTests {
         }
     }
 
+    @Test("a full disk is reported as such, and the same writes succeed once there is room")
+    func diskFull() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        // SQLite's page limit stands in for the disk: past it, a write fails as on a full disk.
+        try await store.pool.write { db in
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count")!
+            try db.execute(sql: "PRAGMA max_page_count = \(pages)")
+        }
+        func record(_ index: Int) -> PollRecord {
+            let url = URL(string: "https://www.bis.gov/\(String(repeating: "a", count: 400))/\(index)")!
+            return PollRecord(sourceID: "source-\(index)", kind: "feed", state: SourceFetchState(url: url), at: Date())
+        }
+        let error = await #expect(throws: StoreError.self) {
+            for index in 0..<100 { _ = try await store.submit(record(index)).committed() }
+        }
+        #expect(error?.code == .diskFull)
+        #expect(
+            error?.description.contains("the state database \(folder.database.path) cannot grow: its disk is full")
+                == true)
+
+        try await store.pool.write { db in try db.execute(sql: "PRAGMA max_page_count = 1000000") }
+        for index in 0..<100 { _ = try await store.submit(record(index)).committed() }
+        #expect(try await store.sources().count == 100)
+    }
+
     @Test("an item can be stored only once per source and identity key")
     func itemIdentityIsUnique() throws {
         let folder = StateFolder()

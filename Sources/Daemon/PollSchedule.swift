@@ -1,0 +1,53 @@
+internal import Fetching
+import Foundation
+internal import Store
+
+/// Which of the daemon's sources are due, and when the next one is.
+///
+/// The store keeps each source's next due time, saved with its poll. A poll that could not be
+/// recorded (a full disk, a damaged file) left the store's time as it was, in the past: by it
+/// alone the source would be fetched again at every wake-up, a minute apart, for as long as the
+/// store fails. Such a source is held here until one interval after the unrecorded poll, as if
+/// the poll had been saved.
+struct PollSchedule {
+    /// Sources whose last poll was not recorded, and when they may be polled again.
+    private var held: [String: Date] = [:]
+
+    /// The sources due at `now` by `stored` (a source never stored is due) and by the holds,
+    /// and the earliest time one of the others is due (retired sources are never due).
+    mutating func due(
+        _ sources: [SourceSettings], stored: [String: StoredSource], now: Date
+    ) -> (due: [SourceSettings], nextDue: Date?) {
+        held = held.filter { $0.value > now }
+        var nextDue: Date?
+        let due = sources.filter { source in
+            if let until = held[source.id] {
+                nextDue = min(nextDue ?? until, until)
+                return false
+            }
+            guard let state = stored[source.id]?.state.reconciled(withConfiguredURL: source.url) else { return true }
+            if state.health.isRetired { return false }
+            guard let at = state.nextDueAt, at > now else { return true }
+            nextDue = min(nextDue ?? at, at)
+            return false
+        }
+        return (due, nextDue)
+    }
+
+    /// Holds the sources whose poll at `now` was not recorded for one interval (their own, else
+    /// `defaultInterval`), and returns the earliest end of those holds.
+    @discardableResult
+    mutating func hold(
+        _ ids: [String], of sources: [SourceSettings], defaultInterval: Duration, now: Date
+    ) -> Date? {
+        let intervals = Dictionary(sources.map { ($0.id, $0.interval ?? defaultInterval) }) { first, _ in first }
+        var earliest: Date?
+        for id in ids {
+            let interval = intervals[id] ?? defaultInterval
+            let until = now.addingTimeInterval(Double(interval.components.seconds))
+            held[id] = until
+            earliest = min(earliest ?? until, until)
+        }
+        return earliest
+    }
+}

@@ -1,0 +1,62 @@
+import Fetching
+import Foundation
+import Store
+import Testing
+
+@testable import Daemon
+
+@Suite("Poll schedule")
+struct PollScheduleTests {
+    static let now = Date(timeIntervalSince1970: 1_715_300_000)
+
+    static func source(_ id: String, interval: Duration? = nil) -> SourceSettings {
+        SourceSettings(id: id, url: URL(string: "https://www.bis.gov/\(id).rss")!, interval: interval)
+    }
+
+    static func stored(_ source: SourceSettings, dueAt: Date?, retired: Bool = false) -> StoredSource {
+        var state = SourceFetchState(url: source.url)
+        state.nextDueAt = dueAt
+        if retired { state.health = SourceHealth(state: .retired(reason: "HTTP 410"), consecutiveFailures: 1) }
+        return StoredSource(id: source.id, kind: "feed", state: state)
+    }
+
+    @Test("due: never polled, or due by the store; not due: later, or retired; the next wake is the earliest later one")
+    func dueByTheStore() {
+        let (new, past, later, latest, gone) = (
+            Self.source("new"), Self.source("past"), Self.source("later"), Self.source("latest"), Self.source("gone")
+        )
+        let stored = [
+            "past": Self.stored(past, dueAt: Self.now.addingTimeInterval(-5)),
+            "later": Self.stored(later, dueAt: Self.now.addingTimeInterval(300)),
+            "latest": Self.stored(latest, dueAt: Self.now.addingTimeInterval(900)),
+            "gone": Self.stored(gone, dueAt: Self.now.addingTimeInterval(-5), retired: true),
+        ]
+        var schedule = PollSchedule()
+        let (due, nextDue) = schedule.due([new, past, later, latest, gone], stored: stored, now: Self.now)
+        #expect(due.map(\.id) == ["new", "past"])
+        #expect(nextDue == Self.now.addingTimeInterval(300))
+    }
+
+    @Test(
+        "a poll that was not recorded holds its source one interval, its own or the default, though the store says due")
+    func unrecordedPollsAreHeld() {
+        let (own, plain) = (Self.source("own", interval: .seconds(120)), Self.source("plain"))
+        let stored = [
+            "own": Self.stored(own, dueAt: Self.now.addingTimeInterval(-60)),
+            "plain": Self.stored(plain, dueAt: Self.now.addingTimeInterval(-60)),
+        ]
+        var schedule = PollSchedule()
+        let heldUntil = schedule.hold(
+            ["own", "plain"], of: [own, plain], defaultInterval: .seconds(900), now: Self.now)
+        #expect(heldUntil == Self.now.addingTimeInterval(120))
+
+        let minuteLater = schedule.due([own, plain], stored: stored, now: Self.now.addingTimeInterval(60))
+        #expect(minuteLater.due.isEmpty)
+        #expect(minuteLater.nextDue == Self.now.addingTimeInterval(120))
+        let afterOwn = schedule.due([own, plain], stored: stored, now: Self.now.addingTimeInterval(120))
+        #expect(afterOwn.due.map(\.id) == ["own"])
+        #expect(afterOwn.nextDue == Self.now.addingTimeInterval(900))
+        let afterBoth = schedule.due([own, plain], stored: stored, now: Self.now.addingTimeInterval(900))
+        #expect(afterBoth.due.map(\.id) == ["own", "plain"])
+    }
+}
