@@ -158,12 +158,12 @@ public final class ExportwatchDaemon: Sendable {
             do {
                 let stored = try await parts.store.sources()
                 let now = Date()
+                let defaultInterval = parts.configuration.daemon.pollInterval
                 let due: [SourceSettings]
-                (due, nextDue) = schedule.due(sources, stored: stored, now: now)
+                (due, nextDue) = schedule.due(sources, stored: stored, defaultInterval: defaultInterval, now: now)
                 if !due.isEmpty {
                     let report = try await parts.poll(due, stored: stored)
-                    let held = schedule.hold(
-                        report.notRecorded, of: due, defaultInterval: parts.configuration.daemon.pollInterval, now: now)
+                    let held = schedule.hold(report.notRecorded, of: due, defaultInterval: defaultInterval, now: now)
                     // The sources not polled keep the times read above; the polled ones report theirs.
                     let next = [nextDue, report.earliestNextDue, held].compactMap { $0 }.filter { $0 > Date() }.min()
                     nextDue = next

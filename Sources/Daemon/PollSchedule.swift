@@ -15,8 +15,12 @@ struct PollSchedule {
 
     /// The sources due at `now` by `stored` (a source never stored is due) and by the holds,
     /// and the earliest time one of the others is due (retired sources are never due).
+    ///
+    /// A stored time further away than any poll can set (``PollPolicy/longestDelay``, for the
+    /// source's interval, else `defaultInterval`) was saved before the clock was set back, by
+    /// NTP or by hand: the source is due now rather than days or years from now.
     mutating func due(
-        _ sources: [SourceSettings], stored: [String: StoredSource], now: Date
+        _ sources: [SourceSettings], stored: [String: StoredSource], defaultInterval: Duration, now: Date
     ) -> (due: [SourceSettings], nextDue: Date?) {
         held = held.filter { $0.value > now }
         var nextDue: Date?
@@ -28,6 +32,8 @@ struct PollSchedule {
             guard let state = stored[source.id]?.state.reconciled(withConfiguredURL: source.url) else { return true }
             if state.health.isRetired { return false }
             guard let at = state.nextDueAt, at > now else { return true }
+            let longest = PollPolicy(interval: source.interval ?? defaultInterval, failureThreshold: 1).longestDelay
+            guard at.timeIntervalSince(now) <= Double(longest.components.seconds) else { return true }
             nextDue = min(nextDue ?? at, at)
             return false
         }

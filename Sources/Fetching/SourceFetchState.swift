@@ -242,6 +242,13 @@ public struct PollPolicy: Sendable, Equatable {
         self.failureThreshold = failureThreshold
     }
 
+    /// The furthest a poll can put the next one: the longest of the interval, the back-off cap
+    /// and the `Retry-After` cap, with jitter. A next due time further away than this was not
+    /// set by this policy on this clock: the clock has been set back since.
+    public var longestDelay: Duration {
+        max(interval, maxBackoff, maxRetryAfter) * (1 + jitter)
+    }
+
     func jittered(_ seconds: Double, using random: inout some RandomNumberGenerator) -> Double {
         guard jitter > 0 else { return seconds }
         return seconds * Double.random(in: (1 - jitter)...(1 + jitter), using: &random)

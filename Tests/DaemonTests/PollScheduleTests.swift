@@ -32,9 +32,26 @@ struct PollScheduleTests {
             "gone": Self.stored(gone, dueAt: Self.now.addingTimeInterval(-5), retired: true),
         ]
         var schedule = PollSchedule()
-        let (due, nextDue) = schedule.due([new, past, later, latest, gone], stored: stored, now: Self.now)
+        let (due, nextDue) = schedule.due(
+            [new, past, later, latest, gone], stored: stored, defaultInterval: .seconds(900), now: Self.now)
         #expect(due.map(\.id) == ["new", "past"])
         #expect(nextDue == Self.now.addingTimeInterval(300))
+    }
+
+    @Test("a next poll further away than any delay allows was saved before the clock went back: the source is due")
+    func clockSetBack() {
+        let (daily, hourly) = (Self.source("daily", interval: .seconds(86_400)), Self.source("hourly"))
+        // A day and a bit away: a daily source or a day's Retry-After can be that far (24 h + 10%
+        // jitter is the most any poll sets); three days away, none can.
+        let stored = [
+            "daily": Self.stored(daily, dueAt: Self.now.addingTimeInterval(1.05 * 86_400)),
+            "hourly": Self.stored(hourly, dueAt: Self.now.addingTimeInterval(3 * 86_400)),
+        ]
+        var schedule = PollSchedule()
+        let (due, nextDue) = schedule.due(
+            [daily, hourly], stored: stored, defaultInterval: .seconds(3600), now: Self.now)
+        #expect(due.map(\.id) == ["hourly"])
+        #expect(nextDue == Self.now.addingTimeInterval(1.05 * 86_400))
     }
 
     @Test(
@@ -50,13 +67,16 @@ struct PollScheduleTests {
             ["own", "plain"], of: [own, plain], defaultInterval: .seconds(900), now: Self.now)
         #expect(heldUntil == Self.now.addingTimeInterval(120))
 
-        let minuteLater = schedule.due([own, plain], stored: stored, now: Self.now.addingTimeInterval(60))
+        let minuteLater = schedule.due(
+            [own, plain], stored: stored, defaultInterval: .seconds(900), now: Self.now.addingTimeInterval(60))
         #expect(minuteLater.due.isEmpty)
         #expect(minuteLater.nextDue == Self.now.addingTimeInterval(120))
-        let afterOwn = schedule.due([own, plain], stored: stored, now: Self.now.addingTimeInterval(120))
+        let afterOwn = schedule.due(
+            [own, plain], stored: stored, defaultInterval: .seconds(900), now: Self.now.addingTimeInterval(120))
         #expect(afterOwn.due.map(\.id) == ["own"])
         #expect(afterOwn.nextDue == Self.now.addingTimeInterval(900))
-        let afterBoth = schedule.due([own, plain], stored: stored, now: Self.now.addingTimeInterval(900))
+        let afterBoth = schedule.due(
+            [own, plain], stored: stored, defaultInterval: .seconds(900), now: Self.now.addingTimeInterval(900))
         #expect(afterBoth.due.map(\.id) == ["own", "plain"])
     }
 }
