@@ -55,12 +55,14 @@ public actor DeliveryWorker {
         public var deferred = 0
     }
 
-    /// Sends every row due at `now`, once.
+    /// Sends every row due at `now`, once; a row set further ahead than any retry is (the clock
+    /// has been set back since it was) counts as due.
     /// - Throws: `CancellationError`, or the store's errors.
     public func deliverDue(now: Date = Date()) async throws -> Pass {
         let fingerprints = webhooks.mapValues(\.urlFingerprint)
         let disabled = try await store.disabledWebhooks(currentURLs: fingerprints)
-        let due = try await store.dueDeliveries(at: now, limit: 2_000)
+        let horizon = now.addingTimeInterval(Double(policy.longestDelay.components.seconds))
+        let due = try await store.dueDeliveries(at: now, orAfter: horizon, limit: 2_000)
         let groups = Dictionary(grouping: due, by: \.webhookID)
         let webhooks = self.webhooks
         var total = Pass()

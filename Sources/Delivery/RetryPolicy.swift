@@ -18,6 +18,16 @@ public struct RetryPolicy: Sendable {
             .seconds(10 * 3600), .seconds(14 * 3600), .seconds(20 * 3600), .seconds(24 * 3600),
         ], jitter: 0.1)
 
+    /// The longest a `Retry-After` can hold a row back (24 h).
+    public static let maxRetryAfter: Duration = .seconds(24 * 3600)
+
+    /// The furthest ahead a retry can be set: the longest delay of the schedule or of a
+    /// `Retry-After`, with jitter. A row set further ahead than this was set before the clock was
+    /// set back.
+    public var longestDelay: Duration {
+        max(schedule.max() ?? .zero, Self.maxRetryAfter) * (1 + jitter)
+    }
+
     /// Creates a policy.
     public init(schedule: [Duration], jitter: Double) {
         self.schedule = schedule
@@ -58,7 +68,9 @@ public struct RetryPolicy: Sendable {
         let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
         let varied = seconds * (1 + Double.random(in: -jitter...jitter, using: &random))
         var next = now.addingTimeInterval(varied)
-        if let retryAfter, retryAfter > next { next = min(retryAfter, now.addingTimeInterval(24 * 3600)) }
+        if let retryAfter, retryAfter > next {
+            next = min(retryAfter, now.addingTimeInterval(Double(Self.maxRetryAfter.components.seconds)))
+        }
         return .retry(at: next)
     }
 }

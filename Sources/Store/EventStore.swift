@@ -61,8 +61,9 @@ public protocol EventStore: Sendable {
     /// Adds messages to the outbox outside a poll (`digest.created`); a message already there is kept.
     func enqueue(_ messages: [OutboxMessage], at now: Date) async throws
 
-    /// Pending rows whose next attempt is due, oldest first.
-    func dueDeliveries(at now: Date, limit: Int) async throws -> [OutboxEntry]
+    /// Pending rows whose next attempt is due at `now`, or set after `horizon` (further ahead
+    /// than any retry is set: the clock has been set back since), oldest first.
+    func dueDeliveries(at now: Date, orAfter horizon: Date, limit: Int) async throws -> [OutboxEntry]
 
     /// How many rows are pending.
     func pendingDeliveryCount() async throws -> Int

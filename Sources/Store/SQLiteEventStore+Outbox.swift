@@ -2,15 +2,15 @@ public import Foundation
 internal import GRDB
 
 extension SQLiteEventStore {
-    public func dueDeliveries(at now: Date, limit: Int) async throws -> [OutboxEntry] {
+    public func dueDeliveries(at now: Date, orAfter horizon: Date, limit: Int) async throws -> [OutboxEntry] {
         try await read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
+                    SELECT * FROM outbox WHERE state = 'pending' AND (next_attempt_at <= ? OR next_attempt_at > ?)
                     ORDER BY next_attempt_at, created_at, rowid LIMIT ?
                     """,
-                arguments: [now.storageText, limit]
+                arguments: [now.storageText, horizon.storageText, limit]
             ).map(Self.entry)
         }
     }

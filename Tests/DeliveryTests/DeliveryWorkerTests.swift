@@ -144,6 +144,23 @@ struct DeliveryWorkerTests {
         #expect(try fixture.server.requests().count == 2)
     }
 
+    @Test("a retry set further ahead than any retry is (the clock was set back since) is due now")
+    func clockSetBack() async throws {
+        let fixture = try await Fixture(
+            script: ["/hook": [.init(status: 503, headers: ["Retry-After": "30"]), .init(status: 200)]],
+            verify: .init(standard: [Self.secret]))
+        _ = try await fixture.enqueue(1)
+        let worker = fixture.worker([try fixture.webhook("/hook")])
+        _ = try await worker.deliverDue()
+        let row = try #require(try await fixture.store.outbox(failedOnly: false, limit: 1).first)
+        // 20 h ahead is a retry the schedule can set (up to 24 h, +10%); three days ahead is not.
+        _ = try await worker.deliverDue(now: row.nextAttemptAt.addingTimeInterval(-20 * 3600))
+        #expect(try fixture.server.requests().count == 1)
+        _ = try await worker.deliverDue(now: row.nextAttemptAt.addingTimeInterval(-3 * 86_400))
+        #expect(try fixture.server.requests().count == 2)
+        #expect(try await fixture.store.outbox(failedOnly: false, limit: 1).first?.state == .sent)
+    }
+
     @Test("410 disables the webhook once: its rows are dead-lettered and nothing more is sent")
     func goneDisables() async throws {
         let fixture = try await Fixture(script: ["/hook": [.init(status: 410)]], verify: .init(standard: [Self.secret]))
