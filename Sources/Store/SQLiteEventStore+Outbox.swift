@@ -6,9 +6,14 @@ extension SQLiteEventStore {
         try await read { db in
             try Row.fetchAll(
                 db,
+                // Two ranges of the (state, next_attempt_at) index; with an OR, SQLite reads every
+                // pending row.
                 sql: """
-                    SELECT * FROM outbox WHERE state = 'pending' AND (next_attempt_at <= ? OR next_attempt_at > ?)
-                    ORDER BY next_attempt_at, created_at, rowid LIMIT ?
+                    SELECT * FROM (
+                        SELECT *, rowid AS queued FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
+                        UNION ALL
+                        SELECT *, rowid AS queued FROM outbox WHERE state = 'pending' AND next_attempt_at > ?)
+                    ORDER BY next_attempt_at, created_at, queued LIMIT ?
                     """,
                 arguments: [now.storageText, horizon.storageText, limit]
             ).map(Self.entry)
