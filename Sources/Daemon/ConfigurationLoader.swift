@@ -116,13 +116,16 @@ public struct ConfigurationLoader: Sendable {
         return configuration
     }
 
+    /// The most a configuration, included or topics file may hold (16 MiB: a thousand sources
+    /// take ~70 KB).
+    static let maxFileBytes = 16 << 20
+
     /// A file's text, or the one error saying why it cannot be read.
     private static func readText(_ path: String) throws(ConfigurationError) -> String {
         do {
-            return try String(contentsOfFile: path, encoding: .utf8)
+            return try BoundedFile.text(atPath: path, limit: maxFileBytes)
         } catch {
-            let reason = (error as NSError).localizedFailureReason ?? "the file cannot be read as UTF-8 text"
-            throw ConfigurationError(issues: [.init(file: path, line: nil, message: "cannot read: \(reason)")])
+            throw ConfigurationError(issues: [.init(file: path, line: nil, message: "cannot read: \(error)")])
         }
     }
 
@@ -862,12 +865,12 @@ private struct ConfigurationReader {
         return resolve(expanded, directory: false)
     }
 
+    /// A credential's or a template's text (at most 1 MiB).
     private func readCredential(_ table: TableReader, _ key: String, _ file: URL) -> String? {
         do {
-            return try String(contentsOf: file, encoding: .utf8)
+            return try BoundedFile.text(atPath: file.path, limit: 1 << 20)
         } catch {
-            let reason = (error as NSError).localizedFailureReason ?? "unreadable"
-            table.report(key, "cannot read \(file.path): \(reason)")
+            table.report(key, "cannot read \(file.path): \(error)")
             return nil
         }
     }

@@ -49,19 +49,19 @@ struct Parse: AsyncParsableCommand {
         var output: [UInt8] = []
         output.reserveCapacity(1 << 21)
         for file in files {
-            if let data = FileManager.default.contents(atPath: file) {
-                do {
-                    let feed =
-                        try htmlParser?.parse(data, pageURL: base, charset: charset)
-                        ?? parser.parse(data, documentURL: base, charset: charset)
-                    FeedJSON.append(feed, file: file, to: &output)
-                } catch {
-                    failed = true
-                    output += (FeedJSON.errorLine(file: file, error: "\(error)") + "\n").utf8
-                }
-            } else {
+            do {
+                // A feed file as large as the daemon's default max_body_size accepts, and more.
+                let data = try BoundedFile.data(atPath: file, limit: 64 << 20)
+                let feed =
+                    try htmlParser?.parse(data, pageURL: base, charset: charset)
+                    ?? parser.parse(data, documentURL: base, charset: charset)
+                FeedJSON.append(feed, file: file, to: &output)
+            } catch let error as BoundedFile.Failure {
                 failed = true
-                output += (FeedJSON.errorLine(file: file, error: "cannot read the file") + "\n").utf8
+                output += (FeedJSON.errorLine(file: file, error: "cannot read the file: \(error)") + "\n").utf8
+            } catch {
+                failed = true
+                output += (FeedJSON.errorLine(file: file, error: "\(error)") + "\n").utf8
             }
             if output.count > 1 << 20 {
                 FileHandle.standardOutput.write(Data(output))

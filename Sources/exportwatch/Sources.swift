@@ -39,9 +39,9 @@ struct Sources: AsyncParsableCommand {
         func run() async throws {
             let data: Data
             do {
-                data = try Data(contentsOf: URL(filePath: file))
+                data = try BoundedFile.data(atPath: file, limit: 16 << 20)
             } catch {
-                throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+                throw ValidationError("cannot read \(file): \(error)")
             }
             let subscriptions: [OPML.Subscription]
             do {
