@@ -42,7 +42,6 @@ struct PollSchedule {
 
     /// Holds the sources whose poll at `now` was not recorded for one interval (their own, else
     /// `defaultInterval`), and returns the earliest end of those holds.
-    @discardableResult
     mutating func hold(
         _ ids: [String], of sources: [SourceSettings], defaultInterval: Duration, now: Date
     ) -> Date? {
