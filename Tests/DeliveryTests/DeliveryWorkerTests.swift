@@ -127,16 +127,23 @@ struct DeliveryWorkerTests {
         #expect(try await fixture.store.outbox(failedOnly: false, limit: 10).first?.state == .sent)
     }
 
-    @Test("Retry-After holds the next attempt back")
-    func retryAfter() async throws {
+    /// One event whose first attempt was answered 503 with `Retry-After: 30` (the next is
+    /// answered 200), the worker that tried it, and its row.
+    func eventHeldByRetryAfter() async throws -> (Fixture, DeliveryWorker, OutboxEntry) {
         let fixture = try await Fixture(
             script: ["/hook": [.init(status: 503, headers: ["Retry-After": "30"]), .init(status: 200)]],
             verify: .init(standard: [Self.secret]))
         _ = try await fixture.enqueue(1)
         let worker = fixture.worker([try fixture.webhook("/hook")])
-        let start = Date()
         _ = try await worker.deliverDue()
         let row = try #require(try await fixture.store.outbox(failedOnly: false, limit: 1).first)
+        return (fixture, worker, row)
+    }
+
+    @Test("Retry-After holds the next attempt back")
+    func retryAfter() async throws {
+        let start = Date()
+        let (fixture, worker, row) = try await eventHeldByRetryAfter()
         #expect(row.state == .pending && row.nextAttemptAt >= start.addingTimeInterval(29))
         _ = try await worker.deliverDue(now: row.nextAttemptAt.addingTimeInterval(-25))
         #expect(try fixture.server.requests().count == 1)
@@ -146,13 +153,7 @@ struct DeliveryWorkerTests {
 
     @Test("a retry set further ahead than any retry is (the clock was set back since) is due now")
     func clockSetBack() async throws {
-        let fixture = try await Fixture(
-            script: ["/hook": [.init(status: 503, headers: ["Retry-After": "30"]), .init(status: 200)]],
-            verify: .init(standard: [Self.secret]))
-        _ = try await fixture.enqueue(1)
-        let worker = fixture.worker([try fixture.webhook("/hook")])
-        _ = try await worker.deliverDue()
-        let row = try #require(try await fixture.store.outbox(failedOnly: false, limit: 1).first)
+        let (fixture, worker, row) = try await eventHeldByRetryAfter()
         // 20 h ahead is a retry the schedule can set (up to 24 h, +10%); three days ahead is not.
         _ = try await worker.deliverDue(now: row.nextAttemptAt.addingTimeInterval(-20 * 3600))
         #expect(try fixture.server.requests().count == 1)
