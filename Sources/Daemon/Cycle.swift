@@ -78,6 +78,11 @@ public struct CycleReport: Sendable, Equatable {
     /// Of those, the sources whose poll could not be recorded (the store failed): the store
     /// still has them as due as before the poll.
     public var notRecorded: [String] = []
+    /// Why the first of them was not recorded.
+    public var notRecordedReason: String?
+    /// Why `alerts.atom` could not be rewritten after the polls, when it could not (the items
+    /// are stored; the next relevant item rewrites the whole feed).
+    public var alertsFeedFailure: String?
     /// New items, and of those the relevant ones.
     public var newItems = 0
     public var newRelevantItems = 0
@@ -143,13 +148,26 @@ extension DaemonParts {
                     report.polled += 1
                     report.failed.append(id)
                     report.notRecorded.append(id)
+                    report.notRecordedReason = report.notRecordedReason ?? "\(error)"
                     unrecorded.add(source: id, reason: "\(error)")
                 }
                 startNext()
             }
         }
         unrecorded.log(to: logger)
-        if report.newRelevantItems > 0 { try await digests.writeAlertsFeed() }
+        if report.newRelevantItems > 0 {
+            // Not thrown: the cycle's report (which polls were not recorded) is what the daemon
+            // schedules by, and a full disk fails this write too.
+            do {
+                try await digests.writeAlertsFeed()
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                report.alertsFeedFailure = "\(error)"
+                logger.error(
+                    "alerts.atom not written; the next relevant item rewrites it", metadata: ["error": "\(error)"])
+            }
+        }
         return report
     }
 

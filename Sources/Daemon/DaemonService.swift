@@ -28,8 +28,22 @@ public final class ExportwatchDaemon: Sendable {
         var configuration: Configuration
         /// When the poller last finished a cycle (or started), for `/healthz`.
         var lastCycle = Date()
+        /// What went wrong in the last cycle that polled (or failed as a whole), for `/healthz`:
+        /// polls the store could not record (a full disk, a damaged file), or the cycle itself.
+        /// Kept through the wake-ups that poll nothing, until a cycle records all its polls.
+        private(set) var cycleProblem: String?
 
         func cycleFinished() { lastCycle = Date() }
+
+        /// Notes how the last cycle that polled went: nil when it recorded every poll.
+        func cycleChecked(problem: String?) { cycleProblem = problem }
+
+        /// Nil when healthy: the poller finished a cycle in the last 10 minutes (it wakes every
+        /// minute) and the store recorded it. Else why not, for `/healthz` to answer 503 with.
+        func unhealthy(at now: Date = Date()) -> String? {
+            if now.timeIntervalSince(lastCycle) >= 600 { return "the poller has not finished a cycle lately" }
+            return cycleProblem
+        }
         private var wakeUp: CheckedContinuation<Void, Never>?
 
         init(_ configuration: Configuration) {
@@ -93,8 +107,7 @@ public final class ExportwatchDaemon: Sendable {
                 .init(
                     service: MetricsEndpoint.ServiceRunner(
                         address: address, registry: MetricsEndpoint.bootstrap(),
-                        // Healthy while the poller finishes a cycle at least every 10 minutes (it wakes every minute).
-                        health: { await Date().timeIntervalSince(state.lastCycle) < 600 }, logger: logger)))
+                        unhealthy: { await state.unhealthy() }, logger: logger)))
         }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -148,6 +161,14 @@ public final class ExportwatchDaemon: Sendable {
         }
     }
 
+    /// What `/healthz` says of a cycle that did not record everything; nil when it did.
+    static func problem(of report: CycleReport) -> String? {
+        if let reason = report.notRecordedReason {
+            return "\(report.notRecorded.count) of the last cycle's \(report.polled) polls were not recorded: \(reason)"
+        }
+        return report.alertsFeedFailure.map { "the last cycle could not write alerts.atom: \($0)" }
+    }
+
     // MARK: Loops
 
     private func pollForever() async {
@@ -164,6 +185,7 @@ public final class ExportwatchDaemon: Sendable {
                 if !due.isEmpty {
                     let report = try await parts.poll(due, stored: stored)
                     let held = schedule.hold(report.notRecorded, of: due, defaultInterval: defaultInterval, now: now)
+                    await state.cycleChecked(problem: Self.problem(of: report))
                     // The sources not polled keep the times read above; the polled ones report theirs.
                     let next = [nextDue, report.earliestNextDue, held].compactMap { $0 }.filter { $0 > Date() }.min()
                     nextDue = next
@@ -179,6 +201,7 @@ public final class ExportwatchDaemon: Sendable {
                 return
             } catch {
                 logger.error("poll cycle failed; trying again in a minute", metadata: ["error": "\(error)"])
+                await state.cycleChecked(problem: "the last poll cycle failed: \(error)")
                 nextDue = Date().addingTimeInterval(60)
             }
             // Wake for the next due source, at least every minute (and twice per watchdog interval).

@@ -40,7 +40,8 @@ enum MetricsEndpoint {
     struct ServiceRunner: Service {
         let address: MetricsSettings.Address
         let registry: PrometheusCollectorRegistry
-        let health: @Sendable () async -> Bool
+        /// Nil when healthy, else why not.
+        let unhealthy: @Sendable () async -> String?
         let logger: Logger
 
         func run() async throws {
@@ -74,13 +75,13 @@ enum MetricsEndpoint {
                     statusCode: .ok, headers: [HTTPHeader("Content-Type"): "text/plain; version=0.0.4; charset=utf-8"],
                     body: Data(buffer))
             }
-            let health = self.health
+            let unhealthy = self.unhealthy
             await server.appendRoute("GET /healthz") { _ in
-                await health()
-                    ? HTTPResponse(statusCode: .ok, body: Data("ok\n".utf8))
-                    : HTTPResponse(
-                        statusCode: .serviceUnavailable, body: Data("the poller has not finished a cycle lately\n".utf8)
-                    )
+                if let reason = await unhealthy() {
+                    HTTPResponse(statusCode: .serviceUnavailable, body: Data((reason + "\n").utf8))
+                } else {
+                    HTTPResponse(statusCode: .ok, body: Data("ok\n".utf8))
+                }
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await server.run() }

@@ -59,6 +59,6 @@ struct Run: AsyncParsableCommand {
         if !built.isEmpty { summary += ", digests built for \(built.map(\.day).joined(separator: ", "))" }
         if pending > 0 { summary += ", \(pending) deliveries still pending" }
         logger.notice("cycle done: \(summary)")
-        if !report.failed.isEmpty || pending > 0 { throw ExitCode(1) }
+        if !report.failed.isEmpty || report.alertsFeedFailure != nil || pending > 0 { throw ExitCode(1) }
     }
 }

@@ -121,6 +121,7 @@ struct SourcePollerTests {
         }
         let report = try await parts.poll(sources, stored: [:])
         #expect(report.notRecorded.count >= 2)
+        #expect(report.notRecordedReason?.contains("cannot grow: its disk is full") == true)
         #expect(Set(report.notRecorded).isSubset(of: report.failed))
         let lines = logs.all.filter { $0.contains("not recorded") }
         #expect(lines.count == 1)
@@ -128,6 +129,37 @@ struct SourcePollerTests {
         #expect(line.hasPrefix("<3>exportwatch: \(report.notRecorded.count) polls not recorded"))
         #expect(line.contains("cannot grow: its disk is full"))
         #expect(line.contains(report.notRecorded.count > 5 ? "more" : report.notRecorded[0]))
+    }
+
+    @Test("alerts.atom that cannot be written is one error line; the cycle's report still comes back")
+    func alertsFeedFailure() async throws {
+        let fixture = try await Fixture(script: [
+            "/bis.xml": [
+                .init(
+                    body: """
+                        <rss version="2.0"><channel><title>BIS</title><item><guid>r1</guid>
+                        <title>Commerce adds Chinese AI chip firms to the Entity List under new export controls</title>
+                        <link>https://www.bis.gov/r1</link></item></channel></rss>
+                        """)
+            ]
+        ])
+        defer { fixture.close() }
+        var settings = fixture.settings
+        settings.privateNetworks = .allowAll
+        // The digest folder would be inside a file: no alerts.atom can be written there.
+        let blocker = fixture.folder.appending(path: "not-a-folder")
+        #expect(FileManager.default.createFile(atPath: blocker.path, contents: Data()))
+        settings.digestDirectory = blocker.appending(path: "digests")
+        let logs = fixture.logs
+        let parts = try DaemonParts(
+            configuration: Configuration(daemon: settings, sources: [fixture.source("/bis.xml")]),
+            topics: ConfigurationLoader().builtInTopics(),
+            logger: Logger(label: "exportwatch") { LogLineHandler(label: $0, journal: true, write: logs.append) })
+        let report = try await parts.poll([fixture.source("/bis.xml")])
+        #expect(report.newRelevantItems == 1 && report.failed.isEmpty)
+        #expect(report.alertsFeedFailure?.contains(blocker.path) == true)
+        #expect(logs.all.filter { $0.hasPrefix("<3>exportwatch: alerts.atom not written") }.count == 1)
+        #expect(ExportwatchDaemon.problem(of: report)?.hasPrefix("the last cycle could not write alerts.atom") == true)
     }
 
     @Test("sources list shows when each source last succeeded and when it is polled next")
