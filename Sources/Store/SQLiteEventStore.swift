@@ -23,15 +23,18 @@ public final class SQLiteEventStore: EventStore {
     /// - Parameter stateDirectory: the folder that holds the database; created with mode 0700
     ///   when missing.
     /// - Throws: ``StoreError`` naming the path: `.stateDirectory` when the folder or file cannot
-    ///   be made, `.open` when SQLite cannot open it, `.damaged` or `.diskFull` when the file is
-    ///   damaged or its disk full, `.newerSchema` when a newer exportwatch wrote it, `.migration`
+    ///   be made, `.open` when SQLite cannot open it, `.damaged`, `.diskFull` or `.locked` when the
+    ///   file is damaged, its disk full or another process holds it, `.newerSchema` when a newer exportwatch wrote it, `.migration`
     ///   when a migration fails (the database is then left unchanged).
-    public init(stateDirectory: URL) throws(StoreError) {
+    /// - Parameter busyTimeout: how long a write waits for another process's write (an
+    ///   exportwatch command, an sqlite3 shell, a backup) before it fails as `.locked`.
+    public init(stateDirectory: URL, busyTimeout: Duration = .seconds(10)) throws(StoreError) {
         databaseURL = stateDirectory.appending(path: Self.fileName)
         try Self.prepareFiles(directory: stateDirectory, database: databaseURL)
 
         var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(
+            Double(busyTimeout.components.seconds) + Double(busyTimeout.components.attoseconds) / 1e18)
         configuration.label = "exportwatch"
         configuration.prepareDatabase { db in
             guard !db.configuration.readonly else { return }

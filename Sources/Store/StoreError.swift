@@ -12,6 +12,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case damaged
         /// The disk that holds the database is full.
         case diskFull
+        /// Another process held the database for writing longer than the busy timeout.
+        case locked
         /// The database was written by a newer exportwatch whose schema this version does not know.
         case newerSchema
         /// A schema migration failed; the database is left as it was before it.
@@ -33,8 +35,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 
 extension StoreError {
     /// SQLite's failures that a user fixes outside exportwatch, as errors that say how: a damaged
-    /// file ("database disk image is malformed", "file is not a database": what, not what to do)
-    /// and a full disk. Nil for any other error.
+    /// file ("database disk image is malformed", "file is not a database": what, not what to do),
+    /// a full disk, and a write lock another process holds. Nil for any other error.
     init?(recognizing error: any Error, path: String) {
         guard let error = error as? DatabaseError else { return nil }
         let sqlite = error.message ?? "\(error.resultCode)"
@@ -49,6 +51,11 @@ extension StoreError {
                 .diskFull,
                 "the state database \(path) cannot grow: its disk is full (\(sqlite)); nothing is recorded until "
                     + "there is space again")
+        case .SQLITE_BUSY:
+            self.init(
+                .locked,
+                "the state database \(path) is held by another process (\(sqlite)): another exportwatch, an sqlite3 "
+                    + "shell or a backup is writing to it; exportwatch goes on once it lets go")
         default:
             return nil
         }

@@ -2,6 +2,7 @@ import Dedup
 import Fetching
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 
 @testable import Store
@@ -416,6 +417,36 @@ struct SQLiteEventStoreTests {
         #expect(try await store.sources().count == 100)
     }
 
+    @Test("a write lock another process holds past the busy timeout is named as such; once it lets go, writes go on")
+    func lockedByAnotherProcess() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url, busyTimeout: .milliseconds(100))
+        let state = SourceFetchState(url: URL(string: "https://www.bis.gov/rss")!)
+        // An sqlite3 shell in the middle of a write, as far as SQLite can tell: another connection
+        // holds the write lock until told to let go.
+        let lock = HeldLock()
+        let shell = try DatabaseQueue(path: folder.database.path)
+        let shellWrite = Task.detached {
+            try shell.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                lock.holding.withLock { $0 = true }
+                while !lock.letGo.withLock({ $0 }) { Thread.sleep(forTimeInterval: 0.01) }
+                try db.execute(sql: "COMMIT")
+            }
+        }
+        while !lock.holding.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        let error = await #expect(throws: StoreError.self) {
+            try await store.saveFetchState(state, ofSource: "bis", kind: "feed", transitions: [], at: Date())
+        }
+        #expect(error?.code == .locked)
+        #expect(error?.description.contains("\(folder.database.path) is held by another process") == true)
+
+        lock.letGo.withLock { $0 = true }
+        try await shellWrite.value
+        try await store.saveFetchState(state, ofSource: "bis", kind: "feed", transitions: [], at: Date())
+        #expect(try await store.sources().keys.sorted() == ["bis"])
+    }
+
     @Test("an item can be stored only once per source and identity key")
     func itemIdentityIsUnique() throws {
         let folder = StateFolder()
@@ -527,4 +558,10 @@ struct SQLiteEventStoreTests {
         try await store.checkpoint()
         #expect(try sourcesInFileAlone() == ["bis"])
     }
+}
+
+/// A write lock another connection holds, and when it lets go.
+final class HeldLock: Sendable {
+    let holding = Mutex(false)
+    let letGo = Mutex(false)
 }
