@@ -292,6 +292,18 @@ public final class SQLiteEventStore: EventStore {
     /// that neither is ever readable by others, whatever the umask. SQLite gives its `-wal` and
     /// `-shm` files the database file's mode.
     private static func prepareFiles(directory: URL, database: URL) throws(StoreError) {
+        try prepareFolder(directory)
+        let descriptor = open(database.path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw StoreError(
+                .stateDirectory,
+                "cannot create the state database \(database.path): \(String(cString: strerror(errno)))")
+        }
+        close(descriptor)
+    }
+
+    /// Creates the state folder (0700) when it is missing.
+    static func prepareFolder(_ directory: URL) throws(StoreError) {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         if !manager.fileExists(atPath: directory.path, isDirectory: &isDirectory) {
@@ -304,13 +316,6 @@ public final class SQLiteEventStore: EventStore {
         } else if !isDirectory.boolValue {
             throw StoreError(.stateDirectory, "the state folder \(directory.path) is a file, not a folder")
         }
-        let descriptor = open(database.path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw StoreError(
-                .stateDirectory,
-                "cannot create the state database \(database.path): \(String(cString: strerror(errno)))")
-        }
-        close(descriptor)
     }
 
     private static func reason(_ error: any Error) -> String {

@@ -14,6 +14,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case diskFull
         /// Another process held the database for writing longer than the busy timeout.
         case locked
+        /// Another `exportwatch run` holds the state folder (see ``StateLock``).
+        case inUse
         /// The database was written by a newer exportwatch whose schema this version does not know.
         case newerSchema
         /// A schema migration failed; the database is left as it was before it.

@@ -36,6 +36,9 @@ struct Run: AsyncParsableCommand {
         // with no measurable cost in time (Benchmarks/daemon.sh).
         _ = ew_limit_malloc_arenas(2)
         let (path, configuration) = try options.load()
+        // One run per state folder, until this process ends.
+        let lock = try StateLock(stateDirectory: configuration.daemon.stateDirectory)
+        defer { withExtendedLifetime(lock) {} }
         let logger = Logger(label: "exportwatch")
         let parts = try await DaemonParts.open(configuration: configuration, configurationPath: path, logger: logger)
         guard once else {

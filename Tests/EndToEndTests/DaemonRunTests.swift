@@ -349,6 +349,29 @@ struct DaemonRunTests {
             !daemon.process.isRunning && daemon.process.terminationStatus == 0, "the endpoint's stop is not a failure")
     }
 
+    @Test("a run --once beside the running daemon stops at once, naming it; items list still reads the state")
+    func secondRunIsRefused() async throws {
+        let daemon = try await OneSourceDaemon("ew-second-run")
+        #expect(
+            try await daemon.notify.wait { $0.hasPrefix("STATUS=1 sources, 1 new relevant items") },
+            "\(daemon.output.all)")
+        let config = daemon.folder.appending(path: "exportwatch.toml").path
+        let second = try await CommandLineTests.exportwatch("run", "--once", "--config", config)
+        #expect(second.status == 1)
+        #expect(
+            second.errors.contains(
+                "another exportwatch run (pid \(daemon.process.processIdentifier)) is using the state folder"),
+            "\(second.errors)")
+        let items = try await CommandLineTests.exportwatch("items", "list", "--config", config)
+        #expect(items.status == 0 && items.output.contains("Entity List"), "\(items.errors)")
+        #expect(try daemon.server.requests().filter { $0.path == "/a.xml" }.count == 1, "polled once, by the daemon")
+
+        try await daemon.stop()
+        let after = try await CommandLineTests.exportwatch(
+            "run", "--once", "--deliver-timeout", "0", "--config", config)
+        #expect(!after.errors.contains("another exportwatch run"), "\(after.errors)")
+    }
+
     @Test("a delivery pass that fails (its outbox gone from under it) is logged, and the daemon runs on")
     func deliveryFailureIsNotFatal() async throws {
         let daemon = try await OneSourceDaemon("ew-delivery-fails")

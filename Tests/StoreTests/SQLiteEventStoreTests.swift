@@ -447,6 +447,20 @@ struct SQLiteEventStoreTests {
         #expect(try await store.sources().keys.sorted() == ["bis"])
     }
 
+    @Test("one run per state folder: a second lock is refused naming the first's pid; when the first ends it is free")
+    func oneRunPerStateFolder() throws {
+        let folder = StateFolder()
+        var first: StateLock? = try StateLock(stateDirectory: folder.url)
+        let error = #expect(throws: StoreError.self) { try StateLock(stateDirectory: folder.url) }
+        #expect(error?.code == .inUse)
+        #expect(
+            error?.description.contains("another exportwatch run (pid \(getpid())) is using the state folder") == true)
+        #expect(try mode(folder.url.appending(path: StateLock.fileName)) == 0o600)
+        withExtendedLifetime(first) {}
+        first = nil
+        #expect(throws: Never.self) { _ = try StateLock(stateDirectory: folder.url) }
+    }
+
     @Test("an item can be stored only once per source and identity key")
     func itemIdentityIsUnique() throws {
         let folder = StateFolder()
