@@ -105,6 +105,11 @@ struct DaemonRunTests {
             try? FileManager.default.removeItem(at: folder)
         }
 
+        /// Waits for the STATUS of the first cycle: the source polled, its item relevant.
+        func firstCycle() async throws -> Bool {
+            try await notify.wait { $0.hasPrefix("STATUS=1 sources, 1 new relevant items") }
+        }
+
         /// Waits up to 10 s for `text` in the log.
         func logged(_ text: String) async throws -> Bool {
             let start = ContinuousClock.now
@@ -352,9 +357,7 @@ struct DaemonRunTests {
     @Test("a run --once beside the running daemon stops at once, naming it; items list still reads the state")
     func secondRunIsRefused() async throws {
         let daemon = try await OneSourceDaemon("ew-second-run")
-        #expect(
-            try await daemon.notify.wait { $0.hasPrefix("STATUS=1 sources, 1 new relevant items") },
-            "\(daemon.output.all)")
+        #expect(try await daemon.firstCycle(), "\(daemon.output.all)")
         let config = daemon.folder.appending(path: "exportwatch.toml").path
         let second = try await CommandLineTests.exportwatch("run", "--once", "--config", config)
         #expect(second.status == 1)
@@ -375,9 +378,7 @@ struct DaemonRunTests {
     @Test("a delivery pass that fails (its outbox gone from under it) is logged, and the daemon runs on")
     func deliveryFailureIsNotFatal() async throws {
         let daemon = try await OneSourceDaemon("ew-delivery-fails")
-        #expect(
-            try await daemon.notify.wait { $0.hasPrefix("STATUS=1 sources, 1 new relevant items") },
-            "\(daemon.output.all)")
+        #expect(try await daemon.firstCycle(), "\(daemon.output.all)")
         _ = try await daemon.server.requests(atLeast: 2, timeout: .seconds(10))
 
         // Another hand renames the outbox; the worker's next pass (at most 5 s away when idle) fails.
@@ -401,9 +402,7 @@ struct DaemonRunTests {
         let taken = Self.listeningSocket()
         defer { Glibc.close(taken.descriptor) }
         let daemon = try await OneSourceDaemon("ew-metrics-taken", metrics: "127.0.0.1:\(taken.port)")
-        #expect(
-            try await daemon.notify.wait { $0.hasPrefix("STATUS=1 sources, 1 new relevant items") },
-            "\(daemon.output.all)")
+        #expect(try await daemon.firstCycle(), "\(daemon.output.all)")
         #expect(try await daemon.logged("metrics endpoint cannot listen"), "\(daemon.output.all)")
         let line = daemon.output.all.split(separator: "\n").filter { $0.contains("metrics endpoint") }
         #expect(line.count == 1 && line[0].contains("listen=127.0.0.1:\(taken.port)"), "\(line)")
