@@ -45,6 +45,7 @@ struct PollSchedule {
     mutating func hold(
         _ ids: [String], of sources: [SourceSettings], defaultInterval: Duration, now: Date
     ) -> Date? {
+        guard !ids.isEmpty else { return nil }
         let intervals = Dictionary(sources.map { ($0.id, $0.interval ?? defaultInterval) }) { first, _ in first }
         var earliest: Date?
         for id in ids {

@@ -111,7 +111,7 @@ final class Transfer {
     /// the code. libcurl (7.x) refuses a response header line over 100 kB with a bare "Out of
     /// memory" and no detail, which would send a reader after the daemon's memory rather than
     /// the server's response.
-    static func message(for result: CURLcode, detail: String) -> String {
+    private static func message(for result: CURLcode, detail: String) -> String {
         if !detail.isEmpty { return detail }
         if result == CURLE_OUT_OF_MEMORY {
             return "a response header line is longer than libcurl accepts (100 kB), or memory ran out"

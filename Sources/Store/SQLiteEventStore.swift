@@ -24,8 +24,9 @@ public final class SQLiteEventStore: EventStore {
     ///   when missing.
     /// - Throws: ``StoreError`` naming the path: `.stateDirectory` when the folder or file cannot
     ///   be made, `.open` when SQLite cannot open it, `.damaged`, `.diskFull` or `.locked` when the
-    ///   file is damaged, its disk full or another process holds it, `.newerSchema` when a newer exportwatch wrote it, `.migration`
-    ///   when a migration fails (the database is then left unchanged).
+    ///   file is damaged, its disk full or another process holds it, `.newerSchema` when a newer
+    ///   exportwatch wrote it, `.migration` when a migration fails (the database is then left
+    ///   unchanged).
     /// - Parameter busyTimeout: how long a write waits for another process's write (an
     ///   exportwatch command, an sqlite3 shell, a backup) before it fails as `.locked`.
     public init(stateDirectory: URL, busyTimeout: Duration = .seconds(10)) throws(StoreError) {
@@ -55,21 +56,23 @@ public final class SQLiteEventStore: EventStore {
         groupCommit = GroupCommit(pool: pool, write: Self.write(_:in:))
     }
 
-    /// `pool.read`, with a damaged file or a full disk reported as such (see
-    /// ``StoreError/init(recognizing:path:)``; every read and write of the store goes through
-    /// this or ``write(_:)``).
+    /// `pool.read`, with the failures a user fixes outside exportwatch (a damaged file, a full
+    /// disk, another process's lock) reported as such; every read and write of the store goes
+    /// through this, ``write(_:)`` or ``recognizingFailures(_:)``.
     func read<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws -> T {
-        do {
-            return try await pool.read(value)
-        } catch {
-            throw StoreError(recognizing: error, path: databaseURL.path) ?? error
-        }
+        try await recognizingFailures { try await pool.read(value) }
     }
 
-    /// `pool.write`, with a damaged file or a full disk reported as such.
+    /// `pool.write`, with failures reported as ``read(_:)`` reports them.
     func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
+        try await recognizingFailures { try await pool.write(updates) }
+    }
+
+    /// Runs `access`, turning the SQLite failures ``StoreError/init(recognizing:path:)`` knows
+    /// into the errors that say what to do.
+    private func recognizingFailures<T>(_ access: () async throws -> T) async throws -> T {
         do {
-            return try await pool.write(updates)
+            return try await access()
         } catch {
             throw StoreError(recognizing: error, path: databaseURL.path) ?? error
         }
@@ -226,10 +229,8 @@ public final class SQLiteEventStore: EventStore {
     /// store would: a caller about to close the store runs this beside its last work, so that the
     /// close finds nothing left to copy. Readers go on meanwhile; writers wait for it.
     public func checkpoint() async throws {
-        do {
-            _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-        } catch {
-            throw StoreError(recognizing: error, path: databaseURL.path) ?? error
+        _ = try await recognizingFailures {
+            try await pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
         }
     }
 
