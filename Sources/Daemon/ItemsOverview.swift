@@ -1,3 +1,4 @@
+internal import Classification
 public import Foundation
 public import Store
 
@@ -6,9 +7,25 @@ public import Store
 public enum ItemsOverview {
     /// The items matching `filter`, newest first, from the configuration's store (none when it
     /// has never run).
-    public static func items(_ configuration: Configuration, filter: ItemFilter) async throws -> [ItemOverview] {
-        guard let store = try store(configuration) else { return [] }
-        return try await store.items(matching: filter)
+    /// - Throws: ``UnknownFilter`` for a topic or source that neither the configuration (its topics
+    ///   file, at `configurationPath`'s side when it names none) nor any stored item knows: a
+    ///   mistyped id would otherwise list nothing and read as "nothing was collected".
+    public static func items(
+        _ configuration: Configuration, configurationPath: String, filter: ItemFilter
+    ) async throws -> [ItemOverview] {
+        let store = try store(configuration)
+        if let topic = filter.topic {
+            let topics = try ConfigurationLoader().topics(for: configuration, configurationPath: configurationPath)
+            if !topics.contains(where: { $0.id == topic }), try await store?.hasItems(ofTopic: topic) != true {
+                throw UnknownFilter.topic(topic, known: topics.map(\.id))
+            }
+        }
+        if let source = filter.source, !configuration.sources.contains(where: { $0.id == source }),
+            try await store?.hasItems(ofSource: source) != true
+        {
+            throw UnknownFilter.source(source, known: configuration.sources.map(\.id))
+        }
+        return try await store?.items(matching: filter) ?? []
     }
 
     /// One item, or nil.
@@ -92,5 +109,36 @@ public enum ItemsOverview {
         let path = configuration.daemon.stateDirectory.appending(path: SQLiteEventStore.fileName).path
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         return try SQLiteEventStore(stateDirectory: configuration.daemon.stateDirectory)
+    }
+}
+
+/// A filter of `items list` that names nothing known.
+public enum UnknownFilter: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A topic id, with the configured ones.
+    case topic(String, known: [String])
+    /// A source id, with the configured ones.
+    case source(String, known: [String])
+
+    public var description: String {
+        switch self {
+        case .topic(let id, let known):
+            let topics = known.isEmpty ? "none are configured" : "the topics are " + known.joined(separator: ", ")
+            return "no topic \"\(id)\" in the topics file or the stored items\(Self.suggestion(id, known)); \(topics)"
+        case .source(let id, let known):
+            return "no source \"\(id)\" in the configuration or the stored items\(Self.suggestion(id, known)); "
+                + "`exportwatch sources list` names the \(known.count) configured"
+        }
+    }
+
+    /// " (did you mean …?)" with up to five known ids that contain `id` or that `id` contains,
+    /// ignoring case; empty when none do.
+    private static func suggestion(_ id: String, _ known: [String]) -> String {
+        let typed = id.lowercased()
+        let close = known.filter {
+            let candidate = $0.lowercased()
+            return candidate.contains(typed) || typed.contains(candidate)
+        }
+        guard !close.isEmpty, !typed.isEmpty else { return "" }
+        return " (did you mean \(close.prefix(5).joined(separator: ", "))?)"
     }
 }

@@ -99,6 +99,24 @@ extension SQLiteEventStore {
         }
     }
 
+    /// Whether any stored item passed `topic` (a topic taken out of the configuration still
+    /// names the items that passed it).
+    public func hasItems(ofTopic topic: String) async throws -> Bool {
+        try await read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM item_topic WHERE topic_id = ?)", arguments: [topic]) ?? false
+        }
+    }
+
+    /// Whether any stored item came from `source` (a source taken out of the configuration keeps
+    /// its items).
+    public func hasItems(ofSource source: String) async throws -> Bool {
+        try await read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM item WHERE source_id = ?)", arguments: [source])
+                ?? false
+        }
+    }
+
     /// One item by its public id, with its events and their deliveries.
     public func item(publicID: String) async throws -> ItemOverview? {
         try await read { db in

@@ -55,6 +55,11 @@ enum Main {
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             Foundation.exit(2)
+        } catch let error as UnknownFilter {
+            // A usage mistake, but in what the arguments name rather than in their form: the
+            // usage text would not help.
+            FileHandle.standardError.write(Data("exportwatch: \(error)\n".utf8))
+            Foundation.exit(2)
         } catch {
             // Usage mistakes exit 2 as DESIGN.md §3 says (ArgumentParser's own default is 64).
             if Exportwatch.exitCode(for: error) == .validationFailure {

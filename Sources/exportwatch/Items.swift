@@ -25,7 +25,7 @@ struct Items: AsyncParsableCommand {
         @Flag(help: "JSON Lines instead of a table.") var json = false
 
         func run() async throws {
-            let configuration = try options.load().configuration
+            let (path, configuration) = try options.load()
             var start: Date?
             if let since {
                 guard let day = DayWindow(day: since, timeZone: configuration.daemon.timeZone) else {
@@ -34,7 +34,7 @@ struct Items: AsyncParsableCommand {
                 start = day.start
             }
             let items = try await ItemsOverview.items(
-                configuration,
+                configuration, configurationPath: path,
                 filter: ItemFilter(topic: topic, source: source, since: start, query: query, limit: max(1, limit)))
             print(
                 json

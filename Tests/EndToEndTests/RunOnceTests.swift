@@ -110,6 +110,21 @@ struct RunOnceTests {
         #expect(show.status == 0)
         #expect(show.output.contains("policy: sent after 1 attempt(s)"))
         #expect(show.output.contains("fetched from: \(server.url("/feed.xml").absoluteString)"))
+
+        // A mistyped topic or source is an error that names the right one, not an empty list.
+        let topic = try await CommandLineTests.exportwatch(
+            "items", "list", "--topic", "entity-list", "--config", config.path)
+        #expect(topic.status == 2 && topic.output.isEmpty)
+        #expect(topic.errors.contains("no topic \"entity-list\"") && topic.errors.contains("entity-list-sanctions?"))
+        let source = try await CommandLineTests.exportwatch("items", "list", "--source", "BI", "--config", config.path)
+        #expect(source.status == 2 && source.errors.contains("no source \"BI\"") && source.errors.contains("bis?"))
+        // A source taken out of the configuration still names its stored items.
+        let withoutSources = folder.appending(path: "no-sources.toml")
+        try "[daemon]\nstate_dir = \"\(folder.path)/state\"\n".write(
+            to: withoutSources, atomically: true, encoding: .utf8)
+        let removed = try await CommandLineTests.exportwatch(
+            "items", "list", "--source", "bis", "--config", withoutSources.path)
+        #expect(removed.status == 0 && removed.output.split(separator: "\n").count == 5, "\(removed.errors)")
     }
 
     @Test("a source that fails makes run --once exit 1, and the others are still recorded")

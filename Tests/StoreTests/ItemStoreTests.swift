@@ -63,6 +63,24 @@ struct ItemStoreTests {
         #expect(try await store.learnedIdentity(ofSource: "bis") == .guid)
     }
 
+    @Test("whether any stored item passed a topic or came from a source, configured or not")
+    func itemsOfTopicOrSource() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        var record = try Self.record(guid: "a", title: "Commerce adds entities to the Entity List")
+        let entityList = Topic(
+            id: "entity-list-sanctions", name: "Entity List", terms: [.init("entity list", weight: 0.9)])
+        record.newItems[0].classification = Classifier(topics: [entityList]).classify(
+            title: record.newItems[0].title, summary: "")
+        #expect(try await !store.hasItems(ofTopic: "entity-list-sanctions"))
+        _ = try await store.commit(record)
+
+        #expect(try await store.hasItems(ofTopic: "entity-list-sanctions"))
+        #expect(try await !store.hasItems(ofTopic: "entity-list"))
+        #expect(try await store.hasItems(ofSource: "bis"))
+        #expect(try await !store.hasItems(ofSource: "bi"))
+    }
+
     @Test("stories numbered by the caller keep their numbers; a later record may refer to one before it is committed")
     func numberedStories() async throws {
         let folder = StateFolder()
