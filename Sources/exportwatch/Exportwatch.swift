@@ -55,10 +55,12 @@ enum Main {
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             Foundation.exit(2)
-        } catch let error as UnknownFilter {
-            // A usage mistake, but in what the arguments name rather than in their form: the
-            // usage text would not help.
-            FileHandle.standardError.write(Data("exportwatch: \(error)\n".utf8))
+        } catch let error as ValidationError {
+            // Thrown by a command's run(), after its arguments parsed: the mistake is in what they
+            // name (a day, a URL, an id the store lacks). ArgumentParser would add the root
+            // command's usage ("exportwatch <subcommand>"), which does not help; a mistake found
+            // while parsing arrives as its own error type, with the subcommand's usage.
+            FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
             Foundation.exit(2)
         } catch {
             // Usage mistakes exit 2 as DESIGN.md §3 says (ArgumentParser's own default is 64).

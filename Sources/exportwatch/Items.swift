@@ -33,9 +33,14 @@ struct Items: AsyncParsableCommand {
                 }
                 start = day.start
             }
-            let items = try await ItemsOverview.items(
-                configuration, configurationPath: path,
-                filter: ItemFilter(topic: topic, source: source, since: start, query: query, limit: max(1, limit)))
+            let items: [ItemOverview]
+            do {
+                items = try await ItemsOverview.items(
+                    configuration, configurationPath: path,
+                    filter: ItemFilter(topic: topic, source: source, since: start, query: query, limit: max(1, limit)))
+            } catch let unknown as UnknownFilter {
+                throw ValidationError(unknown.description)
+            }
             print(
                 json
                     ? try ItemsOverview.jsonLines(items)
@@ -55,7 +60,7 @@ struct Items: AsyncParsableCommand {
         func run() async throws {
             let configuration = try options.load().configuration
             guard let item = try await ItemsOverview.item(configuration, id: id) else {
-                throw ValidationError("no item \(id)")
+                throw ValidationError("no item \(id) in the store")
             }
             print(ItemsOverview.detail(item, zone: configuration.daemon.timeZone))
         }

@@ -110,12 +110,16 @@ struct RunOnceTests {
         #expect(show.status == 0)
         #expect(show.output.contains("policy: sent after 1 attempt(s)"))
         #expect(show.output.contains("fetched from: \(server.url("/feed.xml").absoluteString)"))
+        let missing = try await CommandLineTests.exportwatch("items", "show", "itm_0", "--config", config.path)
+        #expect(missing.status == 2 && missing.errors == "Error: no item itm_0 in the store\n", "\(missing.errors)")
 
         // A mistyped topic or source is an error that names the right one, not an empty list.
         let topic = try await CommandLineTests.exportwatch(
             "items", "list", "--topic", "entity-list", "--config", config.path)
         #expect(topic.status == 2 && topic.output.isEmpty)
         #expect(topic.errors.contains("no topic \"entity-list\"") && topic.errors.contains("entity-list-sanctions?"))
+        // Its arguments parsed: the root command's usage text would not help.
+        #expect(!topic.errors.contains("Usage:"), "\(topic.errors)")
         let source = try await CommandLineTests.exportwatch("items", "list", "--source", "BI", "--config", config.path)
         #expect(source.status == 2 && source.errors.contains("no source \"BI\"") && source.errors.contains("bis?"))
         // A source taken out of the configuration still names its stored items.
