@@ -56,7 +56,13 @@ struct Webhooks: AsyncParsableCommand {
             let count = try await WebhookOverview.retry(
                 options.load().configuration, eventID: allFailed ? nil : eventID)
             print("requeued \(count) outbox row\(count == 1 ? "" : "s")")
-            if count == 0, !allFailed { throw ExitCode(1) }
+            if count == 0, let eventID, !allFailed {
+                FileHandle.standardError.write(
+                    Data(
+                        ("exportwatch: \(eventID) has no dead letter to requeue (it may be pending, sent, or not an "
+                            + "event id; `webhooks outbox --failed` lists the dead letters)\n").utf8))
+                throw ExitCode(1)
+            }
         }
     }
 

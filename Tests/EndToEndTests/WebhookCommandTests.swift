@@ -53,6 +53,9 @@ struct WebhookCommandTests {
         #expect(unknown.status == 2 && unknown.errors.contains("no webhook \"nope\""))
         let retry = try await CommandLineTests.exportwatch("webhooks", "retry", "--config", config.path)
         #expect(retry.status == 2)
+        let nothing = try await CommandLineTests.exportwatch("webhooks", "retry", "evt_nope", "--config", config.path)
+        #expect(nothing.status == 1 && nothing.output == "requeued 0 outbox rows\n")
+        #expect(nothing.errors.contains("evt_nope has no dead letter to requeue"), "\(nothing.errors)")
     }
 }
 
