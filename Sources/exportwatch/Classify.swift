@@ -26,12 +26,13 @@ struct Classify: AsyncParsableCommand {
     var explain = false
 
     func run() async throws {
+        let loader = ConfigurationLoader()
         let path =
-            topics ?? ["feeds/topics.toml", "/etc/exportwatch/topics.toml"].first {
+            topics
+            ?? ["feeds/topics.toml", "/etc/exportwatch/topics.toml"].first {
                 FileManager.default.fileExists(atPath: $0)
             }
-            ?? "feeds/topics.toml"
-        let classifier = Classifier(topics: try ConfigurationLoader().loadTopics(path: path))
+        let classifier = Classifier(topics: try path.map(loader.loadTopics) ?? loader.builtInTopics())
         var failed = false
         var lineNumber = 0
         while let line = readLine(strippingNewline: true) {

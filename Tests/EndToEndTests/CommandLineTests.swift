@@ -90,6 +90,18 @@ struct CommandLineTests {
         #expect(lines[1].contains(#""relevant":false"#))
     }
 
+    @Test("classify outside the repository, with no topics file installed, uses the built-in topics")
+    func classifyWithBuiltInTopics() async throws {
+        let folder = try scratchFolder("ew-classify")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try await ProgramRun(
+            Bundle.main.bundleURL.appending(path: "exportwatch"), ["classify"],
+            input: Data(#"{"id": "a", "title": "Commerce adds 37 Chinese entities to the Entity List"}"#.utf8),
+            directory: folder, environment: ["PATH": "/usr/bin:/bin"])
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(run.output.contains(#""id":"entity-list-sanctions""#), "\(run.output)")
+    }
+
     @Test("demo runs the whole job offline: alerts sent signed, a story reported twice alerted once, a digest")
     func demo() async throws {
         let run = try await Self.exportwatch("demo")
