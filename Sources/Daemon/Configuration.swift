@@ -34,6 +34,13 @@ public struct Configuration: Sendable, Equatable {
         self.sources = sources
         self.webhooks = webhooks
     }
+
+    /// The warning for a configuration that polls nothing, or nil: such a daemon runs and reports
+    /// every cycle a success, which would hide a forgotten `include` or a sources file left empty.
+    public var noSourcesWarning: String? {
+        guard sources.isEmpty else { return nil }
+        return "no sources configured: nothing will be polled (add [[source]] tables, or include = [\"sources.toml\"])"
+    }
 }
 
 /// `[daemon]`: where state lives, how often and how hard to poll.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Daemon
+import Foundation
 
 /// `exportwatch check-config`: validates the configuration and reports every mistake with its line.
 struct CheckConfig: AsyncParsableCommand {
@@ -23,5 +24,8 @@ struct CheckConfig: AsyncParsableCommand {
             summary += ", \(loader.builtInTopics().count) built-in topics"
         }
         print("\(path): valid (\(summary))")
+        if let warning = configuration.noSourcesWarning {
+            FileHandle.standardError.write(Data("\(path): warning: \(warning)\n".utf8))
+        }
     }
 }

@@ -40,6 +40,7 @@ struct Run: AsyncParsableCommand {
         let lock = try StateLock(stateDirectory: configuration.daemon.stateDirectory)
         defer { withExtendedLifetime(lock) {} }
         let logger = Logger(label: "exportwatch")
+        if let warning = configuration.noSourcesWarning { logger.warning("\(warning)") }
         let parts = try await DaemonParts.open(configuration: configuration, configurationPath: path, logger: logger)
         guard once else {
             try await ExportwatchDaemon(parts: parts, configurationPath: path, logger: logger).run()

@@ -29,6 +29,21 @@ struct CommandLineTests {
         #expect(run.output == "feeds/example.toml: valid (3 sources, 1 webhook, 10 topics from feeds/topics.toml)\n")
     }
 
+    @Test("a configuration with no sources is valid, with a warning from check-config and from run")
+    func noSources() async throws {
+        let folder = try scratchFolder("ew-no-sources")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appending(path: "exportwatch.toml")
+        try "[daemon]\nstate_dir = \"\(folder.path)/state\"\ndigest_dir = \"\(folder.path)/digests\"\n".write(
+            to: config, atomically: true, encoding: .utf8)
+        let check = try await Self.exportwatch("check-config", "--config", config.path)
+        let run = try await Self.exportwatch("run", "--once", "--config", config.path)
+        for command in [check, run] {
+            #expect(command.status == 0, "\(command.errors)")
+            #expect(command.errors.contains("no sources configured: nothing will be polled"), "\(command.errors)")
+        }
+    }
+
     @Test("a configuration with three mistakes exits 2 and names all three with their lines")
     func threeMistakes() async throws {
         let file = FileManager.default.temporaryDirectory.appending(path: "ew-bad-\(UUID().uuidString).toml")
