@@ -128,15 +128,19 @@ extension SQLiteEventStore {
     private static func overview(_ row: Row, in db: Database) throws -> ItemOverview {
         let id: Int64 = row["id"]
         let (topics, identifiers) = try topicsAndIdentifiers(ofItem: id, in: db)
+        // Cached: an item's four lookups, prepared once for a listing of thousands.
         let story = try Row.fetchOne(
-            db, sql: "SELECT public_id, announced_at FROM story WHERE id = ?", arguments: [row["story_id"] as Int64?])
+            db.cachedStatement(sql: "SELECT public_id, announced_at FROM story WHERE id = ?"),
+            arguments: [row["story_id"] as Int64?])
         let events = try Row.fetchAll(
-            db, sql: "SELECT * FROM policy_event WHERE item_id = ? ORDER BY occurred_at, rowid", arguments: [id]
+            db.cachedStatement(sql: "SELECT * FROM policy_event WHERE item_id = ? ORDER BY occurred_at, rowid"),
+            arguments: [id]
         ).map { event in
             let deliveries = try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT webhook_id, state, attempts, last_error, batch_id FROM outbox WHERE event_id = ? ORDER BY webhook_id",
+                db.cachedStatement(
+                    sql:
+                        "SELECT webhook_id, state, attempts, last_error, batch_id FROM outbox WHERE event_id = ? ORDER BY webhook_id"
+                ),
                 arguments: [event["id"] as String]
             ).map { row in
                 let batch: String? = row["batch_id"]

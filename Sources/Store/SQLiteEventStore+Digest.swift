@@ -173,7 +173,8 @@ extension SQLiteEventStore {
     /// The topics an item passed (best first) and the identifiers it cites, as `kind:value`.
     static func topicsAndIdentifiers(ofItem id: Int64, in db: Database) throws -> ([TopicScoreRecord], [String]) {
         let topics = try Row.fetchAll(
-            db, sql: "SELECT topic_id, score, matched FROM item_topic WHERE item_id = ? ORDER BY score DESC, topic_id",
+            db.cachedStatement(
+                sql: "SELECT topic_id, score, matched FROM item_topic WHERE item_id = ? ORDER BY score DESC, topic_id"),
             arguments: [id]
         ).map { topic in
             let matched =
@@ -181,7 +182,8 @@ extension SQLiteEventStore {
             return TopicScoreRecord(id: topic["topic_id"], score: topic["score"], matched: matched ?? [])
         }
         let identifiers = try Row.fetchAll(
-            db, sql: "SELECT kind, value FROM item_identifier WHERE item_id = ? ORDER BY kind, value", arguments: [id]
+            db.cachedStatement(sql: "SELECT kind, value FROM item_identifier WHERE item_id = ? ORDER BY kind, value"),
+            arguments: [id]
         ).map { "\($0["kind"] as String):\($0["value"] as String)" }
         return (topics, identifiers)
     }
