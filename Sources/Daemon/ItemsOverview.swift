@@ -88,21 +88,14 @@ public enum ItemsOverview {
         return lines.joined(separator: "\n")
     }
 
-    /// The items as JSON Lines.
+    /// The items as JSON Lines, keys in alphabetical order.
     public static func jsonLines(_ items: [ItemOverview]) throws -> String {
-        try items.map { item in
-            let object: [String: Any] = [
-                "id": item.id, "source": item.source, "title": item.title, "link": item.link ?? NSNull(),
-                "first_seen": item.firstSeen.formatted(.iso8601), "relevant": item.relevant,
-                "topics": item.topics.map { ["id": $0.id, "score": $0.score, "matched": $0.matched] },
-                "identifiers": item.identifiers, "story": item.storyID ?? NSNull(),
-                "story_announced": item.storyAnnounced, "events": item.events.map(\.id),
-            ]
-            return String(
-                decoding: try JSONSerialization.data(
-                    withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]),
-                as: UTF8.self)
-        }.joined(separator: "\n")
+        // An encoder rather than JSONSerialization's sorted keys, which compare them with ICU
+        // collation: three quarters of listing 46,000 items went there.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try items.map { String(decoding: try encoder.encode(ItemLine($0)), as: UTF8.self) }
+            .joined(separator: "\n")
     }
 
     private static func store(_ configuration: Configuration) throws -> SQLiteEventStore? {
@@ -140,5 +133,38 @@ public enum UnknownFilter: Error, Sendable, Equatable, CustomStringConvertible {
         }
         guard !close.isEmpty, !typed.isEmpty else { return "" }
         return " (did you mean \(close.prefix(5).joined(separator: ", "))?)"
+    }
+}
+
+/// One line of `items list --json`.
+private struct ItemLine: Encodable {
+    private enum Key: String, CodingKey {
+        case id, source, title, link, relevant, topics, identifiers, story, events
+        case firstSeen = "first_seen", storyAnnounced = "story_announced"
+    }
+
+    private struct TopicLine: Encodable {
+        var id: String
+        var score: Double
+        var matched: [String]
+    }
+
+    let item: ItemOverview
+
+    init(_ item: ItemOverview) { self.item = item }
+
+    func encode(to encoder: any Encoder) throws {
+        var line = encoder.container(keyedBy: Key.self)
+        try line.encode(item.id, forKey: .id)
+        try line.encode(item.source, forKey: .source)
+        try line.encode(item.title, forKey: .title)
+        try line.encode(item.link, forKey: .link)
+        try line.encode(item.firstSeen.formatted(.iso8601), forKey: .firstSeen)
+        try line.encode(item.relevant, forKey: .relevant)
+        try line.encode(item.topics.map { TopicLine(id: $0.id, score: $0.score, matched: $0.matched) }, forKey: .topics)
+        try line.encode(item.identifiers, forKey: .identifiers)
+        try line.encode(item.storyID, forKey: .story)
+        try line.encode(item.storyAnnounced, forKey: .storyAnnounced)
+        try line.encode(item.events.map(\.id), forKey: .events)
     }
 }

@@ -37,7 +37,9 @@ struct Classify: AsyncParsableCommand {
         var lineNumber = 0
         while let line = readLine(strippingNewline: true) {
             lineNumber += 1
-            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            // Not trimmingCharacters(in:): it copies the whole line through NSString, and took half
+            // of classifying 46,000 items.
+            guard !line.allSatisfy(\.isWhitespace) else { continue }
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
                 FileHandle.standardError.write(Data("stdin:\(lineNumber): not a JSON object\n".utf8))
                 failed = true
