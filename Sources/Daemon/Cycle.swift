@@ -181,7 +181,7 @@ extension DaemonParts {
             let wait = next.timeIntervalSinceNow
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero, wait < Double(remaining.components.seconds) + 1 else {
-                return try await store.outbox(failedOnly: false, limit: 100_000).count { $0.state == .pending }
+                return try await store.pendingDeliveryCount()
             }
             if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000) + 5)) }
         }

@@ -160,4 +160,36 @@ struct RunOnceTests {
         let list = try await CommandLineTests.exportwatch("sources", "list", "--config", config.path)
         #expect(list.output.contains("good") && list.output.contains("ok"))
     }
+
+    @Test("a delivery still pending when --deliver-timeout ends makes run --once exit 1, and says how many")
+    func pendingDelivery() async throws {
+        let server = try await ScriptedHTTPServer(script: [
+            "/feed.xml": [.init(body: Self.rss([Self.entityList, Self.chips]))], "/hook": [.init(status: 503)],
+        ])
+        defer { server.stop() }
+        let folder = try scratchFolder("ew-run")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appending(path: "exportwatch.toml")
+        try """
+        [daemon]
+        state_dir = "\(folder.path)/state"
+        digest_dir = "\(folder.path)/digests"
+        allow_private_networks = true
+        baseline_new_sources = false
+
+        [[source]]
+        id = "bis"
+        url = "\(server.url("/feed.xml").absoluteString)"
+
+        [[webhook]]
+        id = "policy"
+        url = "\(server.url("/hook").absoluteString)"
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let run = try await CommandLineTests.exportwatch(
+            "run", "--once", "--deliver-timeout", "0", "--config", config.path)
+        #expect(run.status == 1)
+        #expect(run.errors.contains("2 deliveries still pending"), "\(run.errors)")
+        let outbox = try await CommandLineTests.exportwatch("webhooks", "outbox", "--config", config.path)
+        #expect(outbox.output.split(separator: "\n").filter { $0.contains("pending") }.count == 2, "\(outbox.output)")
+    }
 }
