@@ -117,11 +117,20 @@ extension SQLiteEventStore {
         }
     }
 
-    /// One item by its public id, with its events and their deliveries.
+    /// One item by its public id (`itm_…`), or by the id of one of its events (`evt_…`, as the
+    /// outbox and the webhook payloads name them), with its events and their deliveries.
     public func item(publicID: String) async throws -> ItemOverview? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM item WHERE public_id = ?", arguments: [publicID])
-                .map { try Self.overview($0, in: db) }
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT * FROM item WHERE public_id = ?1
+                    UNION ALL
+                    SELECT item.* FROM policy_event JOIN item ON item.id = policy_event.item_id WHERE policy_event.id = ?1
+                    LIMIT 1
+                    """,
+                arguments: [publicID]
+            ).map { try Self.overview($0, in: db) }
         }
     }
 

@@ -55,7 +55,7 @@ struct Items: AsyncParsableCommand {
         )
 
         @OptionGroup var options: ConfigOptions
-        @Argument(help: "The item id (itm_…).") var id: String
+        @Argument(help: "The item id (itm_…), or the id of one of its events (evt_…).") var id: String
 
         func run() async throws {
             let configuration = try options.load().configuration

@@ -110,6 +110,10 @@ struct RunOnceTests {
         #expect(show.status == 0)
         #expect(show.output.contains("policy: sent after 1 attempt(s)"))
         #expect(show.output.contains("fetched from: \(server.url("/feed.xml").absoluteString)"))
+        // The id of one of its events (as webhooks outbox and the payloads give it) finds it too.
+        let event = try #require((object["events"] as? [String])?.first)
+        let byEvent = try await CommandLineTests.exportwatch("items", "show", event, "--config", config.path)
+        #expect(byEvent.status == 0 && byEvent.output == show.output, "\(byEvent.errors)")
         let missing = try await CommandLineTests.exportwatch("items", "show", "itm_0", "--config", config.path)
         #expect(missing.status == 2 && missing.errors == "Error: no item itm_0 in the store\n", "\(missing.errors)")
 
