@@ -7,11 +7,14 @@ import Testing
 struct CommandLineTests {
     static let repository = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../..").standardized
 
-    /// Runs `exportwatch` from the build folder beside this test bundle.
-    static func exportwatch(_ arguments: String..., input: Data? = nil) async throws -> ProgramRun {
+    /// Runs `exportwatch` from the build folder beside this test bundle, in the repository unless
+    /// told another `directory`.
+    static func exportwatch(_ arguments: String..., input: Data? = nil, directory: URL? = nil) async throws
+        -> ProgramRun
+    {
         try await ProgramRun(
-            Bundle.main.bundleURL.appending(path: "exportwatch"), arguments, input: input, directory: repository,
-            environment: ["PATH": "/usr/bin:/bin"])
+            Bundle.main.bundleURL.appending(path: "exportwatch"), arguments, input: input,
+            directory: directory ?? repository, environment: ["PATH": "/usr/bin:/bin"])
     }
 
     @Test("--version names exportwatch and the libraries it runs on")
@@ -109,10 +112,10 @@ struct CommandLineTests {
     func classifyWithBuiltInTopics() async throws {
         let folder = try scratchFolder("ew-classify")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let run = try await ProgramRun(
-            Bundle.main.bundleURL.appending(path: "exportwatch"), ["classify"],
+        let run = try await Self.exportwatch(
+            "classify",
             input: Data(#"{"id": "a", "title": "Commerce adds 37 Chinese entities to the Entity List"}"#.utf8),
-            directory: folder, environment: ["PATH": "/usr/bin:/bin"])
+            directory: folder)
         #expect(run.status == 0, "\(run.errors)")
         #expect(run.output.contains(#""id":"entity-list-sanctions""#), "\(run.output)")
     }
