@@ -34,20 +34,9 @@ struct RunOnceTests {
         summary: "MOFCOM said the export controls on semiconductors violate market rules; 商务部 表示 坚决反对 出口管制."
     )
 
-    @Test("items published between cycles are sent once each, signed; nothing is sent twice")
-    func cycles() async throws {
-        let server = try await ScriptedHTTPServer(
-            script: [
-                "/feed.xml": [
-                    .init(
-                        headers: ["Content-Type": "application/rss+xml"],
-                        body: Self.rss([Self.entityList, Self.chips, Self.bakery]))
-                ],
-                "/hook": [.init(status: 204)],
-            ], verify: .init(standard: [Self.secret]))
-        defer { server.stop() }
-        let folder = try scratchFolder("ew-run")
-        defer { try? FileManager.default.removeItem(at: folder) }
+    /// Writes `exportwatch.toml` in `folder`: the server's `/feed.xml` as source `bis` (announced
+    /// from its first poll) and its `/hook` as webhook `policy`, signed when given a secret.
+    static func writeConfiguration(in folder: URL, server: ScriptedHTTPServer, signingSecret: String?) throws -> URL {
         let config = folder.appending(path: "exportwatch.toml")
         try """
         [daemon]
@@ -63,8 +52,26 @@ struct RunOnceTests {
         [[webhook]]
         id = "policy"
         url = "\(server.url("/hook").absoluteString)"
-        signing_secret = "\(Self.secret)"
+        \(signingSecret.map { "signing_secret = \"\($0)\"" } ?? "")
         """.write(to: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
+    @Test("items published between cycles are sent once each, signed; nothing is sent twice")
+    func cycles() async throws {
+        let server = try await ScriptedHTTPServer(
+            script: [
+                "/feed.xml": [
+                    .init(
+                        headers: ["Content-Type": "application/rss+xml"],
+                        body: Self.rss([Self.entityList, Self.chips, Self.bakery]))
+                ],
+                "/hook": [.init(status: 204)],
+            ], verify: .init(standard: [Self.secret]))
+        defer { server.stop() }
+        let folder = try scratchFolder("ew-run")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = try Self.writeConfiguration(in: folder, server: server, signingSecret: Self.secret)
 
         let first = try await CommandLineTests.exportwatch("run", "--once", "--config", config.path)
         #expect(first.status == 0, "\(first.errors)")
@@ -173,22 +180,7 @@ struct RunOnceTests {
         defer { server.stop() }
         let folder = try scratchFolder("ew-run")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let config = folder.appending(path: "exportwatch.toml")
-        try """
-        [daemon]
-        state_dir = "\(folder.path)/state"
-        digest_dir = "\(folder.path)/digests"
-        allow_private_networks = true
-        baseline_new_sources = false
-
-        [[source]]
-        id = "bis"
-        url = "\(server.url("/feed.xml").absoluteString)"
-
-        [[webhook]]
-        id = "policy"
-        url = "\(server.url("/hook").absoluteString)"
-        """.write(to: config, atomically: true, encoding: .utf8)
+        let config = try Self.writeConfiguration(in: folder, server: server, signingSecret: nil)
         let run = try await CommandLineTests.exportwatch(
             "run", "--once", "--deliver-timeout", "0", "--config", config.path)
         #expect(run.status == 1)
