@@ -11,7 +11,8 @@ struct Classify: AsyncParsableCommand {
         discussion: """
             Prints {"id","relevant","topics":[{"id","score","matched"}],"identifiers":[{"kind","value"}]} per line,
             listing the topics that reach their threshold. --explain prints, per item, the normalized text with
-            the matched terms marked, and every topic's score.
+            the matched terms marked, and every topic's score. A line that is not a JSON object, or is longer
+            than 16 MiB, is reported on standard error with its number and skipped; the exit status is then 1.
             """
     )
 
@@ -35,8 +36,15 @@ struct Classify: AsyncParsableCommand {
         let classifier = Classifier(topics: try path.map(loader.loadTopics) ?? loader.builtInTopics())
         var failed = false
         var lineNumber = 0
-        while let line = readLine(strippingNewline: true) {
+        var lines = BoundedLines(limit: Self.maxLineBytes)
+        while let next = try readLine(from: &lines) {
             lineNumber += 1
+            guard case .text(let line) = next else {
+                FileHandle.standardError.write(
+                    Data("stdin:\(lineNumber): longer than \(Self.maxLineBytes >> 20) MiB, skipped\n".utf8))
+                failed = true
+                continue
+            }
             // Not trimmingCharacters(in:): it copies the whole line through NSString, and took half
             // of classifying 46,000 items.
             guard !line.allSatisfy(\.isWhitespace) else { continue }
@@ -54,5 +62,19 @@ struct Classify: AsyncParsableCommand {
                     ? ClassificationReport.explanation(result, id: id) : ClassificationReport.jsonLine(result, id: id))
         }
         if failed { throw ExitCode.failure }
+    }
+
+    /// The longest input line read: an item's title and summary, with room for JSON's escapes,
+    /// of a body the daemon would accept (`max_body_size`, 10 MiB by default).
+    static let maxLineBytes = 16 << 20
+
+    /// The next line of standard input; a read that fails ends the command with the reason.
+    private func readLine(from lines: inout BoundedLines) throws -> BoundedLines.Line? {
+        do {
+            return try lines.next()
+        } catch {
+            FileHandle.standardError.write(Data("stdin: cannot read: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
     }
 }

@@ -108,6 +108,26 @@ struct CommandLineTests {
         #expect(lines[1].contains(#""relevant":false"#))
     }
 
+    @Test("classify skips a line longer than its bound, names it, classifies the rest and exits 1")
+    func classifyBoundsLines() async throws {
+        let endless = #"{"id": "huge", "summary": ""# + String(repeating: "export controls ", count: 1_100_000) + #""}"#
+        let run = try await Self.exportwatch(
+            "classify", "--topics", "feeds/topics.toml",
+            input: Data(
+                """
+                {"id": "a", "title": "Commerce adds 37 Chinese entities to the Entity List"}
+                \(endless)
+                {"id": "b", "title": "Best potato chips of 2024"}
+
+                """.utf8))
+        #expect(run.status == 1)
+        #expect(run.errors == "stdin:2: longer than 16 MiB, skipped\n")
+        let ids = run.output.split(separator: "\n").map { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["id"] as? String
+        }
+        #expect(ids == ["a", "b"])
+    }
+
     @Test("classify outside the repository, with no topics file installed, uses the built-in topics")
     func classifyWithBuiltInTopics() async throws {
         let folder = try scratchFolder("ew-classify")
