@@ -35,11 +35,26 @@ public struct Configuration: Sendable, Equatable {
         self.webhooks = webhooks
     }
 
-    /// The warning for a configuration that polls nothing, or nil: such a daemon runs and reports
-    /// every cycle a success, which would hide a forgotten `include` or a sources file left empty.
-    public var noSourcesWarning: String? {
-        guard sources.isEmpty else { return nil }
-        return "no sources configured: nothing will be polled (add [[source]] tables, or include = [\"sources.toml\"])"
+    /// What is valid but almost certainly not meant, for `check-config`, `run` and a reload to
+    /// print: no sources at all (the daemon would run and report every cycle a success, hiding a
+    /// forgotten `include` or a sources file left empty), and two sources of the same URL (the
+    /// page would be polled twice and its items stored twice, under two ids).
+    public var warnings: [String] {
+        guard !sources.isEmpty else {
+            return [
+                "no sources configured: nothing will be polled (add [[source]] tables, or include = [\"sources.toml\"])"
+            ]
+        }
+        var firstOfURL: [String: String] = [:]
+        return sources.compactMap { source in
+            let url = source.url.absoluteString
+            guard let first = firstOfURL[url] else {
+                firstOfURL[url] = source.id
+                return nil
+            }
+            return "source \"\(source.id)\": url: the same as source \"\(first)\"'s; \(url) would be polled "
+                + "twice and its items stored twice (remove one of them)"
+        }
     }
 }
 

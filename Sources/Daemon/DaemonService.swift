@@ -97,7 +97,7 @@ public final class ExportwatchDaemon: Sendable {
                 "sources": "\(parts.configuration.sources.count)", "webhooks": "\(parts.configuration.webhooks.count)",
                 "state_dir": "\(parts.configuration.daemon.stateDirectory.path)",
             ])
-        if let warning = parts.configuration.noSourcesWarning { logger.warning("\(warning)") }
+        for warning in parts.configuration.warnings { logger.warning("\(warning)") }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: PollerService(daemon: self)), .init(service: DeliveryService(daemon: self)),
             .init(service: DigestService(daemon: self)), .init(service: ReloadService(daemon: self)),
@@ -298,7 +298,7 @@ public final class ExportwatchDaemon: Sendable {
             logger.notice(
                 "configuration reloaded",
                 metadata: ["sources": "\(configuration.sources.count)", "webhooks": "\(configuration.webhooks.count)"])
-            if let warning = configuration.noSourcesWarning { logger.warning("\(warning)") }
+            for warning in configuration.warnings { logger.warning("\(warning)") }
         } catch {
             for issue in error.issues {
                 logger.error("reload refused, the running configuration is kept: \(issue)")

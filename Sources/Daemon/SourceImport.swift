@@ -5,16 +5,26 @@ import Foundation
 /// and back.
 public enum SourceImport {
     /// `[[source]]` tables for the subscriptions of an OPML file, with ids made from their titles
-    /// (or hosts) that clash neither with each other nor with `existing` ids. Non-http(s) URLs are
-    /// skipped, with a comment saying so.
-    public static func toml(for subscriptions: [OPML.Subscription], existing: Set<String>) -> String {
-        var used = existing
+    /// (or hosts) that clash neither with each other nor with the ids of the `existing` sources.
+    /// Non-http(s) URLs, and URLs that an existing source or an earlier subscription already has
+    /// (a reader's export lists a feed once per folder it is in), are skipped with a comment
+    /// saying so.
+    public static func toml(for subscriptions: [OPML.Subscription], existing: [SourceSettings]) -> String {
+        var used = Set(existing.map(\.id))
+        var sourceOfURL = Dictionary(existing.map { ($0.url.absoluteString, $0.id) }) { first, _ in first }
         var text = "# Imported from OPML: \(subscriptions.count) subscriptions.\n"
         for subscription in subscriptions {
             guard let url = URL(string: subscription.feedURL),
                 ["http", "https"].contains(url.scheme?.lowercased() ?? "")
             else {
-                text += "\n# skipped \(subscription.title): \(subscription.feedURL) is not an http(s) URL\n"
+                text +=
+                    "\n# skipped \(comment(subscription.title)): \(comment(subscription.feedURL)) is not an http(s) URL\n"
+                continue
+            }
+            // As the configuration will hold it: characters a URL cannot have percent-encoded.
+            let address = url.absoluteString
+            if let source = sourceOfURL[address] {
+                text += "\n# skipped \(comment(subscription.title)): \(address) is source \"\(source)\" already\n"
                 continue
             }
             var id = slug(subscription.title)
@@ -26,9 +36,10 @@ public enum SourceImport {
                 counter += 1
             }
             used.insert(unique)
+            sourceOfURL[address] = unique
             let folder = subscription.folders.isEmpty ? "" : " (\(subscription.folders.joined(separator: " / ")))"
-            text += "\n# \(subscription.title.replacingOccurrences(of: "\n", with: " "))\(folder)\n"
-            text += "[[source]]\nid = \"\(unique)\"\nurl = \"\(escape(subscription.feedURL))\"\n"
+            text += "\n# \(comment(subscription.title))\(comment(folder))\n"
+            text += "[[source]]\nid = \"\(unique)\"\nurl = \"\(escape(address))\"\n"
         }
         return text
     }
@@ -54,6 +65,12 @@ public enum SourceImport {
         }
         while slug.hasSuffix("-") { slug.removeLast() }
         return String(slug.prefix(40)).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+    }
+
+    /// `text` fit for a TOML comment: one line, no control characters (which TOML refuses there).
+    private static func comment(_ text: String) -> String {
+        String(
+            String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
     }
 
     private static func escape(_ text: String) -> String {

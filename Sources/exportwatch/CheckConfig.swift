@@ -24,7 +24,7 @@ struct CheckConfig: AsyncParsableCommand {
             summary += ", \(loader.builtInTopics().count) built-in topics"
         }
         print("\(path): valid (\(summary))")
-        if let warning = configuration.noSourcesWarning {
+        for warning in configuration.warnings {
             FileHandle.standardError.write(Data("\(path): warning: \(warning)\n".utf8))
         }
     }

@@ -40,12 +40,12 @@ struct Run: AsyncParsableCommand {
         let lock = try StateLock(stateDirectory: configuration.daemon.stateDirectory)
         defer { withExtendedLifetime(lock) {} }
         let logger = Logger(label: "exportwatch")
-        if let warning = configuration.noSourcesWarning { logger.warning("\(warning)") }
         let parts = try await DaemonParts.open(configuration: configuration, configurationPath: path, logger: logger)
         guard once else {
             try await ExportwatchDaemon(parts: parts, configurationPath: path, logger: logger).run()
             return
         }
+        for warning in configuration.warnings { logger.warning("\(warning)") }
         let report = try await parts.poll(configuration.sources)
         // The cycle's writes reach the database file while digests and deliveries run, rather
         // than when the store closes at exit (a warm cycle of a thousand sources: ~5 ms).

@@ -30,7 +30,10 @@ struct Sources: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "import-opml",
             abstract: "Print [[source]] tables for a feed reader's OPML export, to add to a sources file.",
-            discussion: "Ids are made from the titles and do not clash with the configuration's (when it loads)."
+            discussion: """
+                Ids are made from the titles and do not clash with the configuration's (when it loads); a feed
+                the configuration or the file already has is skipped with a comment.
+                """
         )
 
         @OptionGroup var options: ConfigOptions
@@ -49,8 +52,8 @@ struct Sources: AsyncParsableCommand {
             } catch {
                 throw ValidationError("\(file): \(error)")
             }
-            let existing = (try? options.load().configuration.sources.map(\.id)) ?? []
-            print(SourceImport.toml(for: subscriptions, existing: Set(existing)), terminator: "")
+            let existing = (try? options.load().configuration.sources) ?? []
+            print(SourceImport.toml(for: subscriptions, existing: existing), terminator: "")
         }
     }
 

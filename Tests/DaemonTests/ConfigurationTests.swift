@@ -230,6 +230,29 @@ struct ConfigurationTests {
             ])
     }
 
+    @Test("two sources of one URL are valid, with a warning naming both; no sources at all warns too")
+    func warnings() throws {
+        let configuration = try load(
+            """
+            [[source]]
+            id = "bis"
+            url = "https://www.bis.gov/rss.xml"
+            [[source]]
+            id = "mofcom"
+            url = "http://www.mofcom.gov.cn/rss.xml"
+            [[source]]
+            id = "bis-press"
+            url = "https://www.bis.gov/rss.xml"
+            """)
+        #expect(configuration.sources.count == 3)
+        #expect(
+            configuration.warnings == [
+                #"source "bis-press": url: the same as source "bis"'s; https://www.bis.gov/rss.xml would be polled twice and its items stored twice (remove one of them)"#
+            ])
+        #expect(try load("[daemon]\n").warnings.first?.hasPrefix("no sources configured") == true)
+        #expect(try load("[[source]]\nid = \"a\"\nurl = \"https://example.org/a\"").warnings == [])
+    }
+
     @Test("an html source must carry its rules, and a feed must not")
     func htmlRules() {
         #expect(

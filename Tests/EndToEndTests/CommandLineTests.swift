@@ -240,7 +240,9 @@ struct InstalledConfigurationTests {
         #expect(run.output.contains("valid (\(sources) sources, 0 webhooks, 10 topics"))
     }
 
-    @Test("sources import-opml prints [[source]] tables that check-config accepts; export-opml lists the feeds")
+    @Test(
+        "sources import-opml prints [[source]] tables that check-config accepts, each feed once; export-opml lists the feeds"
+    )
     func opml() async throws {
         let folder = try scratchFolder("ew-opml")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -250,6 +252,7 @@ struct InstalledConfigurationTests {
         <outline text="BIS press" xmlUrl="https://www.bis.gov/other.xml"/>
         <outline text="商务部" xmlUrl="http://www.mofcom.gov.cn/rss.xml"/>
         <outline text="Gopher" xmlUrl="gopher://example.org/feed"/>
+        <outline text="Trade"><outline text="BIS again" xmlUrl="https://www.bis.gov/rss.xml"/></outline>
         </body></opml>
         """.write(to: folder.appending(path: "reader.opml"), atomically: true, encoding: .utf8)
         let imported = try await CommandLineTests.exportwatch(
@@ -257,6 +260,9 @@ struct InstalledConfigurationTests {
         #expect(imported.status == 0, "\(imported.errors)")
         #expect(imported.output.contains("id = \"bis-press\"") && imported.output.contains("id = \"bis-press-2\""))
         #expect(imported.output.contains("id = \"www-mofcom-gov-cn\"") && imported.output.contains("# skipped Gopher"))
+        #expect(
+            imported.output.contains("# skipped BIS again: https://www.bis.gov/rss.xml is source \"bis-press\" already")
+        )
         let config = folder.appending(path: "exportwatch.toml")
         try imported.output.write(to: config, atomically: true, encoding: .utf8)
         let check = try await CommandLineTests.exportwatch("check-config", "--config", config.path)

@@ -72,7 +72,7 @@ struct DaemonRunTests {
 
     /// A running daemon on one source (`a`, one relevant item) and one webhook (answers 204), with
     /// its log collected and its notifications received; everything is stopped and removed when it
-    /// goes away.
+    /// goes away. `alsoAs` names further sources of the same feed.
     final class OneSourceDaemon {
         let server: ScriptedHTTPServer
         let folder: URL
@@ -81,15 +81,16 @@ struct DaemonRunTests {
         let process: Process
 
         /// Starts it; `metrics` is the `[metrics] listen` address, if any.
-        init(_ name: String, metrics: String? = nil) async throws {
+        init(_ name: String, metrics: String? = nil, alsoAs otherIDs: [String] = []) async throws {
             server = try await ScriptedHTTPServer(script: [
                 "/a.xml": [.init(body: RunOnceTests.rss([RunOnceTests.entityList]))], "/hook": [.init(status: 204)],
             ])
             folder = try scratchFolder(name)
             notify = try NotifySocket(folder: folder)
             let config = folder.appending(path: "exportwatch.toml")
+            let feed = server.url("/a.xml")
             var text = DaemonRunTests.config(
-                folder: folder, sources: [("a", server.url("/a.xml"))], webhook: server.url("/hook"))
+                folder: folder, sources: (["a"] + otherIDs).map { ($0, feed) }, webhook: server.url("/hook"))
             if let metrics { text += "\n[metrics]\nlisten = \"\(metrics)\"\n" }
             try text.write(to: config, atomically: true, encoding: .utf8)
             let errors = Pipe()
@@ -110,13 +111,14 @@ struct DaemonRunTests {
             try await notify.wait { $0.hasPrefix("STATUS=1 sources, 1 new relevant items") }
         }
 
-        /// Waits up to 10 s for `text` in the log.
-        func logged(_ text: String) async throws -> Bool {
+        /// Waits up to 10 s for `text` in the log, `times` times.
+        func logged(_ text: String, times: Int = 1) async throws -> Bool {
             let start = ContinuousClock.now
-            while !output.all.contains(text), ContinuousClock.now - start < .seconds(10) {
+            while output.all.components(separatedBy: text).count - 1 < times, ContinuousClock.now - start < .seconds(10)
+            {
                 try await Task.sleep(for: .milliseconds(50))
             }
-            return output.all.contains(text)
+            return output.all.components(separatedBy: text).count - 1 >= times
         }
 
         /// SIGTERM, then up to 10 s for the daemon to end.
@@ -395,6 +397,18 @@ struct DaemonRunTests {
         #expect(daemon.process.isRunning, "\(daemon.output.all)")
         try await daemon.stop()
         #expect(!daemon.process.isRunning && daemon.process.terminationStatus == 0)
+    }
+
+    @Test("two sources of one feed: the daemon warns of it once at start and once at each reload")
+    func sameFeedTwiceWarned() async throws {
+        let daemon = try await OneSourceDaemon("ew-same-feed", alsoAs: ["a-again"])
+        let warning = #"source "a-again": url: the same as source "a"'s"#
+        #expect(try await daemon.logged(warning), "\(daemon.output.all)")
+        kill(daemon.process.processIdentifier, SIGHUP)
+        #expect(try await daemon.logged("configuration reloaded"), "\(daemon.output.all)")
+        #expect(try await daemon.logged(warning, times: 2), "\(daemon.output.all)")
+        try await daemon.stop()
+        #expect(daemon.output.all.components(separatedBy: warning).count - 1 == 2, "\(daemon.output.all)")
     }
 
     @Test("[metrics] on a port that is taken: one clear error line, and the daemon polls on")
