@@ -89,8 +89,14 @@ public final class ExportwatchDaemon: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT.
+    ///
+    /// READY=1 goes out only once every signal the daemon answers is trapped: SIGHUP here, before
+    /// the service group starts, and SIGTERM and SIGINT by the group before it starts its services,
+    /// the poller among them, which sends READY. Until a signal is trapped its default action
+    /// ends the process, and systemd counts an end by SIGHUP as clean: a `systemctl reload` just
+    /// after the start would have stopped the service for good.
     public func run() async throws {
-        notifier.notify("READY=1\nSTATUS=starting: \(parts.configuration.sources.count) sources")
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         logger.notice(
             "exportwatch running",
             metadata: [
@@ -100,7 +106,7 @@ public final class ExportwatchDaemon: Sendable {
         for warning in parts.configuration.warnings { logger.warning("\(warning)") }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: PollerService(daemon: self)), .init(service: DeliveryService(daemon: self)),
-            .init(service: DigestService(daemon: self)), .init(service: ReloadService(daemon: self)),
+            .init(service: DigestService(daemon: self)), .init(service: ReloadService(daemon: self, hangups: hangups)),
         ]
         if let address = parts.configuration.metrics.listen {
             let state = self.state
@@ -118,12 +124,14 @@ public final class ExportwatchDaemon: Sendable {
 
     // MARK: The services
 
-    /// Polls due sources, tells systemd how it went, and pings the watchdog from its loop, so a
-    /// stuck scheduler is restarted.
+    /// Sends READY (the service group has trapped SIGTERM and SIGINT before starting it), polls
+    /// due sources, tells systemd how it went, and pings the watchdog from its loop, so a stuck
+    /// scheduler is restarted.
     struct PollerService: Service {
         let daemon: ExportwatchDaemon
 
         func run() async throws {
+            daemon.notifier.notify("READY=1\nSTATUS=starting: \(daemon.parts.configuration.sources.count) sources")
             await cancelWhenGracefulShutdown {
                 await daemon.pollForever()
             }
@@ -153,11 +161,12 @@ public final class ExportwatchDaemon: Sendable {
 
     struct ReloadService: Service {
         let daemon: ExportwatchDaemon
+        /// SIGHUP, trapped before READY.
+        let hangups: UnixSignalsSequence
 
         func run() async throws {
-            let signals = await UnixSignalsSequence(trapping: .sighup)
             await cancelWhenGracefulShutdown {
-                for await _ in signals { await daemon.reload() }
+                for await _ in hangups { await daemon.reload() }
             }
         }
     }

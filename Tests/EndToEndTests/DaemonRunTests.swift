@@ -16,6 +16,7 @@ struct DaemonRunTests {
         let path: String
         private let descriptor: Int32
         private let received = Mutex<[String]>([])
+        private let reaction = Mutex<(@Sendable (String) -> Void)?>(nil)
         private let open = Mutex(true)
 
         init(folder: URL) throws {
@@ -39,6 +40,7 @@ struct DaemonRunTests {
                     if count > 0 {
                         let message = String(decoding: buffer[0..<count], as: UTF8.self)
                         received.withLock { $0.append(message) }
+                        reaction.withLock { $0 }?(message)
                     }
                 }
                 Glibc.close(descriptor)
@@ -47,6 +49,11 @@ struct DaemonRunTests {
         }
 
         var messages: [String] { received.withLock { $0 } }
+
+        /// Runs `action` on each message from now on, the moment it arrives.
+        func react(_ action: @escaping @Sendable (String) -> Void) {
+            reaction.withLock { $0 = action }
+        }
 
         /// Waits until a message satisfies `condition`, up to `timeout`.
         func wait(for timeout: Duration = .seconds(15), _ condition: (String) -> Bool) async throws -> Bool {
@@ -395,6 +402,18 @@ struct DaemonRunTests {
         #expect(try await daemon.logged("delivery failed; trying again in a minute"), "\(daemon.output.all)")
         try await Task.sleep(for: .milliseconds(500))
         #expect(daemon.process.isRunning, "\(daemon.output.all)")
+        try await daemon.stop()
+        #expect(!daemon.process.isRunning && daemon.process.terminationStatus == 0)
+    }
+
+    @Test("SIGHUP the moment READY arrives (systemctl start, then reload) reloads: the signal is trapped before READY")
+    func reloadRightAfterReady() async throws {
+        let daemon = try await OneSourceDaemon("ew-early-reload")
+        let daemonID = daemon.process.processIdentifier
+        daemon.notify.react { if $0.hasPrefix("READY=1") { kill(daemonID, SIGHUP) } }
+        #expect(try await daemon.notify.wait { $0.hasPrefix("READY=1") }, "\(daemon.output.all)")
+        #expect(try await daemon.logged("configuration reloaded"), "\(daemon.output.all)")
+        #expect(daemon.process.isRunning)
         try await daemon.stop()
         #expect(!daemon.process.isRunning && daemon.process.terminationStatus == 0)
     }
