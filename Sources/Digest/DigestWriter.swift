@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// Writes a file so that a reader sees the old content or the new, never a part: to a temporary
 /// name in the same folder, flushed to disk, renamed over the old name, and the folder flushed.
@@ -46,10 +47,9 @@ enum DigestWriter {
     /// Creates the digest folder (and its parents) when missing.
     static func prepare(_ folder: URL) throws(WriteError) {
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Folders.create(folder.path, permissions: 0o777)
         } catch {
-            throw WriteError(
-                description: "cannot create the digest folder \(folder.path): \(error.localizedDescription)")
+            throw WriteError(description: "cannot create the digest folder \(folder.path): \(error)")
         }
     }
 

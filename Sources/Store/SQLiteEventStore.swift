@@ -309,10 +309,9 @@ public final class SQLiteEventStore: EventStore {
         var isDirectory: ObjCBool = false
         if !manager.fileExists(atPath: directory.path, isDirectory: &isDirectory) {
             do {
-                try manager.createDirectory(
-                    at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try Folders.create(directory.path, permissions: 0o700)
             } catch {
-                throw StoreError(.stateDirectory, "cannot create the state folder \(directory.path): \(reason(error))")
+                throw StoreError(.stateDirectory, "cannot create the state folder \(directory.path): \(error)")
             }
         } else if !isDirectory.boolValue {
             throw StoreError(.stateDirectory, "the state folder \(directory.path) is a file, not a folder")
