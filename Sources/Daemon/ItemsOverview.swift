@@ -98,10 +98,22 @@ public enum ItemsOverview {
             .joined(separator: "\n")
     }
 
+    /// Why nothing can be listed, when the configuration's state database does not exist (it has
+    /// never run, or `state_dir` names another folder than the daemon's); nil when it exists.
+    public static func missingStoreNote(_ configuration: Configuration) -> String? {
+        let path = databasePath(configuration)
+        guard !FileManager.default.fileExists(atPath: path) else { return nil }
+        return "no state database at \(path): nothing has been collected with this configuration yet "
+            + "(`exportwatch run --once` polls every source)"
+    }
+
     private static func store(_ configuration: Configuration) throws -> SQLiteEventStore? {
-        let path = configuration.daemon.stateDirectory.appending(path: SQLiteEventStore.fileName).path
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard FileManager.default.fileExists(atPath: databasePath(configuration)) else { return nil }
         return try SQLiteEventStore(stateDirectory: configuration.daemon.stateDirectory)
+    }
+
+    private static func databasePath(_ configuration: Configuration) -> String {
+        configuration.daemon.stateDirectory.appending(path: SQLiteEventStore.fileName).path
     }
 }
 

@@ -41,10 +41,14 @@ struct Items: AsyncParsableCommand {
             } catch let unknown as UnknownFilter {
                 throw ValidationError(unknown.description)
             }
-            print(
-                json
-                    ? try ItemsOverview.jsonLines(items)
-                    : ItemsOverview.table(items, zone: configuration.daemon.timeZone))
+            if items.isEmpty, let note = ItemsOverview.missingStoreNote(configuration) {
+                FileHandle.standardError.write(Data("\(note)\n".utf8))
+            }
+            if json {
+                if !items.isEmpty { print(try ItemsOverview.jsonLines(items)) }
+            } else {
+                print(ItemsOverview.table(items, zone: configuration.daemon.timeZone))
+            }
         }
     }
 
@@ -60,7 +64,7 @@ struct Items: AsyncParsableCommand {
         func run() async throws {
             let configuration = try options.load().configuration
             guard let item = try await ItemsOverview.item(configuration, id: id) else {
-                throw ValidationError("no item \(id) in the store")
+                throw ValidationError(ItemsOverview.missingStoreNote(configuration) ?? "no item \(id) in the store")
             }
             print(ItemsOverview.detail(item, zone: configuration.daemon.timeZone))
         }

@@ -47,6 +47,22 @@ struct CommandLineTests {
         }
     }
 
+    @Test("items list before anything was collected says where it looked, instead of an empty list alone")
+    func itemsBeforeFirstRun() async throws {
+        let folder = try scratchFolder("ew-items-fresh")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appending(path: "exportwatch.toml")
+        try "[daemon]\nstate_dir = \"\(folder.path)/state\"\n[[source]]\nid = \"a\"\nurl = \"https://example.org/a\"\n"
+            .write(to: config, atomically: true, encoding: .utf8)
+        let note = "no state database at \(folder.path)/state/exportwatch.sqlite: nothing has been collected"
+        let table = try await Self.exportwatch("items", "list", "--config", config.path)
+        #expect(table.status == 0 && table.errors.hasPrefix(note), "\(table.errors)")
+        let json = try await Self.exportwatch("items", "list", "--json", "--config", config.path)
+        #expect(json.status == 0 && json.output.isEmpty && json.errors.hasPrefix(note), "\(json.errors)")
+        let show = try await Self.exportwatch("items", "show", "itm_0123", "--config", config.path)
+        #expect(show.status == 2 && show.errors.hasPrefix("Error: \(note)"), "\(show.errors)")
+    }
+
     @Test("a configuration with three mistakes exits 2 and names all three with their lines")
     func threeMistakes() async throws {
         let file = FileManager.default.temporaryDirectory.appending(path: "ew-bad-\(UUID().uuidString).toml")
