@@ -29,6 +29,18 @@ public struct LogLineHandler: LogHandler {
         self.write = write
     }
 
+    /// The level `EXPORTWATCH_LOG_LEVEL` asks for (`trace`, `debug`, `info`, `notice`, `warning`,
+    /// `error` or `critical`, in any case), or `info` when it is unset or empty. `debug` adds a
+    /// line for every poll that found nothing new; `warning` keeps only what needs attention.
+    /// - Throws: ``LogLevelError`` for any other value.
+    public static func level(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(LogLevelError) -> Logger.Level {
+        guard let text = environment[LogLevelError.variable], !text.isEmpty else { return .info }
+        guard let level = Logger.Level(rawValue: text.lowercased()) else { throw LogLevelError(found: text) }
+        return level
+    }
+
     /// Installs this handler for the whole process. Call once, from the executable, before logging.
     public static func bootstrap(
         level: Logger.Level, environment: [String: String] = ProcessInfo.processInfo.environment
@@ -113,5 +125,18 @@ public struct LogLineHandler: LogHandler {
                 offset += written
             }
         }
+    }
+}
+
+/// An `EXPORTWATCH_LOG_LEVEL` that names no level.
+public struct LogLevelError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The environment variable read.
+    public static let variable = "EXPORTWATCH_LOG_LEVEL"
+    /// What it held.
+    public var found: String
+
+    public var description: String {
+        let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+        return "\(Self.variable): expected one of \(levels); found \"\(found)\""
     }
 }

@@ -44,7 +44,12 @@ struct ConfigOptions: ParsableArguments {
 @main
 enum Main {
     static func main() async {
-        LogLineHandler.bootstrap(level: .info)
+        do {
+            LogLineHandler.bootstrap(level: try LogLineHandler.level())
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            Foundation.exit(2)
+        }
         do {
             var command = try Exportwatch.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

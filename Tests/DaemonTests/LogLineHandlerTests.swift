@@ -14,6 +14,21 @@ struct LogLineHandlerTests {
         func append(_ line: String) { storage.withLock { $0.append(line) } }
     }
 
+    @Test("EXPORTWATCH_LOG_LEVEL picks the level, in any case; unset or empty is info; anything else is named")
+    func levelFromEnvironment() throws {
+        #expect(try LogLineHandler.level(environment: [:]) == .info)
+        #expect(try LogLineHandler.level(environment: ["EXPORTWATCH_LOG_LEVEL": ""]) == .info)
+        #expect(try LogLineHandler.level(environment: ["EXPORTWATCH_LOG_LEVEL": "Debug"]) == .debug)
+        #expect(try LogLineHandler.level(environment: ["EXPORTWATCH_LOG_LEVEL": "warning"]) == .warning)
+        let error = #expect(throws: LogLevelError.self) {
+            try LogLineHandler.level(environment: ["EXPORTWATCH_LOG_LEVEL": "verbose"])
+        }
+        #expect(
+            error?.description
+                == #"EXPORTWATCH_LOG_LEVEL: expected one of trace, debug, info, notice, warning, error, critical; found "verbose""#
+        )
+    }
+
     @Test("one line per event with sorted key=value metadata, quoted when needed")
     func plainLines() throws {
         let lines = Lines()

@@ -8,13 +8,13 @@ struct CommandLineTests {
     static let repository = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../..").standardized
 
     /// Runs `exportwatch` from the build folder beside this test bundle, in the repository unless
-    /// told another `directory`.
-    static func exportwatch(_ arguments: String..., input: Data? = nil, directory: URL? = nil) async throws
-        -> ProgramRun
-    {
+    /// told another `directory`, with `PATH` and `environment` only.
+    static func exportwatch(
+        _ arguments: String..., input: Data? = nil, directory: URL? = nil, environment: [String: String] = [:]
+    ) async throws -> ProgramRun {
         try await ProgramRun(
             Bundle.main.bundleURL.appending(path: "exportwatch"), arguments, input: input,
-            directory: directory ?? repository, environment: ["PATH": "/usr/bin:/bin"])
+            directory: directory ?? repository, environment: environment.merging(["PATH": "/usr/bin:/bin"]) { $1 })
     }
 
     @Test("--version names exportwatch and the libraries it runs on")
@@ -170,8 +170,12 @@ struct CommandLineTests {
         try? FileManager.default.removeItem(atPath: String(folder).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    @Test("usage mistakes exit 2")
+    @Test("usage mistakes exit 2, an unknown EXPORTWATCH_LOG_LEVEL among them")
     func usage() async throws {
+        let level = try await Self.exportwatch(
+            "check-config", "--config", "feeds/example.toml", environment: ["EXPORTWATCH_LOG_LEVEL": "verbose"])
+        #expect(
+            level.status == 2 && level.errors.hasPrefix("EXPORTWATCH_LOG_LEVEL: expected one of"), "\(level.errors)")
         #expect(try await Self.exportwatch("no-such-command").status == 2)
         #expect(try await Self.exportwatch("fetch").status == 2)
     }

@@ -95,8 +95,12 @@ struct RunOnceTests {
         #expect(posts.count == 3)
         #expect(posts.last?.body?.contains("Responds to US Export Controls") == true)
 
-        let third = try await CommandLineTests.exportwatch("run", "--once", "--config", config.path)
+        // Nothing new: silent at the default level, one line with EXPORTWATCH_LOG_LEVEL=debug.
+        let third = try await CommandLineTests.exportwatch(
+            "run", "--once", "--config", config.path, environment: ["EXPORTWATCH_LOG_LEVEL": "debug"])
         #expect(third.status == 0)
+        #expect(third.errors.contains("debug exportwatch: unchanged source=bis status=200"), "\(third.errors)")
+        #expect(!second.errors.contains("debug"), "\(second.errors)")
         try await Task.sleep(for: .milliseconds(200))
         #expect(try server.requests().filter { $0.method == "POST" }.count == 3)
         #expect(FileManager.default.fileExists(atPath: folder.appending(path: "digests/alerts.atom").path))
