@@ -143,6 +143,47 @@ struct FeedParserTests {
         #expect(feed.warnings.contains("a field longer than 1000 bytes was cut short"))
     }
 
+    @Test(
+        "a JSON Feed reads leniently: numbered ids, fields of the wrong type as absent, members that are no items skipped"
+    )
+    func jsonFeedLeniency() throws {
+        let feed = try FeedParser().parse(
+            Data(
+                #"""
+                {"version": "https://jsonfeed.org/version/1.1", "title": 7, "items": [
+                  {"id": 42, "title": ["not", "a", "title"], "url": "/a", "tags": ["entity-list", 3]},
+                  "not an item",
+                  {"id": "b", "authors": {"name": "not a list"}, "author": {"name": "Desk"},
+                   "attachments": [{"url": "/b.pdf", "size_in_bytes": 2048.0}, {"size_in_bytes": 1}]}
+                ]}
+                """#.utf8), documentURL: URL(string: "https://example.org/feed.json"))
+        #expect(feed.format == .jsonFeed11 && feed.title == nil)
+        #expect(feed.items.map(\.id) == ["42", "b"])
+        #expect(feed.items[0].title == nil && feed.items[0].link == "https://example.org/a")
+        #expect(feed.items[0].categories == ["entity-list"])
+        #expect(feed.items[1].authors == [Person(name: "Desk")])
+        #expect(feed.items[1].enclosures == [Enclosure(url: "https://example.org/b.pdf", type: nil, length: 2048)])
+    }
+
+    @Test("a JSON Feed's items beyond the limit are counted, not read; a field beyond its limit is cut")
+    func jsonFeedLimits() throws {
+        var limits = FeedParser.Limits()
+        limits.maxFieldBytes = 1000
+        let items = (0..<300_000).map { #"{"id": "\#($0)", "title": "Item \#($0)"}"# }.joined(separator: ",")
+        let long = String(repeating: "出口管制", count: 200)
+        let feed = try FeedParser(limits: limits).parse(
+            Data(
+                #"{"version": "https://jsonfeed.org/version/1", "items": [{"id": "first", "summary": "\#(long)"},\#(items)]}"#
+                    .utf8))
+        #expect(feed.items.count == 1000 && feed.items.last?.title == "Item 998")
+        // Cut between characters: 1,000 bytes hold 333 three-byte characters.
+        #expect(feed.items.first?.summary?.count == 333)
+        #expect(
+            feed.warnings == [
+                "a field longer than 1000 bytes was cut short", "299001 items beyond the limit of 1000 were dropped",
+            ])
+    }
+
     @Test("relative links resolve against xml:base, then the document URL, then the feed's link")
     func urlResolution() throws {
         let document = """
