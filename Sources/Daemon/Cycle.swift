@@ -172,16 +172,17 @@ extension DaemonParts {
     }
 
     /// Delivers the outbox until nothing is pending or `deadline` passes, waiting for retries
-    /// that fall due before it.
-    /// - Returns: how many rows are still pending.
+    /// that fall due before it. Rows of webhooks no longer configured are parked (the worker
+    /// logs them), not waited for.
+    /// - Returns: how many rows of configured webhooks are still pending.
     public func deliver(until deadline: ContinuousClock.Instant) async throws -> Int {
         while true {
             _ = try await worker.deliverDue()
-            guard let next = try await store.nextDeliveryTime() else { return 0 }
+            guard let next = try await worker.nextDeliveryTime() else { return 0 }
             let wait = next.timeIntervalSinceNow
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero, wait < Double(remaining.components.seconds) + 1 else {
-                return try await store.pendingDeliveryCount()
+                return try await worker.pendingCount()
             }
             if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000) + 5)) }
         }

@@ -23,8 +23,41 @@ public enum WebhookOverview {
                 status?.lastSentAt?.formatted(.iso8601) ?? "never", state,
             ]
         }
+        // A webhook taken out of the configuration is listed while the outbox holds rows of it.
+        let configured = Set(configuration.webhooks.map(\.id))
+        let removed = byID.values.filter { !configured.contains($0.id) && ($0.pending > 0 || $0.dead > 0) }
+            .sorted { $0.id < $1.id }
+            .map { status in
+                [
+                    status.id, "-", "-", "-", "\(status.pending)", "\(status.dead)",
+                    status.lastSentAt?.formatted(.iso8601) ?? "never",
+                    status.pending > 0 ? "not configured (its pending rows wait)" : "not configured",
+                ]
+            }
         return SourceOverview.columns(
-            ["ID", "FORMAT", "EVENTS", "TOPICS", "PENDING", "DEAD", "LAST SENT", "STATE"], rows)
+            ["ID", "FORMAT", "EVENTS", "TOPICS", "PENDING", "DEAD", "LAST SENT", "STATE"], rows + removed)
+    }
+
+    /// `webhooks discard ID`: the pending rows of a webhook that is no longer configured become
+    /// dead letters (listed by `outbox --failed`, requeued by `retry`, pruned with the others).
+    /// - Returns: how many rows were discarded.
+    /// - Throws: ``DiscardRefused`` for a webhook that is configured.
+    public static func discard(_ configuration: Configuration, webhookID: String) async throws -> Int {
+        guard !configuration.webhooks.contains(where: { $0.id == webhookID }) else {
+            throw DiscardRefused(webhookID: webhookID)
+        }
+        guard let store = try store(configuration) else { return 0 }
+        return try await store.discardPendingDeliveries(
+            ofWebhook: webhookID, reason: "discarded: the webhook is no longer configured")
+    }
+
+    /// `webhooks discard` of a webhook that is configured: its rows are being delivered.
+    public struct DiscardRefused: Error, Sendable, CustomStringConvertible {
+        public var webhookID: String
+        public var description: String {
+            "webhook \"\(webhookID)\" is configured: its rows are being delivered; take it out of the configuration "
+                + "first (`exportwatch webhooks outbox` shows what is pending)"
+        }
     }
 
     /// `webhooks outbox [--failed]`: the newest rows, one per line.

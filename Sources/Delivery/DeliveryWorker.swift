@@ -10,7 +10,9 @@ public import Store
 /// the pending rows are folded into one batch message. A 410 disables the webhook (logged once,
 /// until its URL changes); other 4xx but 408 and 429 dead-letter the row; anything else is
 /// retried on the ``RetryPolicy``. A delivery cancelled in flight (shutdown) records nothing, so
-/// its row stays pending and is sent, with the same id, after a restart.
+/// its row stays pending and is sent, with the same id, after a restart. The rows of a webhook
+/// taken out of the configuration are kept, parked: they are neither tried nor waited for (they
+/// go out if it comes back), and are logged once, with how to drop them.
 public actor DeliveryWorker {
     private let store: any EventStore
     private let fetcher: HTTPFetcher
@@ -20,7 +22,8 @@ public actor DeliveryWorker {
     private let logger: Logger
     private var sleeper: CheckedContinuation<Void, Never>?
     private var wokenEarly = false
-    private var unknownWebhooksLogged: Set<String> = []
+    /// Whether the parked rows have been looked for since the webhooks last changed.
+    private var parkedChecked = false
 
     /// Creates a worker.
     public init(
@@ -35,10 +38,25 @@ public actor DeliveryWorker {
         self.logger = logger
     }
 
-    /// Replaces the webhooks (a reloaded configuration); rows of a removed webhook wait for it.
+    /// Replaces the webhooks (a reloaded configuration); rows of a removed webhook are parked.
     public func update(_ webhooks: [Webhook]) {
         self.webhooks = Dictionary(webhooks.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
-        unknownWebhooksLogged = []
+        parkedChecked = false
+    }
+
+    /// How many rows are pending for the configured webhooks.
+    public func pendingCount() async throws -> Int {
+        try await store.pendingDeliveryCounts().filter { webhooks[$0.key] != nil }.values.reduce(0, +)
+    }
+
+    /// The pending rows of webhooks no longer configured, by webhook id.
+    public func parkedCounts() async throws -> [String: Int] {
+        try await store.pendingDeliveryCounts().filter { webhooks[$0.key] == nil }
+    }
+
+    /// When the next row of a configured webhook falls due, nil when none is pending.
+    public func nextDeliveryTime() async throws -> Date? {
+        try await store.nextDeliveryTime(forWebhooks: Array(webhooks.keys))
     }
 
     /// What one pass did.
@@ -62,14 +80,21 @@ public actor DeliveryWorker {
         let fingerprints = webhooks.mapValues(\.urlFingerprint)
         let disabled = try await store.disabledWebhooks(currentURLs: fingerprints)
         let horizon = now.addingTimeInterval(Double(policy.longestDelay.components.seconds))
-        let due = try await store.dueDeliveries(at: now, orAfter: horizon, limit: 2_000)
-        let groups = Dictionary(grouping: due, by: \.webhookID)
-        let webhooks = self.webhooks
-        var total = Pass()
-        for id in groups.keys where webhooks[id] == nil && unknownWebhooksLogged.insert(id).inserted {
-            logger.warning(
-                "outbox rows wait for a webhook that is no longer configured", metadata: ["webhook": "\(id)"])
+        if !parkedChecked {
+            parkedChecked = true
+            for (id, count) in try await parkedCounts().sorted(by: { $0.key < $1.key }) {
+                logger.warning(
+                    """
+                    \(count) deliveries wait for webhook "\(id)", which is no longer configured: add it back to \
+                    send them, or drop them with `exportwatch webhooks discard \(id)`
+                    """)
+            }
         }
+        let webhooks = self.webhooks
+        let due = try await store.dueDeliveries(
+            forWebhooks: Array(webhooks.keys), at: now, orAfter: horizon, limit: 2_000)
+        let groups = Dictionary(grouping: due, by: \.webhookID)
+        var total = Pass()
         try await withThrowingTaskGroup(of: Pass.self) { group in
             for (id, rows) in groups {
                 guard let webhook = webhooks[id] else { continue }
@@ -94,7 +119,7 @@ public actor DeliveryWorker {
         while !Task.isCancelled {
             afterPass(try await deliverDue())
             var wait = idle
-            if let next = try await store.nextDeliveryTime() {
+            if let next = try await nextDeliveryTime() {
                 let seconds = max(0, next.timeIntervalSinceNow)
                 wait = min(idle, .milliseconds(Int64(seconds * 1000) + 10))
             }

@@ -61,19 +61,28 @@ public protocol EventStore: Sendable {
     /// Adds messages to the outbox outside a poll (`digest.created`); a message already there is kept.
     func enqueue(_ messages: [OutboxMessage], at now: Date) async throws
 
-    /// Pending rows whose next attempt is due at `now`, or set after `horizon` (further ahead
-    /// than any retry is set: the clock has been set back since), oldest first.
-    func dueDeliveries(at now: Date, orAfter horizon: Date, limit: Int) async throws -> [OutboxEntry]
+    /// Pending rows of these webhooks whose next attempt is due at `now`, or set after `horizon`
+    /// (further ahead than any retry is set: the clock has been set back since), oldest first.
+    /// Rows of other webhooks (no longer configured) wait, and take no share of `limit`.
+    func dueDeliveries(forWebhooks webhookIDs: [String], at now: Date, orAfter horizon: Date, limit: Int)
+        async throws -> [OutboxEntry]
 
     /// How many rows are pending.
     func pendingDeliveryCount() async throws -> Int
+
+    /// How many rows are pending, by webhook id (only webhooks that have some).
+    func pendingDeliveryCounts() async throws -> [String: Int]
+
+    /// Dead-letters the pending rows of a webhook (one no longer configured), with `reason` as
+    /// their last error. Returns how many rows it dead-lettered.
+    func discardPendingDeliveries(ofWebhook webhookID: String, reason: String) async throws -> Int
 
     /// Deletes sent, batched and dead rows created before `cutoff`, with their attempts; pending
     /// rows stay whatever their age. Returns how many rows went.
     func pruneOutbox(before cutoff: Date) async throws -> Int
 
-    /// When the next pending row falls due, nil when none is pending.
-    func nextDeliveryTime() async throws -> Date?
+    /// When the next pending row of these webhooks falls due, nil when none is pending.
+    func nextDeliveryTime(forWebhooks webhookIDs: [String]) async throws -> Date?
 
     /// Records an attempt and moves its row to sent, a later retry, or the dead letters.
     func record(

@@ -2,22 +2,34 @@ public import Foundation
 internal import GRDB
 
 extension SQLiteEventStore {
-    public func dueDeliveries(at now: Date, orAfter horizon: Date, limit: Int) async throws -> [OutboxEntry] {
-        try await read { db in
+    public func dueDeliveries(forWebhooks webhookIDs: [String], at now: Date, orAfter horizon: Date, limit: Int)
+        async throws -> [OutboxEntry]
+    {
+        guard !webhookIDs.isEmpty else { return [] }
+        let webhooks = Self.placeholders(webhookIDs.count)
+        let (due, after) = (now.storageText, horizon.storageText)
+        return try await read { db in
             try Row.fetchAll(
                 db,
                 // Two ranges of the (state, next_attempt_at) index; with an OR, SQLite reads every
                 // pending row.
                 sql: """
                     SELECT * FROM (
-                        SELECT *, rowid AS queued FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
+                        SELECT *, rowid AS queued FROM outbox
+                        WHERE state = 'pending' AND next_attempt_at <= ? AND webhook_id IN (\(webhooks))
                         UNION ALL
-                        SELECT *, rowid AS queued FROM outbox WHERE state = 'pending' AND next_attempt_at > ?)
+                        SELECT *, rowid AS queued FROM outbox
+                        WHERE state = 'pending' AND next_attempt_at > ? AND webhook_id IN (\(webhooks)))
                     ORDER BY next_attempt_at, created_at, queued LIMIT ?
                     """,
-                arguments: [now.storageText, horizon.storageText, limit]
+                arguments: StatementArguments([due] + webhookIDs + [after] + webhookIDs) + [limit]
             ).map(Self.entry)
         }
+    }
+
+    /// `?, ?, ?`: `count` placeholders for an `IN` list.
+    private static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
     }
 
     public func pruneOutbox(before cutoff: Date) async throws -> Int {
@@ -36,9 +48,38 @@ extension SQLiteEventStore {
         }
     }
 
-    public func nextDeliveryTime() async throws -> Date? {
+    public func pendingDeliveryCounts() async throws -> [String: Int] {
         try await read { db in
-            try Date.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'")
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT webhook_id, COUNT(*) AS pending FROM outbox WHERE state = 'pending' GROUP BY webhook_id")
+            {
+                counts[row["webhook_id"]] = row["pending"]
+            }
+            return counts
+        }
+    }
+
+    public func discardPendingDeliveries(ofWebhook webhookID: String, reason: String) async throws -> Int {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE outbox SET state = 'dead', last_error = ? WHERE webhook_id = ? AND state = 'pending'",
+                arguments: [reason, webhookID])
+            return db.changesCount
+        }
+    }
+
+    public func nextDeliveryTime(forWebhooks webhookIDs: [String]) async throws -> Date? {
+        guard !webhookIDs.isEmpty else { return nil }
+        return try await read { db in
+            try Date.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(next_attempt_at) FROM outbox
+                    WHERE state = 'pending' AND webhook_id IN (\(Self.placeholders(webhookIDs.count)))
+                    """,
+                arguments: StatementArguments(webhookIDs))
         }
     }
 

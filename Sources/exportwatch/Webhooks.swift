@@ -6,8 +6,9 @@ import Foundation
 struct Webhooks: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webhooks",
-        abstract: "Inspect webhooks and their outbox, requeue failed events, send a test event.",
-        subcommands: [List.self, Outbox.self, Retry.self, Test.self]
+        abstract:
+            "Inspect webhooks and their outbox, requeue failed events, drop a removed webhook's rows, send a test event.",
+        subcommands: [List.self, Outbox.self, Retry.self, Discard.self, Test.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -61,6 +62,37 @@ struct Webhooks: AsyncParsableCommand {
                     Data(
                         ("exportwatch: \(eventID) has no dead letter to requeue (it may be pending, sent, or not an "
                             + "event id; `webhooks outbox --failed` lists the dead letters)\n").utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Discard: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "discard",
+            abstract: "Dead-letter the pending rows of a webhook taken out of the configuration.",
+            discussion: """
+                A removed webhook's rows are kept and wait for it to come back; this gives them up. They stay in
+                `webhooks outbox --failed` (and `webhooks retry` puts them back) until outbox_retention prunes them.
+                """)
+
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "The id of the removed webhook.")
+        var id: String
+
+        func run() async throws {
+            let count: Int
+            do {
+                count = try await WebhookOverview.discard(options.load().configuration, webhookID: id)
+            } catch let refused as WebhookOverview.DiscardRefused {
+                throw ValidationError(refused.description)
+            }
+            print("discarded \(count) pending outbox row\(count == 1 ? "" : "s") of webhook \(id)")
+            if count == 0 {
+                FileHandle.standardError.write(
+                    Data(
+                        ("exportwatch: the outbox holds no pending row of webhook \"\(id)\" (`webhooks list` names "
+                            + "the removed webhooks that have some)\n").utf8))
                 throw ExitCode(1)
             }
         }

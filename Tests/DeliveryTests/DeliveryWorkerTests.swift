@@ -58,11 +58,11 @@ struct DeliveryWorkerTests {
         }
 
         func webhook(
-            _ path: String, secrets: [String] = [DeliveryWorkerTests.secret], maxPerMinute: Int = 20,
-            format: Webhook.Format = .json
+            _ path: String, id: String = "hook", secrets: [String] = [DeliveryWorkerTests.secret],
+            maxPerMinute: Int = 20, format: Webhook.Format = .json
         ) throws -> Webhook {
             Webhook(
-                id: "hook", url: server.url(path), format: format,
+                id: id, url: server.url(path), format: format,
                 signer: WebhookSigner(
                     scheme: .standard(keys: try secrets.map { try WebhookSigner.standardKey(from: $0) })),
                 events: ["policy_item.created"], maxPerMinute: maxPerMinute)
@@ -75,10 +75,11 @@ struct DeliveryWorkerTests {
                 logger: Logger(label: "test") { _ in LineHandler(lines: logs) })
         }
 
-        /// Puts `count` created events for the webhook in the outbox.
-        func enqueue(_ count: Int, titles: (Int) -> String = { "Commerce adds entities, case \($0)" }) async throws
-            -> [String]
-        {
+        /// Puts `count` created events for the webhook (`hook` unless told another) in the outbox.
+        func enqueue(
+            _ count: Int, for webhookID: String = "hook",
+            titles: (Int) -> String = { "Commerce adds entities, case \($0)" }
+        ) async throws -> [String] {
             var ids: [String] = []
             var messages: [OutboxMessage] = []
             for number in 0..<count {
@@ -93,7 +94,8 @@ struct DeliveryWorkerTests {
                     topics: [.init(id: "entity-list-sanctions", score: 0.9, matched: ["entity list"])],
                     story: .init(id: "sty_\(number)", sources: ["bis"], new: true))
                 messages.append(
-                    OutboxMessage(eventID: id, eventType: body.type, payload: try body.encoded(), webhookIDs: ["hook"]))
+                    OutboxMessage(
+                        eventID: id, eventType: body.type, payload: try body.encoded(), webhookIDs: [webhookID]))
                 ids.append(id)
             }
             try await store.enqueue(messages, at: Date())
@@ -105,7 +107,7 @@ struct DeliveryWorkerTests {
             let deadline = ContinuousClock.now + limit
             while ContinuousClock.now < deadline {
                 _ = try await worker.deliverDue()
-                guard try await store.nextDeliveryTime() != nil else { return }
+                guard try await worker.nextDeliveryTime() != nil else { return }
                 try await Task.sleep(for: .milliseconds(50))
             }
         }
@@ -194,6 +196,28 @@ struct DeliveryWorkerTests {
         try await other.drain(other.worker([try other.webhook("/slow")]))
         #expect(try await other.server.requests(atLeast: 3).count == 3)
         #expect(try await other.store.outbox(failedOnly: false, limit: 1).first?.state == .sent)
+    }
+
+    @Test(
+        "a removed webhook's rows are parked: not tried, not waited for, logged once with how to drop them; sent when it is back"
+    )
+    func removedWebhookParked() async throws {
+        let fixture = try await Fixture(
+            script: ["/hook": [.init(status: 204)], "/back": [.init(status: 204)]], verify: .init())
+        _ = try await fixture.enqueue(2, for: "removed")
+        _ = try await fixture.enqueue(1)
+        let worker = fixture.worker([try fixture.webhook("/hook")])
+        #expect(try await worker.deliverDue().sent == 1)
+        _ = try await worker.deliverDue()
+        #expect(try await worker.nextDeliveryTime() == nil)
+        #expect(try await worker.pendingCount() == 0)
+        #expect(try await worker.parkedCounts() == ["removed": 2])
+        let warnings = fixture.logs.all.filter { $0.contains(#"webhook "removed", which is no longer configured"#) }
+        #expect(warnings.count == 1 && warnings[0].contains("exportwatch webhooks discard removed"), "\(warnings)")
+
+        await worker.update([try fixture.webhook("/hook"), try fixture.webhook("/back", id: "removed")])
+        #expect(try await worker.deliverDue().sent == 2)
+        #expect(try fixture.server.requests().filter { $0.path == "/back" }.count == 2)
     }
 
     @Test("after the last scheduled attempt the row is dead-lettered, and retry requeues it")

@@ -176,7 +176,9 @@ struct RunOnceTests {
         #expect(list.output.contains("good") && list.output.contains("ok"))
     }
 
-    @Test("a delivery still pending when --deliver-timeout ends makes run --once exit 1, and says how many")
+    @Test(
+        "a delivery still pending when --deliver-timeout ends makes run --once exit 1; once its webhook is removed it is parked, and discard drops it"
+    )
     func pendingDelivery() async throws {
         let server = try await ScriptedHTTPServer(script: [
             "/feed.xml": [.init(body: Self.rss([Self.entityList, Self.chips]))], "/hook": [.init(status: 503)],
@@ -191,5 +193,29 @@ struct RunOnceTests {
         #expect(run.errors.contains("2 deliveries still pending"), "\(run.errors)")
         let outbox = try await CommandLineTests.exportwatch("webhooks", "outbox", "--config", config.path)
         #expect(outbox.output.split(separator: "\n").filter { $0.contains("pending") }.count == 2, "\(outbox.output)")
+
+        // The webhook taken out of the configuration: its two rows are parked, not waited for.
+        let withoutWebhook = folder.appending(path: "no-webhook.toml")
+        let text = try String(contentsOf: config, encoding: .utf8)
+        let webhookTable = try #require(text.range(of: "[[webhook]]"))
+        try String(text[..<webhookTable.lowerBound]).write(to: withoutWebhook, atomically: true, encoding: .utf8)
+        let parked = try await CommandLineTests.exportwatch(
+            "run", "--once", "--deliver-timeout", "20", "--config", withoutWebhook.path)
+        #expect(parked.status == 0, "\(parked.errors)")
+        #expect(parked.errors.contains(#"2 deliveries wait for webhook "policy", which is no longer configured"#))
+        let list = try await CommandLineTests.exportwatch("webhooks", "list", "--config", withoutWebhook.path)
+        #expect(list.output.contains("not configured (its pending rows wait)"), "\(list.output)")
+        let configured = try await CommandLineTests.exportwatch(
+            "webhooks", "discard", "policy", "--config", config.path)
+        #expect(configured.status == 2 && configured.errors.contains("is configured"), "\(configured.errors)")
+        let discard = try await CommandLineTests.exportwatch(
+            "webhooks", "discard", "policy", "--config", withoutWebhook.path)
+        #expect(discard.status == 0 && discard.output == "discarded 2 pending outbox rows of webhook policy\n")
+        let failed = try await CommandLineTests.exportwatch(
+            "webhooks", "outbox", "--failed", "--config", withoutWebhook.path)
+        #expect(failed.output.components(separatedBy: "discarded: the webhook is no longer configured").count == 3)
+        let again = try await CommandLineTests.exportwatch(
+            "webhooks", "discard", "policy", "--config", withoutWebhook.path)
+        #expect(again.status == 1 && again.errors.contains("no pending row of webhook \"policy\""))
     }
 }

@@ -154,6 +154,31 @@ struct ItemStoreTests {
         #expect(try await store.deliveryAttempts(ofEvent: "evt_sent").isEmpty)
     }
 
+    @Test("due rows, the next due time and the pending counts are of the webhooks asked for; others wait unread")
+    func deliveriesByWebhook() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let message = { (event: String, webhook: String) in
+            OutboxMessage(
+                eventID: event, eventType: "policy_item.created", payload: Data("{}".utf8), webhookIDs: [webhook])
+        }
+        // Three rows of a removed webhook, older than the live one's: they must not use up the limit.
+        try await store.enqueue(
+            (1...3).map { message("evt_old\($0)", "removed") }, at: Self.now.addingTimeInterval(-60))
+        try await store.enqueue([message("evt_new", "live")], at: Self.now)
+        let due = try await store.dueDeliveries(
+            forWebhooks: ["live"], at: Self.now, orAfter: Self.now.addingTimeInterval(86_400), limit: 1)
+        #expect(due.map(\.eventID) == ["evt_new"])
+        #expect(try await store.nextDeliveryTime(forWebhooks: ["live"]) == Self.now)
+        #expect(try await store.nextDeliveryTime(forWebhooks: []) == nil)
+        #expect(try await store.pendingDeliveryCounts() == ["removed": 3, "live": 1])
+
+        #expect(try await store.discardPendingDeliveries(ofWebhook: "removed", reason: "discarded") == 3)
+        #expect(try await store.pendingDeliveryCounts() == ["live": 1])
+        let dead = try await store.outbox(failedOnly: true, limit: 10)
+        #expect(dead.count == 3 && dead.allSatisfy { $0.webhookID == "removed" && $0.lastError == "discarded" })
+    }
+
     /// Commits 40 polls from different sources while the writer is held, so that all of them queue
     /// for one group; poll `failing`, if any, cites a story that does not exist.
     static func commitWhileWriterBusy(_ store: SQLiteEventStore, failing: Int? = nil) async throws -> [Int: Result<
