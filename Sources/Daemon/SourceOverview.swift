@@ -50,6 +50,41 @@ public enum SourceOverview {
         }
     }
 
+    /// `sources revive ID`: a source a 410 retired made healthy and due now, at the same URL (a
+    /// site that answered 410 by mistake; a new `url` revives it too). A running daemon polls it
+    /// within a minute, `run --once` at its next run.
+    /// - Throws: ``ReviveRefused`` for a source that is not configured or not retired.
+    public static func revive(_ configuration: Configuration, sourceID: String) async throws {
+        guard configuration.sources.contains(where: { $0.id == sourceID }) else {
+            throw ReviveRefused.unknownSource(sourceID)
+        }
+        let databasePath = configuration.daemon.stateDirectory.appending(path: SQLiteEventStore.fileName).path
+        guard FileManager.default.fileExists(atPath: databasePath) else {
+            throw ReviveRefused.notRetired(sourceID, health: "never polled")
+        }
+        let store = try SQLiteEventStore(stateDirectory: configuration.daemon.stateDirectory)
+        guard try await store.reviveRetiredSource(sourceID, at: Date()) else {
+            let health = try await store.source(sourceID).map { describe($0.state) } ?? "never polled"
+            throw ReviveRefused.notRetired(sourceID, health: health)
+        }
+    }
+
+    /// Why `sources revive` did nothing.
+    public enum ReviveRefused: Error, Sendable, CustomStringConvertible {
+        /// No source has that id in the configuration (a usage mistake).
+        case unknownSource(String)
+        /// The source is not retired; its health.
+        case notRetired(String, health: String)
+
+        public var description: String {
+            switch self {
+            case .unknownSource(let id):
+                "no source \"\(id)\" in the configuration (`exportwatch sources list` names them)"
+            case .notRetired(let id, let health): "source \"\(id)\" is not retired (health: \(health)); nothing to do"
+            }
+        }
+    }
+
     /// The rows as aligned text columns under a header, times in `zone` to the minute (`due` for
     /// a next poll already due, `-` for no time).
     public static func table(_ rows: [Row], zone: TimeZone, now: Date = Date()) -> String {

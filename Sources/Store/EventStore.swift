@@ -23,6 +23,10 @@ public protocol EventStore: Sendable {
     /// The health transitions recorded for a source, oldest first.
     func healthEvents(ofSource id: String) async throws -> [SourceHealthEvent]
 
+    /// Brings back a source a 410 retired, at the same URL: healthy, and due at `now`. Returns
+    /// false, changing nothing, when the source is not retired (or was never polled).
+    func reviveRetiredSource(_ id: String, at now: Date) async throws -> Bool
+
     /// The identity kind a source learnt on earlier fetches, nil for a source never resolved.
     func learnedIdentity(ofSource id: String) async throws -> IdentityKind?
 

@@ -182,6 +182,21 @@ public final class SQLiteEventStore: EventStore {
         return withStoredPollTimes == stored.state
     }
 
+    public func reviveRetiredSource(_ id: String, at now: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE source SET health = 'ok', health_reason = NULL, failure_streak = 0, last_error = NULL
+                    WHERE id = ? AND health = 'retired'
+                    """,
+                arguments: [id])
+            guard db.changesCount == 1 else { return false }
+            try db.execute(
+                sql: "UPDATE source_poll SET next_due_at = ? WHERE source_id = ?", arguments: [now.storageText, id])
+            return true
+        }
+    }
+
     public func healthEvents(ofSource id: String) async throws -> [SourceHealthEvent] {
         try await read { db in
             try Row.fetchAll(

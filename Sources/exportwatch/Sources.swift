@@ -7,8 +7,9 @@ import Foundation
 struct Sources: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sources",
-        abstract: "List the configured sources; import them from OPML or export them as OPML.",
-        subcommands: [List.self, ImportOPML.self, ExportOPML.self]
+        abstract:
+            "List the configured sources, bring back a retired one, import them from OPML or export them as OPML.",
+        subcommands: [List.self, Revive.self, ImportOPML.self, ExportOPML.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -23,6 +24,30 @@ struct Sources: AsyncParsableCommand {
             let (_, configuration) = try options.load()
             let rows = try await SourceOverview.rows(for: configuration)
             print(SourceOverview.table(rows, zone: configuration.daemon.timeZone))
+        }
+    }
+
+    struct Revive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revive",
+            abstract: "Bring back a source that a 410 Gone retired, at the same URL.",
+            discussion: """
+                A retired source is not polled again until its url changes; this makes it healthy and due now, for a
+                site that answered 410 by mistake. A running daemon polls it within a minute.
+                """)
+
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "The source id.") var id: String
+
+        func run() async throws {
+            do {
+                try await SourceOverview.revive(options.load().configuration, sourceID: id)
+            } catch let refused as SourceOverview.ReviveRefused {
+                guard case .notRetired = refused else { throw ValidationError(refused.description) }
+                FileHandle.standardError.write(Data("exportwatch: \(refused)\n".utf8))
+                throw ExitCode(1)
+            }
+            print("source \(id) is healthy again and due now")
         }
     }
 

@@ -146,6 +146,34 @@ struct RunOnceTests {
         #expect(removed.status == 0 && removed.output.split(separator: "\n").count == 5, "\(removed.errors)")
     }
 
+    @Test("a source retired by a 410 stays retired until sources revive brings it back at the same URL")
+    func reviveRetired() async throws {
+        let server = try await ScriptedHTTPServer(script: [
+            "/feed.xml": [.init(status: 410), .init(body: Self.rss([Self.entityList]))], "/hook": [.init(status: 204)],
+        ])
+        defer { server.stop() }
+        let folder = try scratchFolder("ew-revive")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = try Self.writeConfiguration(in: folder, server: server, signingSecret: nil)
+        _ = try await CommandLineTests.exportwatch("run", "--once", "--config", config.path)
+        let retired = try await CommandLineTests.exportwatch("sources", "list", "--config", config.path)
+        #expect(retired.output.contains("retired"), "\(retired.output)")
+        _ = try await CommandLineTests.exportwatch("run", "--once", "--config", config.path)
+        #expect(try server.requests().filter { $0.path == "/feed.xml" }.count == 1)
+
+        let revive = try await CommandLineTests.exportwatch("sources", "revive", "bis", "--config", config.path)
+        #expect(revive.status == 0 && revive.output == "source bis is healthy again and due now\n", "\(revive.errors)")
+        let run = try await CommandLineTests.exportwatch("run", "--once", "--config", config.path)
+        #expect(run.status == 0 && run.errors.contains("1 new items (1 relevant)"), "\(run.errors)")
+        let healthy = try await CommandLineTests.exportwatch("sources", "list", "--config", config.path)
+        #expect(healthy.output.contains(" ok "), "\(healthy.output)")
+
+        let again = try await CommandLineTests.exportwatch("sources", "revive", "bis", "--config", config.path)
+        #expect(again.status == 1 && again.errors.contains("is not retired (health: ok)"), "\(again.errors)")
+        let unknown = try await CommandLineTests.exportwatch("sources", "revive", "bsi", "--config", config.path)
+        #expect(unknown.status == 2 && unknown.errors.contains("no source \"bsi\""), "\(unknown.errors)")
+    }
+
     @Test("a source that fails makes run --once exit 1, and the others are still recorded")
     func failingSource() async throws {
         let server = try await ScriptedHTTPServer(script: [
