@@ -191,11 +191,15 @@ public actor DeliveryWorker {
             }
             return pass
         }
-        let recent = try await store.attempts(ofWebhook: webhook.id, since: now.addingTimeInterval(-60)).count
-        let budget = max(0, webhook.maxPerMinute - recent)
+        let recent = try await store.attempts(ofWebhook: webhook.id, since: now.addingTimeInterval(-60))
+        let budget = max(0, webhook.maxPerMinute - recent.count)
         var sending = rows
         if rows.count > budget {
             guard budget > 0 else {
+                // Held until enough of the window's attempts have left it for one more: their next
+                // attempt, so that nothing wakes for them before (a loop would find them held again).
+                let freed = recent[recent.count - webhook.maxPerMinute].addingTimeInterval(60)
+                try await store.deferDeliveries(rows.map(\.eventID), ofWebhook: webhook.id, until: max(freed, now))
                 pass.deferred = rows.count
                 return pass
             }
@@ -221,7 +225,11 @@ public actor DeliveryWorker {
             } else {
                 sending += rest
             }
-            pass.deferred = rows.count - single.count - rest.count
+            // Batches already made (pending a retry) cannot join the new one: they wait for the next window.
+            let held = rows.dropFirst(budget - 1).filter { $0.eventType == "batch" }
+            try await store.deferDeliveries(
+                held.map(\.eventID), ofWebhook: webhook.id, until: now.addingTimeInterval(60))
+            pass.deferred = held.count
         }
         var random = SystemRandomNumberGenerator()
         for row in sending {

@@ -97,7 +97,11 @@ public protocol EventStore: Sendable {
     func batch(_ eventIDs: [String], forWebhook webhookID: String, as batchID: String, payload: Data, at now: Date)
         async throws
 
-    /// When attempts were made to a webhook since `since` (its rate limit's window).
+    /// Sets the next attempt of these pending rows of a webhook to `date` (a rate limit holds them
+    /// back until then); other rows are left as they are.
+    func deferDeliveries(_ eventIDs: [String], ofWebhook webhookID: String, until date: Date) async throws
+
+    /// When attempts were made to a webhook after `since` (its rate limit's window), oldest first.
     func attempts(ofWebhook webhookID: String, since: Date) async throws -> [Date]
 
     /// Outbox rows, newest first; only the dead letters when `failedOnly`.

@@ -144,12 +144,23 @@ extension SQLiteEventStore {
         }
     }
 
+    public func deferDeliveries(_ eventIDs: [String], ofWebhook webhookID: String, until date: Date) async throws {
+        guard !eventIDs.isEmpty else { return }
+        try await write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    UPDATE outbox SET next_attempt_at = ? WHERE event_id = ? AND webhook_id = ? AND state = 'pending'
+                    """)
+            for eventID in eventIDs { try statement.execute(arguments: [date.storageText, eventID, webhookID]) }
+        }
+    }
+
     public func attempts(ofWebhook webhookID: String, since: Date) async throws -> [Date] {
         try await read { db in
             try Date.fetchAll(
                 db,
                 sql:
-                    "SELECT attempted_at FROM delivery_attempt WHERE webhook_id = ? AND attempted_at >= ? ORDER BY attempted_at",
+                    "SELECT attempted_at FROM delivery_attempt WHERE webhook_id = ? AND attempted_at > ? ORDER BY attempted_at",
                 arguments: [webhookID, since.storageText])
         }
     }

@@ -269,6 +269,22 @@ struct DeliveryWorkerTests {
         #expect(try await worker.deliverDue().sent == 0)
     }
 
+    @Test("an event held back by max_per_minute is due when the minute's budget frees, not before")
+    func rateLimitHoldsTheNextAttempt() async throws {
+        let fixture = try await Fixture(script: ["/hook": [.init(status: 200)]], verify: .init())
+        _ = try await fixture.enqueue(1)
+        let worker = fixture.worker([try fixture.webhook("/hook", maxPerMinute: 1)])
+        let start = Date()
+        #expect(try await worker.deliverDue(now: start).sent == 1)
+        _ = try await fixture.enqueue(1)
+        #expect(try await worker.deliverDue(now: start.addingTimeInterval(1)).deferred == 1)
+        // Nothing to wake for before the first attempt leaves the minute's window: a delivery loop
+        // that woke for the held row would find it held again, and again.
+        let next = try #require(try await worker.nextDeliveryTime())
+        #expect(next > start.addingTimeInterval(59) && next <= start.addingTimeInterval(61), "\(next) vs \(start)")
+        #expect(try await worker.deliverDue(now: next).sent == 1)
+    }
+
     @Test("two secrets sign with two signatures, each valid; a hub secret signs X-Hub-Signature-256")
     func rotationAndHub() async throws {
         let fixture = try await Fixture(
