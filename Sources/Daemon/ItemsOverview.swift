@@ -13,7 +13,7 @@ public enum ItemsOverview {
     public static func items(
         _ configuration: Configuration, configurationPath: String, filter: ItemFilter
     ) async throws -> [ItemOverview] {
-        let store = try store(configuration)
+        let store = try configuration.existingStore()
         if let topic = filter.topic {
             let topics = try ConfigurationLoader().topics(for: configuration, configurationPath: configurationPath)
             if !topics.contains(where: { $0.id == topic }), try await store?.hasItems(ofTopic: topic) != true {
@@ -30,7 +30,7 @@ public enum ItemsOverview {
 
     /// One item, or nil.
     public static func item(_ configuration: Configuration, id: String) async throws -> ItemOverview? {
-        guard let store = try store(configuration) else { return nil }
+        guard let store = try configuration.existingStore() else { return nil }
         return try await store.item(publicID: id)
     }
 
@@ -101,19 +101,10 @@ public enum ItemsOverview {
     /// Why nothing can be listed, when the configuration's state database does not exist (it has
     /// never run, or `state_dir` names another folder than the daemon's); nil when it exists.
     public static func missingStoreNote(_ configuration: Configuration) -> String? {
-        let path = databasePath(configuration)
+        let path = configuration.stateDatabasePath
         guard !FileManager.default.fileExists(atPath: path) else { return nil }
         return "no state database at \(path): nothing has been collected with this configuration yet "
             + "(`exportwatch run --once` polls every source)"
-    }
-
-    private static func store(_ configuration: Configuration) throws -> SQLiteEventStore? {
-        guard FileManager.default.fileExists(atPath: databasePath(configuration)) else { return nil }
-        return try SQLiteEventStore(stateDirectory: configuration.daemon.stateDirectory)
-    }
-
-    private static func databasePath(_ configuration: Configuration) -> String {
-        configuration.daemon.stateDirectory.appending(path: SQLiteEventStore.fileName).path
     }
 }
 

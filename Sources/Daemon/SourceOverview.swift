@@ -29,10 +29,8 @@ public enum SourceOverview {
     /// run shows every source as `new` and creates nothing.
     /// - Throws: ``StoreError`` when the database exists but cannot be opened.
     public static func rows(for configuration: Configuration) async throws -> [Row] {
-        let databasePath = configuration.daemon.stateDirectory.appending(path: SQLiteEventStore.fileName).path
         var states: [String: SourceFetchState] = [:]
-        if FileManager.default.fileExists(atPath: databasePath) {
-            let store = try SQLiteEventStore(stateDirectory: configuration.daemon.stateDirectory)
+        if let store = try configuration.existingStore() {
             states = try await store.sources().mapValues(\.state)
         }
         return configuration.sources.map { source in
@@ -58,11 +56,9 @@ public enum SourceOverview {
         guard configuration.sources.contains(where: { $0.id == sourceID }) else {
             throw ReviveRefused.unknownSource(sourceID)
         }
-        let databasePath = configuration.daemon.stateDirectory.appending(path: SQLiteEventStore.fileName).path
-        guard FileManager.default.fileExists(atPath: databasePath) else {
+        guard let store = try configuration.existingStore() else {
             throw ReviveRefused.notRetired(sourceID, health: "never polled")
         }
-        let store = try SQLiteEventStore(stateDirectory: configuration.daemon.stateDirectory)
         guard try await store.reviveRetiredSource(sourceID, at: Date()) else {
             let health = try await store.source(sourceID).map { describe($0.state) } ?? "never polled"
             throw ReviveRefused.notRetired(sourceID, health: health)

@@ -10,7 +10,7 @@ public enum WebhookOverview {
     /// `webhooks list`: id, format, events, topics, state (active, or disabled and why), pending, dead, last sent.
     public static func list(_ configuration: Configuration) async throws -> String {
         var byID: [String: WebhookStatus] = [:]
-        if let store = try store(configuration) {
+        if let store = try configuration.existingStore() {
             for status in try await store.webhookStatuses() { byID[status.id] = status }
         }
         let rows = configuration.webhooks.map { webhook -> [String] in
@@ -46,7 +46,7 @@ public enum WebhookOverview {
         guard !configuration.webhooks.contains(where: { $0.id == webhookID }) else {
             throw DiscardRefused(webhookID: webhookID)
         }
-        guard let store = try store(configuration) else { return 0 }
+        guard let store = try configuration.existingStore() else { return 0 }
         return try await store.discardPendingDeliveries(
             ofWebhook: webhookID, reason: "discarded: the webhook is no longer configured")
     }
@@ -64,7 +64,9 @@ public enum WebhookOverview {
     public static func outbox(_ configuration: Configuration, failedOnly: Bool, limit: Int = 200) async throws -> String
     {
         var rows: [OutboxEntry] = []
-        if let store = try store(configuration) { rows = try await store.outbox(failedOnly: failedOnly, limit: limit) }
+        if let store = try configuration.existingStore() {
+            rows = try await store.outbox(failedOnly: failedOnly, limit: limit)
+        }
         let cells = rows.map { row -> [String] in
             let state = row.state.rawValue + (row.batchID.map { " in \($0)" } ?? "")
             let when: Date? = row.state == .pending ? row.nextAttemptAt : row.sentAt
@@ -80,7 +82,7 @@ public enum WebhookOverview {
     /// `webhooks retry EVENT_ID | --all-failed`: dead letters back to pending, due now.
     /// - Returns: how many rows were requeued.
     public static func retry(_ configuration: Configuration, eventID: String?) async throws -> Int {
-        guard let store = try store(configuration) else { return 0 }
+        guard let store = try configuration.existingStore() else { return 0 }
         return try await store.requeue(eventID: eventID, at: Date())
     }
 
@@ -112,12 +114,5 @@ public enum WebhookOverview {
         case nil:
             return nil
         }
-    }
-
-    /// The store, when the daemon has created it; nil for a configuration never run.
-    private static func store(_ configuration: Configuration) throws -> SQLiteEventStore? {
-        let path = configuration.daemon.stateDirectory.appending(path: SQLiteEventStore.fileName).path
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        return try SQLiteEventStore(stateDirectory: configuration.daemon.stateDirectory)
     }
 }

@@ -198,7 +198,7 @@ public actor DeliveryWorker {
             guard budget > 0 else {
                 // Held until enough of the window's attempts have left it for one more: their next
                 // attempt, so that nothing wakes for them before (a loop would find them held again).
-                let freed = recent[recent.count - webhook.maxPerMinute].addingTimeInterval(60)
+                let freed = (recent.suffix(webhook.maxPerMinute).first ?? now).addingTimeInterval(60)
                 try await store.deferDeliveries(rows.map(\.eventID), ofWebhook: webhook.id, until: max(freed, now))
                 pass.deferred = rows.count
                 return pass

@@ -62,12 +62,15 @@ extension SQLiteEventStore {
     }
 
     public func discardPendingDeliveries(ofWebhook webhookID: String, reason: String) async throws -> Int {
-        try await write { db in
-            try db.execute(
-                sql: "UPDATE outbox SET state = 'dead', last_error = ? WHERE webhook_id = ? AND state = 'pending'",
-                arguments: [reason, webhookID])
-            return db.changesCount
-        }
+        try await write { db in try Self.deadLetterPending(ofWebhook: webhookID, reason: reason, in: db) }
+    }
+
+    /// Moves a webhook's pending rows to the dead letters with `reason`; returns how many.
+    private static func deadLetterPending(ofWebhook webhookID: String, reason: String, in db: Database) throws -> Int {
+        try db.execute(
+            sql: "UPDATE outbox SET state = 'dead', last_error = ? WHERE webhook_id = ? AND state = 'pending'",
+            arguments: [reason, webhookID])
+        return db.changesCount
     }
 
     public func nextDeliveryTime(forWebhooks webhookIDs: [String]) async throws -> Date? {
@@ -227,9 +230,7 @@ extension SQLiteEventStore {
                         disabled_at = excluded.disabled_at, disabled_reason = excluded.disabled_reason
                     """,
                 arguments: [id, urlSHA256, now.storageText, reason])
-            try db.execute(
-                sql: "UPDATE outbox SET state = 'dead', last_error = ? WHERE webhook_id = ? AND state = 'pending'",
-                arguments: [reason, id])
+            _ = try Self.deadLetterPending(ofWebhook: id, reason: reason, in: db)
         }
     }
 

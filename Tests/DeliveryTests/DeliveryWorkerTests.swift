@@ -275,13 +275,13 @@ struct DeliveryWorkerTests {
         _ = try await fixture.enqueue(1)
         let worker = fixture.worker([try fixture.webhook("/hook", maxPerMinute: 1)])
         let start = Date()
-        #expect(try await worker.deliverDue(now: start).sent == 1)
+        #expect(try await worker.deliverDue().sent == 1)
         _ = try await fixture.enqueue(1)
-        #expect(try await worker.deliverDue(now: start.addingTimeInterval(1)).deferred == 1)
+        #expect(try await worker.deliverDue().deferred == 1)
         // Nothing to wake for before the first attempt leaves the minute's window: a delivery loop
         // that woke for the held row would find it held again, and again.
         let next = try #require(try await worker.nextDeliveryTime())
-        #expect(next > start.addingTimeInterval(59) && next <= start.addingTimeInterval(61), "\(next) vs \(start)")
+        #expect(next > start.addingTimeInterval(59) && next < Date().addingTimeInterval(61), "\(next) vs \(start)")
         #expect(try await worker.deliverDue(now: next).sent == 1)
     }
 
