@@ -139,11 +139,23 @@ public final class HTTPFetcher: Sendable {
         case .privateAddress(let address):
             FetchError(
                 code: .privateAddress, url: url,
-                message: "refused to connect to \(address), a private, loopback or link-local address "
+                message: "refused to connect to \(address)"
+                    + (Self.proxyVariable(for: url).map { " (the URL's host, or the proxy that \($0) names)" } ?? "")
+                    + ", a private, loopback or link-local address "
                     + "(allow_private_networks in the configuration, --insecure-allow-private for exportwatch fetch)")
         case .curl(let code, let message, let timedOut):
             FetchError(code: timedOut ? .timeout : .transport, url: url, message: message, curlCode: code)
         }
+    }
+
+    /// The environment variable naming the proxy libcurl would take for `url`, if one is set:
+    /// `http_proxy` (lower case only) or `https_proxy`/`HTTPS_PROXY` by scheme, else
+    /// `all_proxy`/`ALL_PROXY`. `no_proxy` is not weighed: a message says "or".
+    static func proxyVariable(
+        for url: URL, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String? {
+        let byScheme = url.scheme?.lowercased() == "https" ? ["https_proxy", "HTTPS_PROXY"] : ["http_proxy"]
+        return (byScheme + ["all_proxy", "ALL_PROXY"]).first { environment[$0]?.isEmpty == false }
     }
 
     private static func isHTTP(_ url: URL) -> Bool {

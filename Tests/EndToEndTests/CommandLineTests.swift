@@ -193,6 +193,14 @@ struct CommandLineTests {
         let refused = try await Self.exportwatch("fetch", server.url("/rss").absoluteString)
         #expect(refused.status == 1)
         #expect(refused.output.contains("refused to connect to 127.0.0.1"))
+        // Through a proxy the address refused is the proxy's (the target is never resolved here).
+        let proxied = try await Self.exportwatch(
+            "fetch", "https://www.bis.gov/rss.xml", environment: ["https_proxy": "http://127.0.0.1:9"])
+        #expect(proxied.status == 1)
+        #expect(
+            proxied.output.contains(
+                "refused to connect to 127.0.0.1 (the URL's host, or the proxy that https_proxy names)"),
+            "\(proxied.output)")
     }
 }
 

@@ -257,6 +257,20 @@ struct HTTPFetcherTests {
         }
     }
 
+    @Test("a refused address may be a proxy's: the variable libcurl takes the proxy from is named")
+    func proxyVariable() throws {
+        let https = try #require(URL(string: "https://www.bis.gov/rss.xml"))
+        let http = try #require(URL(string: "http://www.mofcom.gov.cn/rss.xml"))
+        #expect(HTTPFetcher.proxyVariable(for: https, environment: [:]) == nil)
+        #expect(
+            HTTPFetcher.proxyVariable(for: https, environment: ["HTTPS_PROXY": "http://10.0.0.1:3128"]) == "HTTPS_PROXY"
+        )
+        #expect(HTTPFetcher.proxyVariable(for: https, environment: ["http_proxy": "http://10.0.0.1:3128"]) == nil)
+        // libcurl reads http_proxy in lower case only.
+        #expect(HTTPFetcher.proxyVariable(for: http, environment: ["HTTP_PROXY": "http://10.0.0.1:3128"]) == nil)
+        #expect(HTTPFetcher.proxyVariable(for: http, environment: ["ALL_PROXY": "socks5://10.0.0.1"]) == "ALL_PROXY")
+    }
+
     @Test("private addresses are refused at connect time, redirects included, unless allowed")
     func privateAddresses() async throws {
         let inside = try await ScriptedHTTPServer(host: "127.0.0.2", script: ["/secret": [.init(body: "internal")]])
