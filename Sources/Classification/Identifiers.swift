@@ -47,6 +47,18 @@ public struct RegulatoryIdentifier: Sendable, Hashable, Comparable {
         default: return false
         }
     }
+
+    /// For a joint Chinese announcement (`商务部海关总署公告2023年第23号`), the same number in its
+    /// lead issuer's series (`商务部公告2023年第23号`): joint announcements are numbered in the first
+    /// issuer's series, and a report may name only that issuer (as English ones do: "MOFCOM
+    /// Announcement No. 23 of 2023"). Nil for any other identifier.
+    public var leadIssuerAnnouncement: RegulatoryIdentifier? {
+        guard kind == .chineseAnnouncement, let announcement = value.firstRange(of: "公告") else { return nil }
+        let issuers = value[..<announcement.lowerBound]
+        guard let lead = IdentifierExtractor.chineseIssuers.first(where: { issuers.hasPrefix($0) }), issuers != lead
+        else { return nil }
+        return RegulatoryIdentifier(kind: kind, value: lead + value[announcement.lowerBound...])
+    }
 }
 
 /// Extracts ``RegulatoryIdentifier``s from normalized text.
@@ -103,7 +115,54 @@ public enum IdentifierExtractor {
                 found.insert(.init(kind: .chineseAnnouncement, value: "\(issuers)公告\(match.2)年第\(match.3)号"))
             }
         }
+        if present.contains("announcement") {
+            found.formUnion(englishAnnouncements(in: string))
+        }
         return found.sorted()
+    }
+
+    /// The issuers a Chinese announcement number starts with; the first of a joint announcement's
+    /// is the series it is numbered in.
+    static let chineseIssuers = ["商务部", "海关总署", "国家出口管制工作协调机制办公室"]
+
+    /// Chinese announcements cited in English ("MOFCOM Announcement No. 21 of 2024", "Announcement
+    /// [2024] No. 46 of the Ministry of Commerce", "MOFCOM and GAC Announcement No. 23 (2023)"),
+    /// spelt as the Chinese ones are, so that reports in both languages cite one identifier. The
+    /// issuer must stand in the same sentence just before "announcement", or just after the number:
+    /// a number with no Chinese issuer beside it ("CBP announcement no. 3 of 2024") is nobody's.
+    static func englishAnnouncements(in text: String) -> [RegulatoryIdentifier] {
+        let pattern =
+            #/announcement\s+(?:no\.?\s*(\d{1,3})\s*(?:of\s+|in\s+|\[|\()(\d{4})\b|[\[(](\d{4})[\])]\s*no\.?\s*(\d{1,3})\b|(\d{4})\s+no\.?\s*(\d{1,3})\b)/#
+        var found: [RegulatoryIdentifier] = []
+        for match in text.matches(of: pattern) {
+            guard let number = match.1 ?? match.4 ?? match.6, let year = match.2 ?? match.3 ?? match.5 else { continue }
+            let start = text.index(match.range.lowerBound, offsetBy: -60, limitedBy: text.startIndex) ?? text.startIndex
+            // Only the sentence the citation is in: what follows the last full stop before it.
+            var before = text[start..<match.range.lowerBound]
+            if let stop = before.ranges(of: ". ").last { before = before[stop.upperBound...] }
+            let end = text.index(match.range.upperBound, offsetBy: 50, limitedBy: text.endIndex) ?? text.endIndex
+            let after = text[match.range.upperBound..<end].drop { $0 == "]" || $0 == ")" }
+            let issuers =
+                chineseIssuers(named: before)
+                ?? (after.hasPrefix(" of ") || after.hasPrefix(" by ") || after.hasPrefix(" from ")
+                    ? chineseIssuers(named: after.prefix { $0 != "." }) : nil)
+            guard let issuers else { continue }
+            found.append(.init(kind: .chineseAnnouncement, value: "\(issuers)公告\(year)年第\(number)号"))
+        }
+        return found
+    }
+
+    /// 商务部, 海关总署 or both (in that order) when `text` names China's commerce ministry, its
+    /// customs administration, or both; nil when it names neither.
+    private static func chineseIssuers(named text: Substring) -> String? {
+        let commerce = ["mofcom", "ministry of commerce", "commerce ministry"].contains { text.contains($0) }
+        let customs = text.contains("general administration of customs") || text.contains(#/\bgac\b/#)
+        switch (commerce, customs) {
+        case (true, true): return "商务部海关总署"
+        case (true, false): return "商务部"
+        case (false, true): return "海关总署"
+        case (false, false): return nil
+        }
     }
 
     /// ECCNs: a digit, a letter a–e, three digits, optionally `.x` and `.n`, as a whole word.
@@ -169,7 +228,7 @@ public enum IdentifierExtractor {
     /// The markers whose presence makes an identifier kind worth a regular expression.
     static let markers = [
         "fr", "cfr", "c.f.r", "fr doc", "document number", "document no", "fr document", "federalregister.gov", "rin",
-        "0694-", "公告",
+        "0694-", "公告", "announcement",
     ]
     private static let markerMatcher = PatternMatcher(patterns: markers)
 

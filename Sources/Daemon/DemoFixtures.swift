@@ -94,8 +94,9 @@ enum DemoFixtures {
             entries.insert(
                 entry(
                     "wire-2", "China curbs exports of gallium and germanium items in response to US chip controls",
-                    "China's commerce ministry announced export controls on gallium and germanium related items, "
-                        + "its latest countermeasure to US export controls on semiconductors.",
+                    "China's commerce ministry announced export controls on gallium and germanium related items "
+                        + "(MOFCOM Announcement No. 21 of 2024), its latest countermeasure to US export controls on "
+                        + "semiconductors.",
                     "2024-05-10T09:00:00Z"), at: 0)
         }
         return """

@@ -115,21 +115,24 @@ public struct ItemKeys: Sendable, Equatable {
     }
 
     /// Identifiers specific enough to name one event: a Federal Register document number, a
-    /// Chinese announcement number, a Regulation Identifier Number is not (a rulemaking spans
-    /// months), nor a lone ECCN (3A090 is cited by every chip story); a set of two or more ECCNs
-    /// cited together is.
+    /// Chinese announcement number (a joint one also under its lead issuer's series, which is how
+    /// a report naming only that issuer cites it), a Regulation Identifier Number is not (a
+    /// rulemaking spans months), nor a lone ECCN (3A090 is cited by every chip story); a set of two
+    /// or more ECCNs cited together is.
     public static func storyKeys(for identifiers: [RegulatoryIdentifier]) -> [String] {
-        var keys: [String] = []
+        var keys: Set<String> = []
         for identifier in identifiers {
             switch identifier.kind {
             case .federalRegisterDocument, .chineseAnnouncement:
-                keys.append(identifier.kind.rawValue + ":" + identifier.value)
+                for named in [identifier, identifier.leadIssuerAnnouncement].compactMap({ $0 }) {
+                    keys.insert(named.kind.rawValue + ":" + named.value)
+                }
             default: break
             }
         }
         let eccns = Set(
             identifiers.filter { $0.kind == .eccn }.map { String($0.value.uppercased().split(separator: ".")[0]) })
-        if eccns.count >= 2 { keys.append("eccn-set:" + eccns.sorted().joined(separator: ",")) }
+        if eccns.count >= 2 { keys.insert("eccn-set:" + eccns.sorted().joined(separator: ",")) }
         return keys.sorted()
     }
 }

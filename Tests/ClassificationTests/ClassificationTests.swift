@@ -117,9 +117,37 @@ struct MatchingTests {
             ("(rin 0694-aj35)", RegulatoryIdentifier(kind: .rin, value: "0694-AJ35")),
             ("商务部 海关总署公告2023年第23号 关于", RegulatoryIdentifier(kind: .chineseAnnouncement, value: "商务部海关总署公告2023年第23号")),
             ("商务部公告2024年第46号", RegulatoryIdentifier(kind: .chineseAnnouncement, value: "商务部公告2024年第46号")),
+            // Cited in English, spelt as in Chinese: reports in both languages cite one identifier.
+            (
+                "controls on gallium (mofcom announcement no. 21 of 2024)",
+                RegulatoryIdentifier(kind: .chineseAnnouncement, value: "商务部公告2024年第21号")
+            ),
+            (
+                "mofcom and gac announcement no. 23 [2023] on gallium",
+                RegulatoryIdentifier(kind: .chineseAnnouncement, value: "商务部海关总署公告2023年第23号")
+            ),
+            (
+                "ministry of commerce announcement [2024] no. 46 bans",
+                RegulatoryIdentifier(kind: .chineseAnnouncement, value: "商务部公告2024年第46号")
+            ),
+            (
+                "announcement no. 46 of 2024 of the ministry of commerce bans",
+                RegulatoryIdentifier(kind: .chineseAnnouncement, value: "商务部公告2024年第46号")
+            ),
         ])
     func identifiers(text: String, expected: RegulatoryIdentifier) {
         #expect(IdentifierExtractor.identifiers(in: text).contains(expected))
+    }
+
+    @Test("an announcement number with no Chinese issuer in its sentence is nobody's")
+    func announcementWithoutIssuer() {
+        for text in [
+            "cbp announcement no. 3 of 2024 on tariffs",
+            "mofcom said on monday. the state council announcement no. 5 of 2024 covers rare earths",
+            "announcement no. 7 of 2024",
+        ] {
+            #expect(IdentifierExtractor.identifiers(in: text).isEmpty, "\(text)")
+        }
     }
 
     @Test("identifiers that are evidence of export controls")

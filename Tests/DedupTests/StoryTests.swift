@@ -81,6 +81,22 @@ struct StoryTests {
         #expect(stories.add(chinese) == .joins(storyID: 1, because: .identifier("fr-document:2024-07004")))
     }
 
+    @Test("a joint MOFCOM and customs announcement and an English report naming only MOFCOM join by its number")
+    func jointAnnouncementJoin() {
+        var stories = Stories()
+        let chinese = DedupItem(
+            guid: "mofcom-23", link: "http://www.mofcom.gov.cn/article/zcfb/2023/23.shtml",
+            title: "商务部 海关总署公告2023年第23号 关于对镓、锗相关物项实施出口管制的公告",
+            identifiers: [RegulatoryIdentifier(kind: .chineseAnnouncement, value: "商务部海关总署公告2023年第23号")])
+        let english = DedupItem(
+            guid: "wire-7", link: "https://www.example.com/china-gallium-germanium",
+            title: "China curbs exports of gallium and germanium, citing national security",
+            summary: "The measures, set out in MOFCOM Announcement No. 23 of 2023, take effect on August 1.",
+            identifiers: [RegulatoryIdentifier(kind: .chineseAnnouncement, value: "商务部公告2023年第23号")])
+        #expect(stories.add(chinese) == .startsStory)
+        #expect(stories.add(english) == .joins(storyID: 1, because: .identifier("cn-announcement:商务部公告2023年第23号")))
+    }
+
     @Test("a series of similar headlines about different events stays apart")
     func seriesStaysApart() {
         var stories = Stories()
@@ -106,6 +122,10 @@ struct StoryTests {
                 RegulatoryIdentifier(kind: .eccn, value: "4A090.a"), RegulatoryIdentifier(kind: .eccn, value: "3A090"),
                 RegulatoryIdentifier(kind: .chineseAnnouncement, value: "商务部公告2024年第33号"),
             ]) == ["cn-announcement:商务部公告2024年第33号", "eccn-set:3A090,4A090"])
+        // A joint announcement is also known by its lead issuer's series.
+        #expect(
+            ItemKeys.storyKeys(for: [RegulatoryIdentifier(kind: .chineseAnnouncement, value: "商务部海关总署公告2023年第23号")])
+                == ["cn-announcement:商务部公告2023年第23号", "cn-announcement:商务部海关总署公告2023年第23号"])
     }
 
     @Test("headlines lose the outlet's name and wire prefixes")
