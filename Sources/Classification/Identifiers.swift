@@ -109,7 +109,7 @@ public enum IdentifierExtractor {
         }
         if present.contains("公告") {
             let pattern =
-                #/((?:商务部|海关总署|国家出口管制工作协调机制办公室)(?:\s*[、和与]?\s*(?:商务部|海关总署|国家国防科技工业局|科技部))*)\s*公告\s*(\d{4})\s*年\s*第\s*(\d{1,3})\s*号/#
+                #/((?:商务部|海关总署|国家出口管制工作协调机制办公室|不可靠实体清单工作机制)(?:\s*[、和与]?\s*(?:商务部|海关总署|国家国防科技工业局|科技部))*)\s*公告\s*(\d{4})\s*年\s*第\s*(\d{1,3})\s*号/#
             for match in string.matches(of: pattern) {
                 let issuers = match.1.filter { !$0.isWhitespace }
                 found.insert(.init(kind: .chineseAnnouncement, value: "\(issuers)公告\(match.2)年第\(match.3)号"))
@@ -123,7 +123,7 @@ public enum IdentifierExtractor {
 
     /// The issuers a Chinese announcement number starts with; the first of a joint announcement's
     /// is the series it is numbered in.
-    static let chineseIssuers = ["商务部", "海关总署", "国家出口管制工作协调机制办公室"]
+    static let chineseIssuers = ["商务部", "海关总署", "国家出口管制工作协调机制办公室", "不可靠实体清单工作机制"]
 
     /// Chinese announcements cited in English ("MOFCOM Announcement No. 21 of 2024", "Announcement
     /// [2024] No. 46 of the Ministry of Commerce", "MOFCOM and GAC Announcement No. 23 (2023)"),
@@ -153,8 +153,11 @@ public enum IdentifierExtractor {
     }
 
     /// 商务部, 海关总署 or both (in that order) when `text` names China's commerce ministry, its
-    /// customs administration, or both; nil when it names neither.
+    /// customs administration, or both; 不可靠实体清单工作机制 for the Unreliable Entity List
+    /// working mechanism (its office sits in the ministry, its announcements are its own); nil when
+    /// it names none of them.
     private static func chineseIssuers(named text: Substring) -> String? {
+        if text.contains("unreliable entity list working mechanism") { return "不可靠实体清单工作机制" }
         let commerce = ["mofcom", "ministry of commerce", "commerce ministry"].contains { text.contains($0) }
         let customs = text.contains("general administration of customs") || text.contains(#/\bgac\b/#)
         switch (commerce, customs) {

@@ -134,6 +134,15 @@ struct MatchingTests {
                 "announcement no. 46 of 2024 of the ministry of commerce bans",
                 RegulatoryIdentifier(kind: .chineseAnnouncement, value: "商务部公告2024年第46号")
             ),
+            // China's Unreliable Entity List decisions, in both languages.
+            (
+                "不可靠实体清单工作机制公告2025年第1号",
+                RegulatoryIdentifier(kind: .chineseAnnouncement, value: "不可靠实体清单工作机制公告2025年第1号")
+            ),
+            (
+                "mofcom's unreliable entity list working mechanism announcement no. 1 of 2025 adds",
+                RegulatoryIdentifier(kind: .chineseAnnouncement, value: "不可靠实体清单工作机制公告2025年第1号")
+            ),
         ])
     func identifiers(text: String, expected: RegulatoryIdentifier) {
         #expect(IdentifierExtractor.identifiers(in: text).contains(expected))
@@ -156,6 +165,10 @@ struct MatchingTests {
         #expect(RegulatoryIdentifier(kind: .cfrPart, value: "15 CFR 744").isExportControlEvidence)
         #expect(!RegulatoryIdentifier(kind: .cfrPart, value: "40 CFR 60").isExportControlEvidence)
         #expect(!RegulatoryIdentifier(kind: .federalRegisterCitation, value: "89 FR 1").isExportControlEvidence)
+        // The Unreliable Entity List is a countermeasure, not an export control.
+        #expect(
+            !RegulatoryIdentifier(kind: .chineseAnnouncement, value: "不可靠实体清单工作机制公告2025年第1号")
+                .isExportControlEvidence)
         #expect(IdentifierExtractor.identifiers(in: "no identifiers here, 2024 was a year").isEmpty)
     }
 }
