@@ -113,11 +113,14 @@ extension DaemonParts {
     /// failed and not recorded; the others carry on. Such a failure is logged once per reason
     /// and cycle, with the sources it reached: a full disk fails every poll alike, and a
     /// thousand identical lines would bury it.
-    /// - Parameter stored: the sources as stored, by id, when the caller has just read them (the
-    ///   daemon does, to find the due ones); nil reads them here, in one read.
+    /// - Parameters:
+    ///   - stored: the sources as stored, by id, when the caller has just read them (the daemon
+    ///     does, to find the due ones); nil reads them here, in one read.
+    ///   - afterEachPoll: called as each source's poll ends (the daemon's watchdog takes it for
+    ///     progress).
     public func poll(
         _ sources: [SourceSettings], stored: [String: StoredSource]? = nil,
-        now: @escaping @Sendable () -> Date = Date.init
+        now: @escaping @Sendable () -> Date = Date.init, afterEachPoll: () -> Void = {}
     ) async throws -> CycleReport {
         var report = CycleReport()
         var unrecorded = UnrecordedPolls()
@@ -151,6 +154,7 @@ extension DaemonParts {
                     report.notRecordedReason = report.notRecordedReason ?? "\(error)"
                     unrecorded.add(source: id, reason: "\(error)")
                 }
+                afterEachPoll()
                 startNext()
             }
         }

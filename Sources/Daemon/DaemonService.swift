@@ -19,6 +19,7 @@ public final class ExportwatchDaemon: Sendable {
     private let parts: DaemonParts
     private let state: State
     private let notifier: SystemdNotifier
+    private let watchdog: WatchdogPings
     private let configurationPath: String
     private let logger: Logger
 
@@ -84,6 +85,7 @@ public final class ExportwatchDaemon: Sendable {
         self.parts = parts
         state = State(parts.configuration)
         notifier = SystemdNotifier()
+        watchdog = WatchdogPings(notifier: notifier)
         self.configurationPath = configurationPath
         self.logger = logger
     }
@@ -193,7 +195,7 @@ public final class ExportwatchDaemon: Sendable {
                 let due: [SourceSettings]
                 (due, nextDue) = schedule.due(sources, stored: stored, defaultInterval: defaultInterval, now: now)
                 if !due.isEmpty {
-                    let report = try await parts.poll(due, stored: stored)
+                    let report = try await parts.poll(due, stored: stored, afterEachPoll: watchdog.progress)
                     let held = schedule.hold(report.notRecorded, of: due, defaultInterval: defaultInterval, now: now)
                     await state.cycleChecked(problem: Self.problem(of: report))
                     // The sources not polled keep the times read above; the polled ones report theirs.
@@ -222,7 +224,7 @@ public final class ExportwatchDaemon: Sendable {
             }
             if let watchdog = notifier.watchdogInterval { wait = min(wait, watchdog) }
             // From this loop, after the cycle: a scheduler stuck in a cycle stops the pings and is restarted.
-            notifier.notify("WATCHDOG=1")
+            watchdog.ping()
             await state.cycleFinished()
             if MetricsEndpoint.isServing, let pending = try? await parts.store.pendingDeliveryCount() {
                 DaemonMetrics.outboxPending(pending)

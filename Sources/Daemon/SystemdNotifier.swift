@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -57,5 +58,38 @@ public struct SystemdNotifier: Sendable {
         clock_gettime(CLOCK_MONOTONIC, &time)
         let microseconds = Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1000
         notify("RELOADING=1\nMONOTONIC_USEC=\(microseconds)")
+    }
+}
+
+/// The watchdog's pings. The scheduler pings after every cycle; inside a cycle each finished poll
+/// counts as progress and pings too, at most once per ``SystemdNotifier/watchdogInterval``: a
+/// cycle of slow sources (dozens on one host, two at a time, each up to `request_timeout`) can
+/// outlast `WatchdogSec=` without being stuck, and was restarted for it, again and again, since
+/// the restarted daemon polls the same sources. A scheduler that makes no progress still stops
+/// the pings (every poll ends within its timeouts).
+final class WatchdogPings: Sendable {
+    private let notifier: SystemdNotifier
+    private let lastPing = Mutex(ContinuousClock.now)
+
+    init(notifier: SystemdNotifier) {
+        self.notifier = notifier
+    }
+
+    /// Pings now (the scheduler's loop, between cycles).
+    func ping() {
+        lastPing.withLock { $0 = .now }
+        notifier.notify("WATCHDOG=1")
+    }
+
+    /// A poll finished: pings when the last ping is a watchdog interval old.
+    func progress() {
+        guard let interval = notifier.watchdogInterval else { return }
+        let now = ContinuousClock.now
+        let due = lastPing.withLock { last in
+            guard now - last >= interval else { return false }
+            last = now
+            return true
+        }
+        if due { notifier.notify("WATCHDOG=1") }
     }
 }

@@ -196,7 +196,7 @@ struct DaemonRunTests {
         errors.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
         let process = try Self.startDaemon(
             config: config,
-            environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000", "JOURNAL_STREAM": "1:1"],
+            environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "4000000", "JOURNAL_STREAM": "1:1"],
             errors: errors)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
@@ -242,6 +242,38 @@ struct DaemonRunTests {
             notify.messages.firstIndex { $0.hasPrefix(prefix) } ?? -1
         }
         #expect(order == order.sorted() && !order.contains(-1), "\(notify.messages)")
+    }
+
+    @Test("a cycle longer than the watchdog interval pings it as its polls end: slow sources are not a stuck scheduler")
+    func watchdogDuringLongCycle() async throws {
+        // Three sources on one host, one at a time, each answering after 1.5 s: a 4.5 s cycle
+        // against a 2 s watchdog (pinged every second).
+        let slow = ScriptedHTTPServer.Response(body: RunOnceTests.rss([RunOnceTests.entityList]), delay: 1.5)
+        let server = try await ScriptedHTTPServer(script: ["/a.xml": [slow], "/b.xml": [slow], "/c.xml": [slow]])
+        defer { server.stop() }
+        let folder = try scratchFolder("ew-watchdog")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let notify = try NotifySocket(folder: folder)
+        defer { notify.close() }
+        let config = folder.appending(path: "exportwatch.toml")
+        var text = """
+            [daemon]
+            state_dir = "\(folder.path)/state"
+            digest_dir = "\(folder.path)/digests"
+            allow_private_networks = true
+            max_per_host = 1
+
+            """
+        for id in ["a", "b", "c"] { text += "[[source]]\nid = \"\(id)\"\nurl = \"\(server.url("/\(id).xml"))\"\n" }
+        try text.write(to: config, atomically: true, encoding: .utf8)
+        let process = try Self.startDaemon(
+            config: config, environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000"])
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        #expect(try await notify.wait { $0.hasPrefix("STATUS=3 sources") }, "\(notify.messages)")
+        let beforeStatus = notify.messages.prefix { !$0.hasPrefix("STATUS=3 sources") }
+        #expect(beforeStatus.filter { $0 == "WATCHDOG=1" }.count >= 2, "\(notify.messages)")
+        kill(process.processIdentifier, SIGTERM)
     }
 
     @Test(
