@@ -116,11 +116,11 @@ extension DaemonParts {
     /// - Parameters:
     ///   - stored: the sources as stored, by id, when the caller has just read them (the daemon
     ///     does, to find the due ones); nil reads them here, in one read.
-    ///   - afterEachPoll: called as each source's poll ends (the daemon's watchdog takes it for
-    ///     progress).
+    ///   - afterEachPoll: called as each source's poll ends (the daemon's watchdog and `/healthz`
+    ///     take it for progress).
     public func poll(
         _ sources: [SourceSettings], stored: [String: StoredSource]? = nil,
-        now: @escaping @Sendable () -> Date = Date.init, afterEachPoll: () -> Void = {}
+        now: @escaping @Sendable () -> Date = Date.init, afterEachPoll: () async -> Void = {}
     ) async throws -> CycleReport {
         var report = CycleReport()
         var unrecorded = UnrecordedPolls()
@@ -154,7 +154,7 @@ extension DaemonParts {
                     report.notRecordedReason = report.notRecordedReason ?? "\(error)"
                     unrecorded.add(source: id, reason: "\(error)")
                 }
-                afterEachPoll()
+                await afterEachPoll()
                 startNext()
             }
         }

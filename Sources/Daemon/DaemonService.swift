@@ -27,22 +27,24 @@ public final class ExportwatchDaemon: Sendable {
     actor State {
         var sources: [SourceSettings]
         var configuration: Configuration
-        /// When the poller last finished a cycle (or started), for `/healthz`.
-        var lastCycle = Date()
+        /// When the poller last finished a poll or a cycle (or started), for `/healthz`.
+        var lastProgress = Date()
         /// What went wrong in the last cycle that polled (or failed as a whole), for `/healthz`:
         /// polls the store could not record (a full disk, a damaged file), or the cycle itself.
         /// Kept through the wake-ups that poll nothing, until a cycle records all its polls.
         private(set) var cycleProblem: String?
 
-        func cycleFinished() { lastCycle = Date() }
+        /// The poller finished a poll or a cycle: it is alive, however long its cycle takes.
+        func progressed() { lastProgress = Date() }
 
         /// Notes how the last cycle that polled went: nil when it recorded every poll.
         func cycleChecked(problem: String?) { cycleProblem = problem }
 
-        /// Nil when healthy: the poller finished a cycle in the last 10 minutes (it wakes every
-        /// minute) and the store recorded it. Else why not, for `/healthz` to answer 503 with.
+        /// Nil when healthy: the poller finished a poll or a cycle in the last 10 minutes (it wakes
+        /// every minute, and every poll ends within its timeouts) and the store recorded its last
+        /// cycle. Else why not, for `/healthz` to answer 503 with.
         func unhealthy(at now: Date = Date()) -> String? {
-            if now.timeIntervalSince(lastCycle) >= 600 { return "the poller has not finished a cycle lately" }
+            if now.timeIntervalSince(lastProgress) >= 600 { return "the poller has made no progress in 10 minutes" }
             return cycleProblem
         }
         private var wakeUp: CheckedContinuation<Void, Never>?
@@ -195,7 +197,12 @@ public final class ExportwatchDaemon: Sendable {
                 let due: [SourceSettings]
                 (due, nextDue) = schedule.due(sources, stored: stored, defaultInterval: defaultInterval, now: now)
                 if !due.isEmpty {
-                    let report = try await parts.poll(due, stored: stored, afterEachPoll: watchdog.progress)
+                    let report = try await parts.poll(
+                        due, stored: stored,
+                        afterEachPoll: { [watchdog, state] in
+                            watchdog.progress()
+                            await state.progressed()
+                        })
                     let held = schedule.hold(report.notRecorded, of: due, defaultInterval: defaultInterval, now: now)
                     await state.cycleChecked(problem: Self.problem(of: report))
                     // The sources not polled keep the times read above; the polled ones report theirs.
@@ -225,7 +232,7 @@ public final class ExportwatchDaemon: Sendable {
             if let watchdog = notifier.watchdogInterval { wait = min(wait, watchdog) }
             // From this loop, after the cycle: a scheduler stuck in a cycle stops the pings and is restarted.
             watchdog.ping()
-            await state.cycleFinished()
+            await state.progressed()
             if MetricsEndpoint.isServing, let pending = try? await parts.store.pendingDeliveryCount() {
                 DaemonMetrics.outboxPending(pending)
             }
