@@ -5,13 +5,25 @@ public import Store
 extension ConfigurationLoader {
     /// The topics a configuration uses: its topics file, or the built-in copy when it names none
     /// and has none beside it.
-    /// - Throws: ``ConfigurationError`` for a topics file with mistakes.
+    /// - Throws: ``ConfigurationError`` for a topics file with mistakes, and for a webhook whose
+    ///   `topics` names a topic that is not among them (a typo there would silence the webhook).
     public func topics(for configuration: Configuration, configurationPath: String) throws(ConfigurationError)
         -> [Topic]
     {
-        guard let path = topicsPath(for: configuration, configurationPath: configurationPath)
-        else { return builtInTopics() }
-        return try loadTopics(path: path)
+        let path = topicsPath(for: configuration, configurationPath: configurationPath)
+        let topics = if let path { try loadTopics(path: path) } else { builtInTopics() }
+        let known = topics.map(\.id)
+        let issues = configuration.webhooks.flatMap { webhook in
+            webhook.topics.filter { !known.contains($0) }.map { topic in
+                let hint = ConfigValues.suggestion(for: topic, among: known).map { " (did you mean \"\($0)\"?)" } ?? ""
+                return ConfigurationIssue(
+                    file: configurationPath, line: nil,
+                    message: "webhook \"\(webhook.id)\": topics: no topic \"\(topic)\" in "
+                        + (path ?? "the built-in topics") + hint + "; it would never be sent anything")
+            }
+        }
+        guard issues.isEmpty else { throw ConfigurationError(issues: issues) }
+        return topics
     }
 }
 

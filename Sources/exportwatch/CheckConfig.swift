@@ -17,11 +17,12 @@ struct CheckConfig: AsyncParsableCommand {
         let webhooks = configuration.webhooks.count
         var summary = "\(sources) source\(sources == 1 ? "" : "s"), \(webhooks) webhook\(webhooks == 1 ? "" : "s")"
         let loader = ConfigurationLoader()
+        // Also checks that each webhook's topics exist.
+        let topics = try loader.topics(for: configuration, configurationPath: path)
         if let topicsPath = loader.topicsPath(for: configuration, configurationPath: path) {
-            let topics = try loader.loadTopics(path: topicsPath)
             summary += ", \(topics.count) topics from \(topicsPath)"
         } else {
-            summary += ", \(loader.builtInTopics().count) built-in topics"
+            summary += ", \(topics.count) built-in topics"
         }
         print("\(path): valid (\(summary))")
         for warning in configuration.warnings {

@@ -253,6 +253,28 @@ struct ConfigurationTests {
         #expect(try load("[[source]]\nid = \"a\"\nurl = \"https://example.org/a\"").warnings == [])
     }
 
+    @Test("a webhook's topics must be topics the daemon has: a typo would silence it")
+    func webhookTopicsExist() throws {
+        let text = """
+            [[webhook]]
+            id = "chips"
+            url = "https://hooks.example.org/1"
+            topics = ["chip-control", "entity-list-sanctions"]
+            """
+        // A folder with no topics.toml beside the file: the built-in topics.
+        let path = FileManager.default.temporaryDirectory.appending(path: "ew-\(UUID().uuidString)/exportwatch.toml")
+            .path
+        let error = #expect(throws: ConfigurationError.self) {
+            try loader.topics(for: try load(text), configurationPath: path)
+        }
+        #expect(
+            error?.description
+                == #"\#(path): webhook "chips": topics: no topic "chip-control" in the built-in topics (did you mean "chip-controls"?); it would never be sent anything"#
+        )
+        let fixed = try load(text.replacingOccurrences(of: "chip-control\"", with: "chip-controls\""))
+        #expect(try loader.topics(for: fixed, configurationPath: path).count == 10)
+    }
+
     @Test("an html source must carry its rules, and a feed must not")
     func htmlRules() {
         #expect(
