@@ -95,7 +95,7 @@ public struct SourcePoller: Sendable {
             do {
                 let parsed = try await DocumentWork.run { [self] in try read(body, of: source, provenance: provenance) }
                 feed = parsed
-                transitions += state.recordParsed(itemCount: parsed.items.count)
+                transitions += state.recordParsed(itemCount: parsed.items.count, byRules: source.kind == .html)
                 if let ttl = parsed.ttlMinutes { state.holdNextPoll(for: .seconds(ttl * 60), policy: policy) }
                 for warning in parsed.warnings.prefix(3) {
                     logger.notice(
@@ -209,7 +209,7 @@ public struct SourcePoller: Sendable {
             case .recovered: logger.notice("source recovered", metadata: ["source": "\(source.id)"])
             case .parseEmpty:
                 logger.error(
-                    "source parse_empty: the page gave no items where it used to; its markup may have changed",
+                    "source parse_empty: \(state.health.state.reason ?? "the page gives no items")",
                     metadata: ["source": "\(source.id)"])
             case .retired: break
             }

@@ -155,10 +155,13 @@ public struct SourceFetchState: Sendable, Equatable {
 
     /// Completes a poll whose decision was `.parse`: the document was read and gave `itemCount`
     /// items. The poll counts as a success (`source.recovered` after failures), and a page that gave
-    /// items and now gives none raises `source.parse_empty`, once, until items come back.
-    public mutating func recordParsed(itemCount: Int) -> [SourceHealth.Transition] {
+    /// items and now gives none, or an HTML page (`byRules`) whose rules have never found any,
+    /// raises `source.parse_empty`, once, until items come back.
+    public mutating func recordParsed(itemCount: Int, byRules: Bool = false) -> [SourceHealth.Transition] {
         defer { lastItemCount = itemCount }
-        return [health.recordSuccess(), health.recordItems(itemCount, previousCount: lastItemCount)].compactMap { $0 }
+        return [
+            health.recordSuccess(), health.recordItems(itemCount, previousCount: lastItemCount, byRules: byRules),
+        ].compactMap { $0 }
     }
 
     /// Completes a poll whose decision was `.parse` but whose document could not be read (not a

@@ -78,10 +78,17 @@ public struct SourceHealth: Sendable, Equatable {
     }
 
     /// A fetched document was read: `itemCount` items, where the previous read gave `previousCount`.
-    public mutating func recordItems(_ itemCount: Int, previousCount: Int?) -> Transition? {
+    /// - Parameter byRules: whether it was an HTML page read with a source's rules: rules that have
+    ///   never found an item on their page are wrong (or the page builds its list with script), and
+    ///   such a source is `empty` from its first read, not `ok` with nothing to show for it.
+    public mutating func recordItems(_ itemCount: Int, previousCount: Int?, byRules: Bool = false) -> Transition? {
         switch state {
         case .ok where itemCount == 0 && (previousCount ?? 0) > 0:
             state = .empty(reason: "the page gave no items where it gave \(previousCount!) before; check its rules")
+            return .parseEmpty
+        case .ok where itemCount == 0 && byRules:
+            state = .empty(
+                reason: "the rules have found no items on the page; check them with exportwatch fetch URL --item …")
             return .parseEmpty
         case .empty where itemCount > 0:
             state = .ok

@@ -263,6 +263,21 @@ struct SourcePollerTests {
         #expect(fixture.logs.all.filter { $0.contains("source parse_empty") }.count == 1)
     }
 
+    @Test("an HTML source whose rules find nothing from its first read is empty at once, saying how to check them")
+    func rulesThatNeverMatch() async throws {
+        let list = #"<ul class="news"><li><a href="/n/1">Entity List additions</a><span>2024-05-10</span></li></ul>"#
+        let fixture = try await Fixture(script: ["/page": [.init(body: "<html><body>\(list)</body></html>")]])
+        defer { fixture.close() }
+        var source = fixture.source("/page")
+        source.kind = .html
+        source.html = HTMLRules(item: "ul.list1 > li", title: "a", link: "a@href")
+        let poll = try await fixture.poller.poll(source)
+        #expect(poll?.feed?.items.count == 0 && poll?.transitions == [.parseEmpty])
+        let line = try #require(fixture.logs.all.first { $0.contains("source parse_empty") })
+        #expect(line.contains("the rules have found no items on the page"), "\(line)")
+        #expect(try await fixture.store.source("src")?.state.health.state.name == "empty")
+    }
+
     @Test("a document that is not a feed counts as a failure and is read again next time")
     func unreadable() async throws {
         let fixture = try await Fixture(script: ["/feed": [.init(body: "<html><body>moved</body></html>")]])

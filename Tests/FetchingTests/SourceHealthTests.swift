@@ -39,6 +39,18 @@ struct SourceHealthTests {
         #expect(health.state == .ok)
     }
 
+    @Test("an HTML page whose rules have never found an item is empty from its first read, not ok")
+    func rulesThatNeverMatched() {
+        var health = SourceHealth()
+        #expect(health.recordItems(0, previousCount: nil, byRules: true) == .parseEmpty)
+        #expect(health.state.reason?.contains("exportwatch fetch URL --item") == true)
+        #expect(health.recordItems(0, previousCount: 0, byRules: true) == nil)
+        #expect(health.recordItems(5, previousCount: 0, byRules: true) == .recovered)
+        // A feed may be empty for a while (a search with no results yet): that is no mistake.
+        var feed = SourceHealth()
+        #expect(feed.recordItems(0, previousCount: nil) == nil && feed.state == .ok)
+    }
+
     @Test("a retired source stays retired and is announced once")
     func retirement() {
         var health = SourceHealth()
