@@ -63,6 +63,13 @@ struct Fetch: AsyncParsableCommand {
                 try htmlParser?.parse(body, pageURL: provenance.finalURL, charset: provenance.charset)
                 ?? FeedParser().parse(body, documentURL: provenance.finalURL, charset: provenance.charset)
             print(FetchReport.text(for: feed))
+            if let item, feed.items.isEmpty {
+                // Rules being tried: nothing found is the answer to act on, and scripts see it.
+                print("the item rule \"\(item)\" found nothing on this page: compare it with the page's markup")
+                throw ExitCode.failure
+            }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             print("parse: \(error)")
             throw ExitCode.failure

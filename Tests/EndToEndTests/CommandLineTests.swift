@@ -224,6 +224,11 @@ struct HTMLCommandLineTests {
             "--link", "a@href", "--date", "span")
         #expect(fetched.status == 0, "\(fetched.errors)")
         #expect(fetched.output.contains("format: html\n"))
+        let wrong = try await CommandLineTests.exportwatch(
+            "fetch", server.url("/list/").absoluteString, "--insecure-allow-private", "--item", "ul.list2 > li",
+            "--title", "a", "--link", "a@href")
+        #expect(
+            wrong.status == 1 && wrong.output.contains(#"the item rule "ul.list2 > li" found nothing on this page"#))
         #expect(
             fetched.output.contains(
                 "2024-05-10T00:00:00Z  商务部公告2024年第46号  \(server.url("/list/n46.shtml").absoluteString)"))
