@@ -75,6 +75,10 @@ public struct FeedParser: Sendable {
             }
         }
         guard var feed else {
+            if root?.lowercased() == "html", let named = Self.advertisedFeeds(in: data, documentURL: documentURL).first
+            {
+                throw FeedParseError("not a feed: the root element is <\(root!)>; the page names a feed: \(named)")
+            }
             if let root { throw FeedParseError("not a feed: the root element is <\(root)>") }
             throw FeedParseError("not XML or JSON: \(report.errors.first ?? "no document element")")
         }
@@ -84,6 +88,22 @@ public struct FeedParser: Sendable {
         }
         feed.warnings = warnings + feed.warnings
         return feed
+    }
+
+    /// The feeds a web page advertises (`<link rel="alternate" type="application/rss+xml" href>`,
+    /// Atom or JSON Feed alike), resolved against the page's URL: what to poll instead of a page
+    /// configured as a feed.
+    static func advertisedFeeds(in data: Data, documentURL: URL?) -> [String] {
+        let query = """
+            //link[contains(concat(' ', translate(@rel, 'ALTERNATE', 'alternate'), ' '), ' alternate ')][\
+            contains(@type, 'rss') or contains(@type, 'atom') or contains(@type, 'feed+json')]/@href
+            """
+        guard let page = HTMLDocument(data, encoding: nil), let links = try? page.nodes(query) else { return [] }
+        return links.compactMap { link in
+            (try? page.text(".", in: link)).flatMap { href in
+                href.isEmpty ? nil : FeedURL.resolve(href, against: documentURL)
+            }
+        }
     }
 
     private func parseXML(_ data: Data, documentURL: URL?, encoding: String?) -> (

@@ -123,6 +123,22 @@ struct FeedParserTests {
         #expect(throws: FeedParseError.self) { try Self.parser.parse(Data("{\"a\": 1}".utf8)) }
     }
 
+    @Test("a web page given as a feed names the feeds it advertises, resolved against its URL")
+    func advertisedFeed() throws {
+        let page = #"""
+            <!DOCTYPE html><html><head><title>Press releases</title>
+            <link rel="stylesheet" href="/site.css">
+            <link rel="Alternate" type="application/rss+xml" title="Press" href="/rss/press.xml">
+            </head><body><h1>Press releases</h1></body></html>
+            """#
+        #expect(
+            throws: FeedParseError(
+                "not a feed: the root element is <html>; the page names a feed: https://www.bis.gov/rss/press.xml")
+        ) {
+            try Self.parser.parse(Data(page.utf8), documentURL: URL(string: "https://www.bis.gov/news/"))
+        }
+    }
+
     @Test("items beyond the limit are dropped with a warning")
     func itemLimit() throws {
         let items = (0..<1005).map { "<item><title>Item \($0)</title></item>" }.joined()
