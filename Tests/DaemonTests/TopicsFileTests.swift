@@ -103,6 +103,30 @@ struct TopicsFileTests {
         }
     }
 
+    @Test("a threshold that all the topic's terms together cannot reach is an error, unless identifiers count")
+    func unreachableThreshold() throws {
+        let text = """
+            [[topic]]
+            id = "open-models"
+            threshold = 0.8
+            [topic.terms]
+            "open weights" = 0.4
+            "llama" = 0.5
+            """
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader(environment: [:]).parseTopics(text, fileName: "topics.toml")
+        }
+        #expect(
+            error?.description
+                == #"topics.toml:3: topic "open-models": threshold: 0.8 cannot be reached: all the topic's terms together score 0.7; it would never pass"#
+        )
+        let reachable = text.replacingOccurrences(of: "threshold = 0.8", with: "threshold = 0.7")
+        #expect(try ConfigurationLoader(environment: [:]).parseTopics(reachable, fileName: "topics.toml").count == 1)
+        let withIdentifiers = text + "\n[topic.identifier_weights]\neccn = 0.3\n"
+        #expect(
+            try ConfigurationLoader(environment: [:]).parseTopics(withIdentifiers, fileName: "topics.toml").count == 1)
+    }
+
     @Test("opening the daemon's parts reports a topics file's mistakes before a store that cannot open")
     func topicsMistakesComeFirst() async throws {
         let folder = FileManager.default.temporaryDirectory.appending(path: "ew-open-\(UUID().uuidString)")
