@@ -233,8 +233,10 @@ public final class ExportwatchDaemon: Sendable {
             // From this loop, after the cycle: a scheduler stuck in a cycle stops the pings and is restarted.
             watchdog.ping()
             await state.progressed()
-            if MetricsEndpoint.isServing, let pending = try? await parts.store.pendingDeliveryCount() {
-                DaemonMetrics.outboxPending(pending)
+            if MetricsEndpoint.isServing, let pending = try? await parts.worker.pendingCount(),
+                let parked = try? await parts.worker.parkedCounts()
+            {
+                DaemonMetrics.outbox(pending: pending, parked: parked.values.reduce(0, +))
             }
             await state.nap(wait)
         }

@@ -130,9 +130,12 @@ enum DaemonMetrics {
         }
     }
 
-    static func outboxPending(_ count: Int) {
+    /// Rows waiting for configured webhooks, and rows parked for webhooks taken out of the
+    /// configuration (which an alert on a growing outbox should not count).
+    static func outbox(pending: Int, parked: Int) {
         guard MetricsEndpoint.isServing else { return }
-        Gauge(label: "exportwatch_outbox_pending").record(count)
+        Gauge(label: "exportwatch_outbox_pending").record(pending)
+        Gauge(label: "exportwatch_outbox_parked").record(parked)
     }
 
     static func deliveries(sent: Int, retried: Int, dead: Int) {

@@ -71,9 +71,6 @@ public protocol EventStore: Sendable {
     func dueDeliveries(forWebhooks webhookIDs: [String], at now: Date, orAfter horizon: Date, limit: Int)
         async throws -> [OutboxEntry]
 
-    /// How many rows are pending.
-    func pendingDeliveryCount() async throws -> Int
-
     /// How many rows are pending, by webhook id (only webhooks that have some).
     func pendingDeliveryCounts() async throws -> [String: Int]
 

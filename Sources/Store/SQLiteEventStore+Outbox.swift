@@ -42,12 +42,6 @@ extension SQLiteEventStore {
         }
     }
 
-    public func pendingDeliveryCount() async throws -> Int {
-        try await read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0
-        }
-    }
-
     public func pendingDeliveryCounts() async throws -> [String: Int] {
         try await read { db in
             var counts: [String: Int] = [:]

@@ -379,7 +379,7 @@ struct DaemonRunTests {
             text.contains("exportwatch_fetches_total{source=\"a\",outcome=\"fetched\",status=\"200\"} 1"), "\(text)")
         #expect(text.contains("exportwatch_items_relevant_total{source=\"a\"} 1"))
         #expect(text.contains("exportwatch_delivery_attempts_total{result=\"sent\"} 1"))
-        #expect(text.contains("exportwatch_outbox_pending"))
+        #expect(text.contains("exportwatch_outbox_pending") && text.contains("exportwatch_outbox_parked"))
         let (_, health) = try await URLSession.shared.data(
             from: url.deletingLastPathComponent().appending(path: "healthz"))
         #expect((health as? HTTPURLResponse)?.statusCode == 200)

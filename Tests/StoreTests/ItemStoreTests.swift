@@ -147,10 +147,10 @@ struct ItemStoreTests {
         let attempt = DeliveryAttempt(at: old, status: 200, duration: .milliseconds(5), error: nil)
         try await store.record(attempt, ofEvent: "evt_sent", webhook: "hook", resolution: .sent)
         try await store.record(attempt, ofEvent: "evt_dead", webhook: "hook", resolution: .dead)
-        #expect(try await store.pendingDeliveryCount() == 1)
+        #expect(try await store.pendingDeliveryCounts() == ["hook": 1])
         #expect(try await store.pruneOutbox(before: Self.now.addingTimeInterval(-30 * 86_400)) == 2)
         #expect(try await store.outbox(failedOnly: false, limit: 10).map(\.eventID) == ["evt_pending"])
-        #expect(try await store.pendingDeliveryCount() == 1)
+        #expect(try await store.pendingDeliveryCounts() == ["hook": 1])
         #expect(try await store.deliveryAttempts(ofEvent: "evt_sent").isEmpty)
     }
 
