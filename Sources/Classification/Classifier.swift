@@ -89,6 +89,12 @@ public struct Classification: Sendable, Equatable {
     }
 }
 
+extension Topic {
+    /// The most the topic's terms can score together (every one matched, none excluded), as the
+    /// classifier combines and rounds scores; cited identifiers can add to it.
+    public var bestTermScore: Double { Classifier.rounded(Classifier.combined(terms.lazy.map(\.weight))) }
+}
+
 /// Classifies items against topics with one multi-pattern matcher for all of them.
 ///
 /// Scoring, per topic: the weights of its distinct matched terms combine as independent evidence,
@@ -98,6 +104,14 @@ public struct Classification: Sendable, Equatable {
 /// a required group with no match caps the score at a fifth of the threshold. The topic passes when
 /// the score reaches its threshold.
 public struct Classifier: Sendable {
+    /// Weights combined as independent evidence: `1 − Π(1 − w)`, each weight held to 0…1.
+    static func combined(_ weights: some Sequence<Double>) -> Double {
+        1 - weights.reduce(1) { $0 * (1 - min(max($1, 0), 1)) }
+    }
+
+    /// A score as reported: to three decimals.
+    static func rounded(_ score: Double) -> Double { (score * 1000).rounded() / 1000 }
+
     public let topics: [Topic]
     private let matcher: PatternMatcher
     /// For each pattern: the (topic, role) pairs it plays.
@@ -208,14 +222,14 @@ public struct Classifier: Sendable {
                 }
             }
             guard !matched.isEmpty else { continue }
-            var score = 1 - matched.reduce(1) { $0 * (1 - min(max($1.weight, 0), 1)) }
+            var score = Self.combined(matched.lazy.map(\.weight))
             score *= pow(0.5, Double(exclusions.filter { $0.topic == index }.count))
             let missingGroup = topic.groups.indices.contains { group in
                 !groups.contains { $0.topic == index && $0.group == group }
                     && !(evidence && topic.groups[group].identifiersCount)
             }
             if missingGroup { score = min(score, topic.threshold / 5) }
-            score = (score * 1000).rounded() / 1000
+            score = Self.rounded(score)
             scores.append(
                 .init(
                     id: topic.id, score: score, matched: matched.map(\.label).sorted(), passes: score >= topic.threshold

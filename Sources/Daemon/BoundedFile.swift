@@ -31,14 +31,20 @@ public enum BoundedFile {
         var data = Data()
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .unreadable(String(cString: strerror(errno)))
-            }
+            let count = try read(descriptor, into: &chunk)
             if count == 0 { return data }
             guard data.count + count <= limit else { throw .tooLarge(limit: limit) }
             data.append(contentsOf: chunk[..<count])
+        }
+    }
+
+    /// One `read` of `descriptor` into `buffer`, again when a signal interrupts it: how many bytes
+    /// came, 0 at the end.
+    static func read(_ descriptor: Int32, into buffer: inout [UInt8]) throws(Failure) -> Int {
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count >= 0 { return count }
+            if errno != EINTR { throw .unreadable(String(cString: strerror(errno))) }
         }
     }
 

@@ -1,5 +1,3 @@
-import Glibc
-
 /// Reads a stream (standard input for `classify`) line by line, each line at most `limit` bytes.
 /// A longer line is skipped whole without being held, and reported as ``Line/tooLong``: a stream
 /// with no newline in it (a binary file, `/dev/zero`) costs one error per line, not a process
@@ -49,11 +47,7 @@ public struct BoundedLines {
                 continue
             }
             if atEnd { return nil }
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .unreadable(String(cString: strerror(errno)))
-            }
+            let count = try BoundedFile.read(descriptor, into: &chunk)
             if count == 0 {
                 atEnd = true
                 return skippingLine || !line.isEmpty ? finishLine() : nil

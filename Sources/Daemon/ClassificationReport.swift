@@ -10,12 +10,16 @@ public enum ClassificationReport {
             id: id, relevant: result.relevant,
             topics: result.topics.filter(\.passes).map { .init(id: $0.id, score: $0.score, matched: $0.matched) },
             identifiers: result.identifiers.map { .init(kind: $0.kind.rawValue, value: $0.value) })
-        // An encoder rather than JSONSerialization's sorted keys, which compare them with ICU
-        // collation (a third of classifying 46,000 items).
+        return String(decoding: (try? lineEncoder.encode(line)) ?? Data(), as: UTF8.self)
+    }
+
+    /// One encoder for every line (an encoder rather than JSONSerialization's sorted keys, which
+    /// compare them with ICU collation: a third of classifying 46,000 items).
+    private static let lineEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(line)) ?? Data(), as: UTF8.self)
-    }
+        return encoder
+    }()
 
     /// One line of `classify`; `id` is written as null when absent.
     private struct Line: Encodable {

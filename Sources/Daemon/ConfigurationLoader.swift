@@ -650,22 +650,20 @@ private struct ConfigurationReader {
                     if let weight = weightsTable.number(key, in: 0...1) { identifierWeights[kind] = weight }
                 }
             }
-            // Every term matching at once is the most a topic can score (exclusions only lower it);
-            // cited identifiers add one weight each, so any identifier weight makes every threshold
-            // reachable. A threshold above that is a topic that can never pass: an error, not silence.
-            let best = 1 - terms.reduce(1) { $0 * (1 - $1.weight) }
-            if !terms.isEmpty, identifierWeights.values.allSatisfy({ $0 == 0 }),
-                (best * 1000).rounded() / 1000 < threshold
-            {
-                table.report(
-                    "threshold",
-                    "\(threshold) cannot be reached: all the topic's terms together score \((best * 1000).rounded() / 1000); "
-                        + "it would never pass")
-            }
             guard let id else { return nil }
-            return Topic(
+            let topic = Topic(
                 id: id, name: name, threshold: threshold, terms: terms, groups: groups, exclusions: exclusions,
                 identifierWeights: identifierWeights)
+            // Cited identifiers add one weight each, so any identifier weight makes every threshold
+            // reachable; without one, a threshold above what all the terms give together is a topic
+            // that can never pass: an error, not silence.
+            if !terms.isEmpty, identifierWeights.values.allSatisfy({ $0 == 0 }), topic.bestTermScore < threshold {
+                table.report(
+                    "threshold",
+                    "\(threshold) cannot be reached: all the topic's terms together score \(topic.bestTermScore); "
+                        + "it would never pass")
+            }
+            return topic
         }
         rejectDuplicateIDs(in: root, key: "topic")
         return topics

@@ -186,7 +186,7 @@ extension DaemonParts {
             let wait = next.timeIntervalSinceNow
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero, wait < Double(remaining.components.seconds) + 1 else {
-                return try await worker.pendingCount()
+                return try await worker.pendingRows().waiting
             }
             if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000) + 5)) }
         }

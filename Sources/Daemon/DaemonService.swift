@@ -233,10 +233,8 @@ public final class ExportwatchDaemon: Sendable {
             // From this loop, after the cycle: a scheduler stuck in a cycle stops the pings and is restarted.
             watchdog.ping()
             await state.progressed()
-            if MetricsEndpoint.isServing, let pending = try? await parts.worker.pendingCount(),
-                let parked = try? await parts.worker.parkedCounts()
-            {
-                DaemonMetrics.outbox(pending: pending, parked: parked.values.reduce(0, +))
+            if MetricsEndpoint.isServing, let rows = try? await parts.worker.pendingRows() {
+                DaemonMetrics.outbox(pending: rows.waiting, parked: rows.parked.values.reduce(0, +))
             }
             await state.nap(wait)
         }

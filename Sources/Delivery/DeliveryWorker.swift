@@ -44,14 +44,13 @@ public actor DeliveryWorker {
         parkedChecked = false
     }
 
-    /// How many rows are pending for the configured webhooks.
-    public func pendingCount() async throws -> Int {
-        try await store.pendingDeliveryCounts().filter { webhooks[$0.key] != nil }.values.reduce(0, +)
-    }
-
-    /// The pending rows of webhooks no longer configured, by webhook id.
-    public func parkedCounts() async throws -> [String: Int] {
-        try await store.pendingDeliveryCounts().filter { webhooks[$0.key] == nil }
+    /// The pending rows, in one read: how many wait for the configured webhooks, and how many are
+    /// parked for each webhook no longer configured.
+    public func pendingRows() async throws -> (waiting: Int, parked: [String: Int]) {
+        let counts = try await store.pendingDeliveryCounts()
+        return (
+            counts.filter { webhooks[$0.key] != nil }.values.reduce(0, +), counts.filter { webhooks[$0.key] == nil }
+        )
     }
 
     /// When the next row of a configured webhook falls due, nil when none is pending.
@@ -82,7 +81,7 @@ public actor DeliveryWorker {
         let horizon = now.addingTimeInterval(Double(policy.longestDelay.components.seconds))
         if !parkedChecked {
             parkedChecked = true
-            for (id, count) in try await parkedCounts().sorted(by: { $0.key < $1.key }) {
+            for (id, count) in try await pendingRows().parked.sorted(by: { $0.key < $1.key }) {
                 logger.warning(
                     """
                     \(count) deliveries wait for webhook "\(id)", which is no longer configured: add it back to \

@@ -41,6 +41,12 @@ struct ConfigOptions: ParsableArguments {
     }
 }
 
+/// A command that ran and found nothing to do, for the reason given: Main prints it as any other
+/// runtime failure (`exportwatch: REASON` on standard error) and exits 1.
+struct NothingDone: Error, CustomStringConvertible {
+    let description: String
+}
+
 @main
 enum Main {
     static func main() async {

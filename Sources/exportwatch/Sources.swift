@@ -44,8 +44,7 @@ struct Sources: AsyncParsableCommand {
                 try await SourceOverview.revive(options.load().configuration, sourceID: id)
             } catch let refused as SourceOverview.ReviveRefused {
                 guard case .notRetired = refused else { throw ValidationError(refused.description) }
-                FileHandle.standardError.write(Data("exportwatch: \(refused)\n".utf8))
-                throw ExitCode(1)
+                throw NothingDone(description: refused.description)
             }
             print("source \(id) is healthy again and due now")
         }

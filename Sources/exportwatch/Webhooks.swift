@@ -58,11 +58,9 @@ struct Webhooks: AsyncParsableCommand {
                 options.load().configuration, eventID: allFailed ? nil : eventID)
             print("requeued \(count) outbox row\(count == 1 ? "" : "s")")
             if count == 0, let eventID, !allFailed {
-                FileHandle.standardError.write(
-                    Data(
-                        ("exportwatch: \(eventID) has no dead letter to requeue (it may be pending, sent, or not an "
-                            + "event id; `webhooks outbox --failed` lists the dead letters)\n").utf8))
-                throw ExitCode(1)
+                throw NothingDone(
+                    description: "\(eventID) has no dead letter to requeue (it may be pending, sent, or not an event "
+                        + "id; `webhooks outbox --failed` lists the dead letters)")
             }
         }
     }
@@ -89,11 +87,9 @@ struct Webhooks: AsyncParsableCommand {
             }
             print("discarded \(count) pending outbox row\(count == 1 ? "" : "s") of webhook \(id)")
             if count == 0 {
-                FileHandle.standardError.write(
-                    Data(
-                        ("exportwatch: the outbox holds no pending row of webhook \"\(id)\" (`webhooks list` names "
-                            + "the removed webhooks that have some)\n").utf8))
-                throw ExitCode(1)
+                throw NothingDone(
+                    description: "the outbox holds no pending row of webhook \"\(id)\" (`webhooks list` names the "
+                        + "removed webhooks that have some)")
             }
         }
     }

@@ -210,8 +210,9 @@ struct DeliveryWorkerTests {
         #expect(try await worker.deliverDue().sent == 1)
         _ = try await worker.deliverDue()
         #expect(try await worker.nextDeliveryTime() == nil)
-        #expect(try await worker.pendingCount() == 0)
-        #expect(try await worker.parkedCounts() == ["removed": 2])
+        let pending = try await worker.pendingRows()
+        #expect(pending.waiting == 0)
+        #expect(pending.parked == ["removed": 2])
         let warnings = fixture.logs.all.filter { $0.contains(#"webhook "removed", which is no longer configured"#) }
         #expect(warnings.count == 1 && warnings[0].contains("exportwatch webhooks discard removed"), "\(warnings)")
 
