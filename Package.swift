@@ -92,7 +92,7 @@ let package = Package(
             name: "parse-benchmark", dependencies: ["Feeds", "CLibXML2"], path: "Benchmarks/ParseBenchmark"),
 
         .testTarget(name: "FetchingTests", dependencies: ["Fetching", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FeedsTests", dependencies: ["Feeds"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FeedsTests", dependencies: ["CLibXML2", "Feeds"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ClassificationTests", dependencies: ["Classification", "TestSupport"]),
         .testTarget(name: "TOMLTests", dependencies: ["TOML", "TestSupport"]),
         .testTarget(name: "DedupTests", dependencies: ["Classification", "Dedup", "TestSupport"]),

@@ -53,6 +53,13 @@ static inline int ew_sax_parse(xmlSAXHandler *sax, void *user, const char *buffe
     xmlCtxtUseOptions(ctxt, options);
     xmlParseDocument(ctxt);
     int wellFormed = ctxt->wellFormed;
+    // For expat compatibility, libxml2 keeps the entity declarations of a DOCTYPE's internal
+    // subset in a document of its own even in SAX mode; xmlFreeParserCtxt leaves it, and
+    // xmlSAXUserParseMemory frees it here too.
+    if (ctxt->myDoc != NULL) {
+        xmlFreeDoc(ctxt->myDoc);
+        ctxt->myDoc = NULL;
+    }
     ctxt->sax = original;
     ctxt->userData = ctxt;
     xmlFreeParserCtxt(ctxt);

@@ -62,6 +62,13 @@ struct FeedParserTests {
         #expect(feed.warnings.first?.contains("undefined entities kept as text") == true)
     }
 
+    @Test("a broken entity declaration leaves nothing of libxml2's behind, feed or OPML list (each poll would leak it)")
+    func brokenEntityDeclarationIsFreed() throws {
+        let document = Data(#"<!DOCTYPE rss [<!ENTITY a SYSTEM "x"> <!ENTITY b" >]><rss version="2.0"/>"#.utf8)
+        #expect(LibXML2Nodes.leftAlive { _ = try? Self.parser.parse(document) } == 0)
+        #expect(LibXML2Nodes.leftAlive { _ = try? OPML.subscriptions(in: document) } == 0)
+    }
+
     @Test("an Atom title of type text is the text itself: escaped angle brackets stay; type html is markup")
     func atomTextTitles() throws {
         let feed = try Self.parser.parse(
