@@ -77,17 +77,21 @@ public struct Provenance: Sendable, Equatable {
     public var cacheControl: String?
 
     /// `Cache-Control: max-age` in seconds (`s-maxage` is for shared caches and ignored), when
-    /// given and the response may be stored at all.
+    /// given and the response may be stored at all. The value is delta-seconds (digits, quoted
+    /// or not), at most 2³¹ as RFC 9111 §1.2.2 says; anything else in the header (`=`, `max-age=inf`,
+    /// `max-age=-1`) is ignored, as the server's mistake.
     public var maxAge: Double? {
         guard let cacheControl else { return nil }
         var age: Double?
         for directive in cacheControl.lowercased().split(separator: ",") {
-            let parts = directive.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            // Never empty: a lone `=` splits into two empty strings.
+            let parts = directive.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
             if parts[0] == "no-store" || parts[0] == "no-cache" { return nil }
-            if parts[0] == "max-age", parts.count == 2,
-                let seconds = Double(parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))), seconds >= 0
-            {
-                age = seconds
+            guard parts[0] == "max-age", parts.count == 2 else { continue }
+            let digits = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            if !digits.isEmpty, digits.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
+                age = min(Double(digits) ?? .infinity, 2_147_483_648)
             }
         }
         return age

@@ -114,6 +114,22 @@ struct SourceHealthTests {
         #expect(spread.count > 5)
     }
 
+    @Test(
+        "Cache-Control that a server got wrong is ignored, never a crash of the daemon",
+        arguments: [
+            ("=", nil), ("max-age=60, =", 60), (", ,", nil), ("max-age=", nil), ("max-age=inf", nil),
+            ("max-age=1e3", nil), ("max-age=-5", nil), ("max-age=0x10", nil), ("public, max-age=\"120\"", 120),
+            ("max-age=99999999999999999999999999", 2_147_483_648), ("no-cache=, max-age=60", nil),
+        ] as [(String, Double?)])
+    func malformedCacheControl(header: String, maxAge: Double?) {
+        var provenance = Provenance(
+            requestedURL: URL(string: "https://example.org/feed")!, finalURL: URL(string: "https://example.org/feed")!,
+            hops: [], status: 200, fetchedAt: Date(), byteCount: 0, sha256: "",
+            timings: .init(dns: .zero, connect: .zero, tls: .zero, firstByte: .zero, total: .zero))
+        provenance.cacheControl = header
+        #expect(provenance.maxAge == maxAge)
+    }
+
     @Test("a changed configured URL starts the source afresh")
     func reconcile() {
         var state = SourceFetchState(url: URL(string: "https://example.org/a")!)
