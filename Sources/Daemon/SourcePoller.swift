@@ -96,7 +96,11 @@ public struct SourcePoller: Sendable {
                 let parsed = try await DocumentWork.run { [self] in try read(body, of: source, provenance: provenance) }
                 feed = parsed
                 transitions += state.recordParsed(itemCount: parsed.items.count, byRules: source.kind == .html)
-                if let ttl = parsed.ttlMinutes { state.holdNextPoll(for: .seconds(ttl * 60), policy: policy) }
+                // Minutes, as the feed wrote them: bounded before they become seconds, so that a
+                // <ttl> of 10^18 is a long hold (capped at hours), not an overflow that ends the daemon.
+                if let ttl = parsed.ttlMinutes {
+                    state.holdNextPoll(for: .seconds(min(ttl, Int(Int32.max)) * 60), policy: policy)
+                }
                 for warning in parsed.warnings.prefix(3) {
                     logger.notice(
                         "document read with a warning", metadata: ["source": "\(source.id)", "warning": "\(warning)"])

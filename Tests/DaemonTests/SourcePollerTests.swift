@@ -54,16 +54,18 @@ struct SourcePollerTests {
         }
     }
 
-    @Test("an RSS <ttl> longer than the interval holds the next poll back")
-    func ttl() async throws {
+    @Test(
+        "an RSS <ttl> longer than the interval holds the next poll back, up to 6 h, whatever the feed says",
+        arguments: [("120", 7200.0), ("999999999999999999", 6 * 3600.0)])
+    func ttl(minutes: String, heldSeconds: Double) async throws {
         let fixture = try await Fixture(script: [
-            "/ttl": [.init(body: "<rss version=\"2.0\"><channel><title>t</title><ttl>120</ttl></channel></rss>")]
+            "/ttl": [.init(body: "<rss version=\"2.0\"><channel><title>t</title><ttl>\(minutes)</ttl></channel></rss>")]
         ])
         defer { fixture.close() }
         let now = Date()
         _ = try await fixture.poller.poll(fixture.source("/ttl"), now: now)
         let due = try #require(try await fixture.store.source("src")?.state.nextDueAt)
-        #expect(abs(due.timeIntervalSince(now) - 7200) < 1)
+        #expect(abs(due.timeIntervalSince(now) - heldSeconds) < 1)
     }
 
     @Test("three failures record one source.down, a success one source.recovered, each logged once")
