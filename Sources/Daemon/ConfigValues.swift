@@ -34,7 +34,9 @@ enum ConfigValues {
         guard !digits.isEmpty, digits.count <= 12, let amount = Int(digits) else { return nil }
         let unitText = trimmed.dropFirst(digits.count).trimmingCharacters(in: .whitespaces).lowercased()
         guard let unit = units.first(where: { $0.0 == unitText })?.1 else { return nil }
-        return amount * unit
+        // Twelve digits of GiB overflow: nil, which the loader reports as any other bad size.
+        let (bytes, overflow) = amount.multipliedReportingOverflow(by: unit)
+        return overflow ? nil : bytes
     }
 
     /// `"08:00"` → (8, 0); nil unless a 24-hour time.

@@ -243,8 +243,16 @@ private struct TableReader {
             report(key, "expected a duration like \"15m\", found \(Self.describe(value))")
             return nil
         }
+        // Every duration key means hours or days; a longer one is a typo, and a timeout of
+        // thousands of years would overflow libcurl's milliseconds when the daemon starts.
+        guard duration <= Self.longestDuration else {
+            report(key, "expected at most \"3650d\" (ten years), found \(Self.describe(value))")
+            return nil
+        }
         return duration
     }
+
+    static let longestDuration: Duration = .seconds(3650 * 86400)
 
     /// A poll interval: a duration of at least a minute. Polling a publisher's server more often
     /// than that learns nothing sooner from feeds that change a few times a day, and gets a

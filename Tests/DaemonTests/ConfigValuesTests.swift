@@ -28,6 +28,11 @@ struct ConfigValuesTests {
         #expect(ConfigValues.byteSize(text) == expected)
     }
 
+    @Test("not sizes, too large ones among them", arguments: ["", "ten", "10 MiB per feed", "-1", "999999999999GiB"])
+    func notSizes(text: String) {
+        #expect(ConfigValues.byteSize(text) == nil)
+    }
+
     @Test("times of day")
     func timesOfDay() {
         #expect(ConfigValues.timeOfDay("08:00")! == (8, 0))

@@ -143,6 +143,14 @@ struct ConfigurationTests {
                 #"exportwatch.toml:2: daemon: poll_interval: expected a duration like "15m", found 15"#
             ])
         #expect(errors("[daemon]\npoll_interval = \"0s\"").count == 1)
+        #expect(
+            errors("[daemon]\nconnect_timeout = \"999999999d\"") == [
+                #"exportwatch.toml:2: daemon: connect_timeout: expected at most "3650d" (ten years), found "999999999d""#
+            ])
+        #expect(
+            errors("[daemon]\nmax_body_size = \"999999999999GiB\"") == [
+                #"exportwatch.toml:2: daemon: max_body_size: expected a size like "10MiB" or a number of bytes, found "999999999999GiB""#
+            ])
     }
 
     @Test("a poll interval under a minute is refused, for the daemon and for a source")
