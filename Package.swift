@@ -60,8 +60,9 @@ let package = Package(
                 "Classification", "Dedup", "Delivery", "Digest", "Fetching", "Feeds", "Store", "TOML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                // The demo's loopback server, and the [metrics] endpoint.
+                // The demo's loopback server; the [metrics] endpoint's sockets.
                 .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]

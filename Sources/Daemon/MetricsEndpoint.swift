@@ -1,5 +1,3 @@
-internal import FlyingFox
-internal import FlyingSocks
 import Foundation
 internal import Logging
 internal import Metrics
@@ -9,7 +7,7 @@ import Synchronization
 
 /// The optional `[metrics]` endpoint: `/metrics` in Prometheus text (fetches per source and
 /// outcome, fetch durations, new and relevant items, events, outbox depth, delivery attempts) and
-/// `/healthz`, served with FlyingFox.
+/// `/healthz`, served by ``EndpointServer``.
 ///
 /// The counters are swift-metrics values, so any module can add its own; the registry behind
 /// them is bootstrapped once per process, by `exportwatch run` when `listen` is set.
@@ -63,41 +61,22 @@ enum MetricsEndpoint {
 
         /// Runs one server until it stops; logs its address once it listens.
         private func serve() async throws {
-            let socketAddress: any SocketAddress =
-                address.host.contains(":")
-                ? try .inet6(ip6: address.host, port: address.port) : try .inet(ip4: address.host, port: address.port)
-            let server = HTTPServer(address: socketAddress, logger: .disabled)
-            let registry = self.registry
-            await server.appendRoute("GET /metrics") { _ in
-                var buffer: [UInt8] = []
-                registry.emit(into: &buffer)
-                return HTTPResponse(
-                    statusCode: .ok, headers: [HTTPHeader("Content-Type"): "text/plain; version=0.0.4; charset=utf-8"],
-                    body: Data(buffer))
-            }
-            let unhealthy = self.unhealthy
-            await server.appendRoute("GET /healthz") { _ in
-                if let reason = await unhealthy() {
-                    HTTPResponse(statusCode: .serviceUnavailable, body: Data((reason + "\n").utf8))
-                } else {
-                    HTTPResponse(statusCode: .ok, body: Data("ok\n".utf8))
+            let (registry, unhealthy, logger) = (self.registry, self.unhealthy, self.logger)
+            let server = EndpointServer { request in
+                switch request.path {
+                case "/metrics":
+                    var buffer: [UInt8] = []
+                    registry.emit(into: &buffer)
+                    return .init(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: buffer)
+                case "/healthz":
+                    if let reason = await unhealthy() { return .init(status: 503, text: reason + "\n") }
+                    return .init(status: 200, text: "ok\n")
+                default:
+                    return .init(status: 404, text: "not found: /metrics and /healthz are served\n")
                 }
             }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await server.run() }
-                group.addTask { [logger] in
-                    try await server.waitUntilListening(timeout: 60)
-                    let url =
-                        switch await server.listeningAddress {
-                        case .ip4(let host, let port): "http://\(host):\(port)/metrics"
-                        case .ip6(let host, let port): "http://[\(host)]:\(port)/metrics"
-                        case .unix(let path): path
-                        case nil: "?"
-                        }
-                    logger.notice("metrics endpoint listening", metadata: ["url": "\(url)"])
-                }
-                // The first to fail ends both: a server that cannot listen ends with why.
-                while try await group.next() != nil {}
+            try await server.run(host: address.host, port: address.port) { url in
+                logger.notice("metrics endpoint listening", metadata: ["url": "\(url)/metrics"])
             }
         }
     }

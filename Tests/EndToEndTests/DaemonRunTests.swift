@@ -383,6 +383,11 @@ struct DaemonRunTests {
         let (_, health) = try await URLSession.shared.data(
             from: url.deletingLastPathComponent().appending(path: "healthz"))
         #expect((health as? HTTPURLResponse)?.statusCode == 200)
+        // A request head over 8 KiB is refused at the bound, not read on without end.
+        var oversized = URLRequest(url: url)
+        oversized.setValue(String(repeating: "y", count: 9000), forHTTPHeaderField: "X-Padding")
+        let (_, refused) = try await URLSession.shared.data(for: oversized)
+        #expect((refused as? HTTPURLResponse)?.statusCode == 431)
 
         // Another address is not taken up by a reload, and the reload says so.
         let config = daemon.folder.appending(path: "exportwatch.toml")
