@@ -252,7 +252,8 @@ private struct TableReader {
         return duration
     }
 
-    static let longestDuration: Duration = .seconds(3650 * 86400)
+    /// The longest duration any key takes.
+    private static let longestDuration: Duration = .seconds(3650 * 86400)
 
     /// A poll interval: a duration of at least a minute. Polling a publisher's server more often
     /// than that learns nothing sooner from feeds that change a few times a day, and gets a

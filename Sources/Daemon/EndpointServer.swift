@@ -19,7 +19,7 @@ struct EndpointServer: Sendable {
     /// What the server sends back.
     struct Response: Sendable {
         var status: Int
-        var contentType = "text/plain; charset=utf-8"
+        var contentType: String
         var body: [UInt8]
 
         init(status: Int, contentType: String = "text/plain; charset=utf-8", body: [UInt8]) {
@@ -131,7 +131,7 @@ struct EndpointServer: Sendable {
     }
 
     /// Why a request is not answered by the routes.
-    enum Refusal: Error, Equatable {
+    private enum Refusal: Error {
         case tooLarge, malformed, method
 
         var response: Response {
@@ -144,7 +144,7 @@ struct EndpointServer: Sendable {
     }
 
     /// The request a head asks for.
-    static func parse(_ head: [UInt8]) -> Result<Request, Refusal> {
+    private static func parse(_ head: [UInt8]) -> Result<Request, Refusal> {
         guard let end = head.firstRange(of: [13, 10, 13, 10]) else { return .failure(.tooLarge) }
         let lineEnd = head.firstRange(of: [13, 10])?.lowerBound ?? end.lowerBound
         let parts = String(decoding: head[..<lineEnd], as: UTF8.self).split(separator: " ")
