@@ -3,8 +3,8 @@ import Foundation
 
 /// The HTTP/1.1 server of the `[metrics]` endpoint, on FlyingSocks' non-blocking sockets, with
 /// every client bounded: a request head of at most 8 KiB, read within 2 s; the response written
-/// within 2 s; one request per connection; at most 16 connections served at once (the others wait
-/// in the listen queue). The endpoint may listen where other machines reach it, and FlyingFox's
+/// in 64 KiB pieces, each within 2 s; one request per connection; at most 16 connections served
+/// at once (the others wait in the listen queue). The endpoint may listen where other machines reach it, and FlyingFox's
 /// own server bounds none of this: a 200 kB request line cost it 16 s of CPU, and headers sent
 /// without end are all kept.
 struct EndpointServer: Sendable {
@@ -100,8 +100,12 @@ struct EndpointServer: Sendable {
                 + "Content-Type: \(response.contentType)\r\nContent-Length: \(response.body.count)\r\n"
                 + "Connection: close\r\n\r\n").utf8)
         if (try? request.get())?.method != "HEAD" { bytes += response.body }
-        let message = Data(bytes)
-        _ = await Self.within(Self.deadline) { try await client.write(message) }
+        // In 64 KiB pieces, each within the deadline: a scraper that keeps reading gets an answer of
+        // any size (a thousand sources' metrics are over a megabyte), one that stops is dropped.
+        for start in stride(from: 0, to: bytes.count, by: 64 * 1024) {
+            let piece = Data(bytes[start..<min(start + 64 * 1024, bytes.count)])
+            guard await Self.within(Self.deadline, { try await client.write(piece) }) != nil else { return }
+        }
         if case .failure = request {
             // The rest of a refused request is read and dropped (up to 64 KiB, for a second) after
             // the answer's end is sent: closing on unread bytes would reset the connection, and

@@ -8,7 +8,8 @@ import Testing
 /// over real loopback sockets.
 @Suite("Endpoint server")
 struct EndpointServerTests {
-    /// A server on a free loopback port whose one route, `/metrics`, says "fine".
+    /// A server on a free loopback port whose routes are `/metrics`, which says "fine", and `/big`,
+    /// 300,000 bytes of digits.
     final class Running: Sendable {
         let task: Task<Void, any Error>
         let port: UInt16
@@ -16,8 +17,11 @@ struct EndpointServerTests {
         init() async throws {
             let (url, listening) = AsyncStream.makeStream(of: String.self)
             let server = EndpointServer { request in
-                request.path == "/metrics"
-                    ? .init(status: 200, text: "fine\n") : .init(status: 404, text: "not found\n")
+                switch request.path {
+                case "/metrics": .init(status: 200, text: "fine\n")
+                case "/big": .init(status: 200, body: (0..<300_000).map { UInt8(ascii: "0") + UInt8($0 % 10) })
+                default: .init(status: 404, text: "not found\n")
+                }
             }
             task = Task { try await server.run(host: "127.0.0.1", port: 0) { listening.yield($0) } }
             var iterator = url.makeAsyncIterator()
@@ -80,6 +84,16 @@ struct EndpointServerTests {
             let reply = await Self.exchange(Array(request.utf8), port: server.port)
             #expect(reply?.hasPrefix("HTTP/1.1 \(status) ") == true, "\(request.debugDescription): \(reply ?? "nil")")
         }
+    }
+
+    @Test("an answer longer than one 64 KiB piece arrives whole, in order")
+    func bigAnswer() async throws {
+        let server = try await Running()
+        let reply = try #require(await Self.exchange(Array("GET /big HTTP/1.1\r\n\r\n".utf8), port: server.port))
+        let body = try #require(reply.split(separator: "\r\n\r\n", maxSplits: 1).last)
+        #expect(reply.contains("Content-Length: 300000\r\n"))
+        #expect(body.utf8.count == 300_000 && body.hasPrefix("0123456789") && body.hasSuffix("0123456789"))
+        #expect(body.utf8.enumerated().allSatisfy { $0.element == UInt8(ascii: "0") + UInt8($0.offset % 10) })
     }
 
     @Test("a request head over 8 KiB is refused with 431 at the bound, not read on")
