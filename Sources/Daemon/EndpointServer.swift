@@ -4,9 +4,9 @@ import Foundation
 /// The HTTP/1.1 server of the `[metrics]` endpoint, on FlyingSocks' non-blocking sockets, with
 /// every client bounded: a request head of at most 8 KiB, read within 2 s; the response written
 /// in 64 KiB pieces, each within 2 s; one request per connection; at most 16 connections served
-/// at once (the others wait in the listen queue). The endpoint may listen where other machines reach it, and FlyingFox's
-/// own server bounds none of this: a 200 kB request line cost it 16 s of CPU, and headers sent
-/// without end are all kept.
+/// at once (the others wait in the listen queue). The endpoint may listen where other machines
+/// reach it, and FlyingFox's own server bounds none of this: a 200 kB request line cost it 16 s
+/// of CPU, and headers sent without end are all kept.
 struct EndpointServer: Sendable {
     /// What a client asked for.
     struct Request: Sendable, Equatable {
