@@ -34,7 +34,7 @@ struct EndpointServerTests {
 
     /// A blocking client on its own thread: connects, sends `bytes`, then reads until the server
     /// closes the connection. What it read; nil when it could not connect, or the read failed or
-    /// waited 10 s for the close.
+    /// waited 10 s for the close (sending gives up after 10 s too).
     static func exchange(_ bytes: [UInt8], port: UInt16) async -> String? {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread {
@@ -45,7 +45,9 @@ struct EndpointServerTests {
                 address.sin_port = port.bigEndian
                 address.sin_addr.s_addr = inet_addr("127.0.0.1")
                 var timeout = timeval(tv_sec: 10, tv_usec: 0)
-                setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+                    setsockopt(descriptor, SOL_SOCKET, option, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                }
                 let connected = withUnsafePointer(to: &address) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                         connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
