@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzing: builds three libFuzzer harnesses with AddressSanitizer (leaks included) into
+# Fuzzing: builds four libFuzzer harnesses with AddressSanitizer (leaks included) into
 # .build-fuzz/ and runs them:
 #   feeds  Fuzz/FeedsFuzz.swift  feed documents, HTML list pages, OPML (Sources/Feeds)
 #   text   Fuzz/TextFuzz.swift   classification, identifiers, stories, links (Sources/Classification, Dedup)
