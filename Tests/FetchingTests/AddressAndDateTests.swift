@@ -53,6 +53,10 @@ struct AddressAndDateTests {
         }
         #expect(HTTPDate.retryAfter("soon", now: now) == nil)
         #expect(HTTPDate.retryAfter("-5", now: now) == nil)
+        // A date with a combining mark after it (found by Fuzz/FetchStateFuzz.swift): HTTP dates are
+        // ASCII, and Foundation's DateFormatter traps on this one, which would end the daemon.
+        #expect(HTTPDate.retryAfter("Sun, 06 Nov 1994 08:49:37\u{738}\u{FFFD}", now: now) == nil)
+        #expect(HTTPDate.retryAfter("Sun, 06 Nov 1994 08:49:37 GMT\u{0}", now: now) == nil)
     }
 
     @Test("SHA-256 of known inputs")
