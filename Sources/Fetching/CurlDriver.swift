@@ -212,8 +212,8 @@ final class CurlDriver: @unchecked Sendable {
                     continue
                 }
                 let transfer = Transfer(
-                    easy: idleHandles.popLast() ?? curl_easy_init(), request: entry.request, configuration: limits,
-                    continuation: entry.continuation)
+                    easy: idleHandles.popLast() ?? curl_easy_init(), request: entry.request, host: entry.host,
+                    configuration: limits, continuation: entry.continuation)
                 let code = curl_multi_add_handle(driver.multi, transfer.easy)
                 guard code == CURLM_OK else {
                     transfer.continuation.resume(
@@ -239,9 +239,8 @@ final class CurlDriver: @unchecked Sendable {
 
         private func release(_ transfer: Transfer, id: UInt64) {
             activeByHandle[transfer.easy] = nil
-            let host = (transfer.request.url.host ?? "").lowercased()
-            perHost[host, default: 1] -= 1
-            if perHost[host] == 0 { perHost[host] = nil }
+            perHost[transfer.host, default: 1] -= 1
+            if perHost[transfer.host] == 0 { perHost[transfer.host] = nil }
             recycle(transfer)
         }
 
