@@ -126,7 +126,7 @@ extension DaemonParts {
         var unrecorded = UnrecordedPolls()
         let limit = max(1, configuration.daemon.maxConcurrent)
         // Only this cycle's poll of a source writes it, so a state read before the cycle stays current.
-        let stored = if let stored { stored } else { try await store.sources() }
+        let stored = if let stored { stored } else { try await store.sources(reusing: sources.map(\.url)) }
         try await withThrowingTaskGroup(of: (String, SourcePoller.Poll?, (any Error)?).self) { group in
             var pending = sources[...]
             func startNext() {

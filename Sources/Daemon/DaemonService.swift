@@ -191,7 +191,7 @@ public final class ExportwatchDaemon: Sendable {
             let sources = await state.sources
             var nextDue: Date?
             do {
-                let stored = try await parts.store.sources()
+                let stored = try await parts.store.sources(reusing: sources.map(\.url))
                 let now = Date()
                 let defaultInterval = parts.configuration.daemon.pollInterval
                 let due: [SourceSettings]

@@ -9,8 +9,10 @@ public import Foundation
 /// the embedded default; a PostgreSQL implementation for several daemons sharing the work can
 /// sit beside it later. The store records; it never decides (what is new, what is announced).
 public protocol EventStore: Sendable {
-    /// Every source the store has seen, by id.
-    func sources() async throws -> [String: StoredSource]
+    /// Every source the store has seen, by id. A stored URL equal to one of `knownURLs` (the
+    /// configured sources', which the caller holds already) is that value rather than a new parse
+    /// of its text.
+    func sources(reusing knownURLs: [URL]) async throws -> [String: StoredSource]
 
     /// One source as ``sources()`` lists it, or nil for a source never polled.
     func source(_ id: String) async throws -> StoredSource?
@@ -183,5 +185,10 @@ extension EventStore {
     /// Writes one poll (``submit(_:)``) and returns what was stored once it is committed.
     public func commit(_ record: PollRecord) async throws -> CommitSummary {
         try await submit(record).committed()
+    }
+
+    /// Every source the store has seen, by id, each URL parsed from its text.
+    public func sources() async throws -> [String: StoredSource] {
+        try await sources(reusing: [])
     }
 }

@@ -272,6 +272,28 @@ struct SQLiteEventStoreTests {
         #expect(try await store.source("bis") == StoredSource(id: "bis", kind: "html", state: state))
     }
 
+    @Test("sources read with the configured URLs in hand are the same as parsed, a moved source's URL included")
+    func sourcesReusingConfiguredURLs() async throws {
+        let store = try SQLiteEventStore(stateDirectory: StateFolder().url)
+        let feed = URL(string: "https://www.bis.gov/rss.xml")!
+        let now = Date(timeIntervalSince1970: 1_715_000_000)
+        try await store.saveFetchState(
+            SourceFetchState(url: feed), ofSource: "bis", kind: "feed", transitions: [], at: now)
+        // Moved by redirects: once to a URL the configuration also names, once to one it does not.
+        var movedToFeed = SourceFetchState(url: URL(string: "http://bis.gov/rss.xml")!)
+        movedToFeed.currentURL = feed
+        var movedElsewhere = SourceFetchState(url: URL(string: "https://www.commerce.gov/feed")!)
+        movedElsewhere.currentURL = URL(string: "https://www.commerce.gov/news/feed")!
+        try await store.saveFetchState(movedToFeed, ofSource: "bis-http", kind: "feed", transitions: [], at: now)
+        try await store.saveFetchState(movedElsewhere, ofSource: "doc", kind: "feed", transitions: [], at: now)
+
+        let configured = [feed, URL(string: "http://bis.gov/rss.xml")!, URL(string: "https://www.commerce.gov/feed")!]
+        let reusing = try await store.sources(reusing: configured + [URL(string: "https://unrelated.example/")!])
+        #expect(reusing == (try await store.sources()))
+        #expect(reusing["bis-http"]?.state == movedToFeed)
+        #expect(reusing["doc"]?.state.currentURL.absoluteString == "https://www.commerce.gov/news/feed")
+    }
+
     @Test("a poll leaves its source's row to SQLite only when more than the poll's times and status changed")
     func sourceRowLeftAloneOnlyWhenUnchanged() {
         let now = Date(timeIntervalSince1970: 1_715_000_000)
