@@ -23,7 +23,14 @@ public enum MessageRenderer {
         case .discord:
             return try json(discord(Card(message)))
         case .teams:
-            return try json(teams(Card(message)))
+            // A Teams webhook refuses a message over 28 KB. Bytes depend on the script and on JSON's
+            // escapes, so the card is made smaller until it fits rather than sized ahead.
+            let card = Card(message)
+            var rendered = try json(teams(card, scale: 1))
+            for scale in [0.5, 0.25, 0.1] where rendered.body.count > teamsMaximumBytes {
+                rendered = try json(teams(card, scale: scale))
+            }
+            return rendered
         case .template(let template):
             return try Rendered(body: Data(template.render(payload).utf8), contentType: template.contentType)
         }
@@ -91,6 +98,27 @@ public enum MessageRenderer {
         }
     }
 
+    /// `text` cut to at most `limit` UTF-16 code units, whole characters only, ending in "…" when
+    /// cut. The platforms count their limits in code units or code points, never in Swift's
+    /// Characters, each of which can be many of them (a family emoji is one Character and 11
+    /// units): a title cut by Characters could still be refused, and its notification lost.
+    static func clipped(_ text: String, to limit: Int) -> String {
+        guard text.utf16.count > limit else { return text }
+        var length = 1  // the ellipsis
+        var end = text.startIndex
+        while end < text.endIndex {
+            let next = text.index(after: end)
+            let units = text.utf16.distance(from: end, to: next)
+            guard length + units <= limit else { break }
+            length += units
+            end = next
+        }
+        return text[..<end] + "…"
+    }
+
+    /// The size a Teams incoming webhook accepts (28 KB), less room for the request's own framing.
+    static let teamsMaximumBytes = 27 * 1024
+
     private static func json(_ object: Any) throws -> Rendered {
         Rendered(
             body: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]),
@@ -103,30 +131,32 @@ public enum MessageRenderer {
         func escape(_ text: String) -> String {
             text.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing(">", with: "&gt;")
         }
-        func linked(_ title: String, _ link: String?) -> String {
+        /// The title as a link's label, cut to `limit` before it is linked, so that a cut never
+        /// falls inside the link.
+        func linked(_ title: String, _ link: String?, limit: Int) -> String {
             // A "|" inside the text would end Slack's link label.
-            let label = escape(title).replacing("|", with: "｜")
+            let label = clipped(escape(title), to: limit).replacing("|", with: "｜")
             guard let link, let url = URL(string: link), url.scheme?.hasPrefix("http") == true else { return label }
             return "<\(escape(link))|\(label)>"
         }
         var blocks: [[String: Any]] = [
-            ["type": "header", "text": ["type": "plain_text", "text": String(card.heading.prefix(150))]]
+            ["type": "header", "text": ["type": "plain_text", "text": clipped(card.heading, to: 150)]]
         ]
-        var section = card.title.map { "*\(linked($0, card.link))*" } ?? ""
+        var section = card.title.map { "*\(linked($0, card.link, limit: 1000))*" } ?? ""
         if let text = card.text, !text.isEmpty { section += (section.isEmpty ? "" : "\n") + escape(text) }
-        for entry in card.entries.prefix(40) { section += "\n• " + linked(entry.title, entry.link) }
+        for entry in card.entries.prefix(40) { section += "\n• " + linked(entry.title, entry.link, limit: 200) }
         if card.entries.count > 40 { section += "\n… and \(card.entries.count - 40) more" }
         if !section.isEmpty {
-            blocks.append(["type": "section", "text": ["type": "mrkdwn", "text": String(section.prefix(3000))]])
+            blocks.append(["type": "section", "text": ["type": "mrkdwn", "text": clipped(section, to: 3000)]])
         }
         if !card.facts.isEmpty {
             let elements = card.facts.prefix(10).map {
-                ["type": "mrkdwn", "text": "*\(escape($0.0))*: \(escape(String($0.1.prefix(300))))"]
+                ["type": "mrkdwn", "text": "*\(escape($0.0))*: \(escape(clipped($0.1, to: 300)))"]
             }
             blocks.append(["type": "context", "elements": elements])
         }
         let fallback = [card.heading, card.title].compactMap { $0 }.joined(separator: ": ")
-        return ["text": escape(fallback), "blocks": blocks]
+        return ["text": clipped(escape(fallback), to: 3000), "blocks": blocks]
     }
 
     // MARK: Discord: Markdown in content and descriptions; limits per embed and message.
@@ -140,31 +170,37 @@ public enum MessageRenderer {
             }
             return escaped
         }
-        var embed: [String: Any] = [
-            "title": String(escape(card.title ?? card.heading).prefix(256)),
-            "timestamp": card.timestamp.formatted(.iso8601),
-        ]
+        let title = clipped(escape(card.title ?? card.heading), to: 256)
+        var embed: [String: Any] = ["title": title, "timestamp": card.timestamp.formatted(.iso8601)]
         if let link = card.link, link.hasPrefix("http") { embed["url"] = link }
+        let fields = card.facts.prefix(10).map {
+            (name: clipped(escape($0.0), to: 256), value: clipped(escape($0.1), to: 1024))
+        }
+        if !fields.isEmpty { embed["fields"] = fields.map { ["name": $0.name, "value": $0.value, "inline": false] } }
+        // Discord refuses an embed whose texts add up to more than 6,000: the description gets what
+        // the title and fields leave.
+        let used = title.utf16.count + fields.reduce(0) { $0 + $1.name.utf16.count + $1.value.utf16.count }
+        let room = min(4096, 6000 - used)
         var description = escape(card.text ?? "")
         for entry in card.entries {
-            let line = "• " + (entry.link.map { "[\(escape(entry.title))](\($0))" } ?? escape(entry.title))
-            if description.count + line.count + 1 > 3900 {
+            let title = clipped(escape(entry.title), to: 200)
+            let line = "• " + (entry.link.map { "[\(title)](\($0))" } ?? title)
+            if description.utf16.count + line.utf16.count + 1 > room - 12 {
                 description += "\n… and more"
                 break
             }
             description += (description.isEmpty ? "" : "\n") + line
         }
-        if !description.isEmpty { embed["description"] = String(description.prefix(4096)) }
-        let fields = card.facts.prefix(10).map {
-            ["name": String(escape($0.0).prefix(256)), "value": String(escape($0.1).prefix(1024)), "inline": false]
-        }
-        if !fields.isEmpty { embed["fields"] = fields }
-        return ["content": String(escape(card.heading).prefix(2000)), "embeds": [embed]]
+        if !description.isEmpty, room > 0 { embed["description"] = clipped(description, to: room) }
+        return ["content": clipped(escape(card.heading), to: 2000), "embeds": [embed]]
     }
 
     // MARK: Teams: a message with one Adaptive Card (1.4); TextBlocks read a little Markdown.
 
-    static func teams(_ card: Card) -> [String: Any] {
+    /// - Parameter scale: how much of each text's room is used (1: all of it), for a card that
+    ///   comes out too large at full size.
+    static func teams(_ card: Card, scale: Double) -> [String: Any] {
+        func room(_ full: Int) -> Int { max(16, Int(Double(full) * scale)) }
         func escape(_ text: String) -> String {
             var escaped = ""
             for character in text {
@@ -177,18 +213,24 @@ public enum MessageRenderer {
             ["type": "TextBlock", "text": escape(card.heading), "weight": "Bolder", "size": "Medium", "wrap": true]
         ]
         if let title = card.title {
-            body.append(["type": "TextBlock", "text": escape(title), "weight": "Bolder", "wrap": true])
+            body.append([
+                "type": "TextBlock", "text": escape(clipped(title, to: room(1000))), "weight": "Bolder", "wrap": true,
+            ])
         }
         if let text = card.text, !text.isEmpty {
-            body.append(["type": "TextBlock", "text": escape(text), "wrap": true])
+            body.append(["type": "TextBlock", "text": escape(clipped(text, to: room(1000))), "wrap": true])
         }
-        for entry in card.entries.prefix(40) {
-            body.append(["type": "TextBlock", "text": "• " + escape(entry.title), "wrap": true, "spacing": "None"])
+        let shown = card.entries.prefix(room(40))
+        for entry in shown {
+            let text = "• " + escape(clipped(entry.title, to: room(200)))
+            body.append(["type": "TextBlock", "text": text, "wrap": true, "spacing": "None"])
+        }
+        if card.entries.count > shown.count {
+            body.append(["type": "TextBlock", "text": "… and \(card.entries.count - shown.count) more", "wrap": true])
         }
         if !card.facts.isEmpty {
-            body.append([
-                "type": "FactSet", "facts": card.facts.map { ["title": escape($0.0), "value": escape($0.1)] },
-            ])
+            let facts = card.facts.map { ["title": escape($0.0), "value": escape(clipped($0.1, to: room(1000)))] }
+            body.append(["type": "FactSet", "facts": facts])
         }
         var content: [String: Any] = [
             "$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",

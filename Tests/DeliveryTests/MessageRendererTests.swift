@@ -127,6 +127,62 @@ struct MessageRendererTests {
         #expect(throws: WebhookSigner.SecretError.self) { try WebhookSigner.standardKey(from: "whsec_c2hvcnQ=") }
     }
 
+    /// Text that is long, and whose characters are many code units each: a family emoji is one
+    /// Character and 11 UTF-16 units, an accent written as a combining mark one Character and 2.
+    static let composedTitle =
+        String(repeating: "👨‍👩‍👧‍👦", count: 400) + String(repeating: "出口管制 **bold** ", count: 3000)
+    static let composedSummary = String(repeating: "e\u{301}xport ", count: 3000)
+
+    /// What the platforms count: UTF-16 code units (Discord and Slack document limits in
+    /// "characters"; no Character count is ever more than this one).
+    static func length(_ value: Any?) -> Int { (value as? String ?? "").utf16.count }
+
+    @Test("discord stays within every embed limit, counted in UTF-16 units, however composed the feed's text")
+    func discordLimitsHoldForComposedText() throws {
+        let object = try Self.render(Self.event(title: Self.composedTitle, summary: Self.composedSummary), .discord)
+        #expect(Self.length(object["content"]) <= 2000)
+        let embed = try #require((object["embeds"] as? [[String: Any]])?.first)
+        let fields = embed["fields"] as? [[String: Any]] ?? []
+        #expect(Self.length(embed["title"]) <= 256 && Self.length(embed["description"]) <= 4096)
+        #expect(fields.allSatisfy { Self.length($0["name"]) <= 256 && Self.length($0["value"]) <= 1024 })
+        let total =
+            [embed["title"], embed["description"]].map(Self.length).reduce(0, +)
+            + fields.map { Self.length($0["name"]) + Self.length($0["value"]) }.reduce(0, +)
+        #expect(total <= 6000)
+        #expect((embed["title"] as? String ?? "").hasPrefix("👨‍👩‍👧‍👦"))
+    }
+
+    @Test("slack stays within its block limits, counted in UTF-16 units, however composed the feed's text")
+    func slackLimitsHoldForComposedText() throws {
+        let object = try Self.render(Self.event(title: Self.composedTitle, summary: Self.composedSummary), .slack)
+        #expect(Self.length(object["text"]) <= 3000)
+        for block in object["blocks"] as? [[String: Any]] ?? [] {
+            let text = block["text"] as? [String: Any]
+            switch block["type"] as? String {
+            case "header": #expect(Self.length(text?["text"]) <= 150)
+            case "section": #expect(Self.length(text?["text"]) <= 3000)
+            default:
+                let elements = block["elements"] as? [[String: Any]] ?? []
+                #expect(elements.allSatisfy { Self.length($0["text"]) <= 3000 })
+            }
+        }
+    }
+
+    @Test("teams stays under the 28 KB a Teams webhook accepts, for one long item and for a batch of long titles")
+    func teamsStaysUnderItsSizeLimit() throws {
+        let single = try MessageRenderer.render(
+            .policy(Self.event(title: Self.composedTitle, summary: Self.composedSummary)),
+            payload: Data(), format: .teams)
+        #expect(single.body.count <= 28 * 1024)
+        let events = try (0..<60).map { try Self.event(title: "\($0) " + Self.composedTitle).encoded() }
+        let payload = try DeliveryMessage.batchPayload(id: "bat_1", occurredAt: Date(), events: events)
+        let batch = try MessageRenderer.render(
+            try DeliveryMessage.read(type: "batch", payload: payload), payload: payload, format: .teams)
+        #expect(batch.body.count <= 28 * 1024)
+        let text = String(decoding: batch.body, as: UTF8.self)
+        #expect(text.contains("60 policy events") && text.contains("more"))
+    }
+
     @Test("a batch renders as one message listing its titles")
     func batch() throws {
         let events = try (0..<3).map { try Self.event(title: "Rule \($0)").encoded() }
