@@ -26,6 +26,7 @@ import argparse
 import gzip
 import json
 import os
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,6 +42,18 @@ def main():
     parser.add_argument("--script", required=True)
     parser.add_argument("--log", required=True)
     args = parser.parse_args()
+    # A receiver that checks Standard Webhooks signatures needs the package before it starts:
+    # missing, it would fail inside each request, and the test would see only requests that
+    # never arrived.
+    verify_path = os.path.join(os.path.dirname(args.script), "verify.json")
+    if os.path.exists(verify_path):
+        with open(verify_path) as f:
+            if json.load(f).get("standard"):
+                try:
+                    import standardwebhooks  # noqa: F401
+                except ImportError:
+                    sys.exit("this webhook receiver checks signatures with Python's standardwebhooks package, "
+                             "which is missing: scripts/test installs it (pip install standardwebhooks)")
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
