@@ -56,7 +56,9 @@ public enum MessageRenderer {
             case .policy(let event):
                 heading = event.type == "policy_item.updated" ? "Updated policy item" : "New policy item"
                 title = event.item.title
-                link = event.item.link
+                // Discord refuses a link over 2,048, and a Teams card has no text to cut but the link:
+                // a longer one (no real page has one) is left out rather than have the message refused.
+                link = event.item.link.flatMap { $0.utf8.count <= 2048 ? $0 : nil }
                 text = event.item.summary.map { PlainText.from(html: $0, limit: 500) }
                 let topics = event.topics.map { "\($0.id) \(String(format: "%.2f", $0.score))" }
                 facts.append(("Topics", topics.joined(separator: ", ")))

@@ -8,13 +8,14 @@ struct MessageRendererTests {
     static func event(
         title: String = "美国商务部将37家中国实体列入实体清单 & more",
         summary: String = "<p>The <b>Bureau</b> added entities &amp; affiliates.</p>",
+        link: String = "https://www.mofcom.gov.cn/a?b=1&c=2",
         topics: [String: Double] = ["entity-list-sanctions": 0.9],
         new: Bool = true, type: String = "policy_item.created"
     ) -> PolicyEventBody {
         PolicyEventBody(
             type: type, id: "evt_1", occurredAt: Date(timeIntervalSince1970: 1_715_300_000),
             item: .init(
-                id: "itm_1", source: "mofcom", title: title, link: "https://www.mofcom.gov.cn/a?b=1&c=2",
+                id: "itm_1", source: "mofcom", title: title, link: link,
                 summary: summary, published: nil, language: "zh", identifiers: ["cn-announcement:商务部公告2024年第33号"],
                 provenance: .init(finalURL: nil, fetchedAt: nil, sha256: nil)),
             topics: topics.map { .init(id: $0.key, score: $0.value, matched: ["实体清单"]) },
@@ -141,6 +142,9 @@ struct MessageRendererTests {
     func discordLimitsHoldForComposedText() throws {
         let object = try Self.render(Self.event(title: Self.composedTitle, summary: Self.composedSummary), .discord)
         #expect(Self.length(object["content"]) <= 2000)
+        let longLink = "https://example.org/?q=" + String(repeating: "x", count: 3000)
+        let linked = try Self.render(Self.event(link: longLink), .discord)
+        #expect((linked["embeds"] as? [[String: Any]])?.first?["url"] == nil)
         let embed = try #require((object["embeds"] as? [[String: Any]])?.first)
         let fields = embed["fields"] as? [[String: Any]] ?? []
         #expect(Self.length(embed["title"]) <= 256 && Self.length(embed["description"]) <= 4096)
@@ -174,6 +178,9 @@ struct MessageRendererTests {
             .policy(Self.event(title: Self.composedTitle, summary: Self.composedSummary)),
             payload: Data(), format: .teams)
         #expect(single.body.count <= 28 * 1024)
+        let longLink = "https://example.org/?q=" + String(repeating: "x", count: 40_000)
+        let linked = try MessageRenderer.render(.policy(Self.event(link: longLink)), payload: Data(), format: .teams)
+        #expect(linked.body.count <= 28 * 1024)
         let events = try (0..<60).map { try Self.event(title: "\($0) " + Self.composedTitle).encoded() }
         let payload = try DeliveryMessage.batchPayload(id: "bat_1", occurredAt: Date(), events: events)
         let batch = try MessageRenderer.render(
