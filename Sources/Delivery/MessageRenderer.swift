@@ -185,8 +185,8 @@ public enum MessageRenderer {
         let room = min(4096, 6000 - used)
         var description = escape(card.text ?? "")
         for entry in card.entries {
-            let title = clipped(escape(entry.title), to: 200)
-            let line = "• " + (entry.link.map { "[\(title)](\($0))" } ?? title)
+            let label = clipped(escape(entry.title), to: 200)
+            let line = "• " + (entry.link.map { "[\(label)](\($0))" } ?? label)
             if description.utf16.count + line.utf16.count + 1 > room - 12 {
                 description += "\n… and more"
                 break

@@ -155,8 +155,9 @@ final class Transfer {
         return headers
     }
 
-    /// The names ``responseHeaders()`` looks up, with their C strings made once (converting the
-    /// names for every response was a third of the lookups' cost on the driver thread).
+    /// The names ``responseHeaders()`` looks up, with their C strings made once: converting them
+    /// for every response, with the dictionary's growth, was ~40% of the lookups' cost on the
+    /// driver thread.
     private static let readHeaders = [
         "etag", "last-modified", "content-type", "content-encoding", "cache-control", "retry-after",
     ]
