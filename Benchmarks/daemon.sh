@@ -37,15 +37,18 @@ serve_corpus "$corpus" "$port"
 while read -r url; do printf 'url = "%s"\noutput = "/dev/null"\n' "$url"; done < "$work/urls" > "$work/curl.cfg"
 
 now() { date +%s.%N; }
-# Seconds (to the millisecond: GNU time's %e has only hundredths, a tenth of a warm run) and peak
-# RSS (kB, via GNU time) of a command. exportwatch and curl are both timed through it, so that
-# GNU time's own start (~1 ms) weighs on both alike.
+# Seconds (to the millisecond: GNU time's %e has only hundredths, a tenth of a warm run), peak
+# RSS (kB) and CPU seconds (user + system, to the hundredth) of a command, the last two via GNU
+# time. exportwatch and curl are both timed through it, so that GNU time's own start (~1 ms)
+# weighs on both alike. CPU time says what each costs when the machine's other load (a shared
+# virtual machine's neighbours) moves the wall-clock figures.
 timed() {
     local start end
     start=$(now)
-    /usr/bin/time -f '%M' -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || true
+    /usr/bin/time -f '%M %U %S' -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || true
     end=$(now)
-    echo "$(echo "$end - $start" | bc) $(cat "$work/time")"
+    read -r rss user system < "$work/time"
+    echo "$(echo "$end - $start" | bc) $rss $(echo "$user + $system" | bc)"
 }
 
 # curl reports a failed transfer on its stderr, which --no-progress-meter otherwise leaves empty.
@@ -55,9 +58,9 @@ results=()
 warm_samples=()
 for run in $(seq "$runs"); do
     rm -rf "$work/state" "$work/digests"
-    read -r cold cold_rss < <(timed "$exportwatch" run --once --deliver-timeout 0 --config "$work/exportwatch.toml")
+    read -r cold cold_rss cold_cpu < <(timed "$exportwatch" run --once --deliver-timeout 0 --config "$work/exportwatch.toml")
     grep -q "1005 sources polled, 0 failed" "$work/stderr" || { echo "cold run failed: $(tail -3 "$work/stderr")" >&2; exit 1; }
-    read -r curl_cold curl_rss < <(timed curl --no-progress-meter --parallel --parallel-max "$concurrency" --compressed -K "$work/curl.cfg")
+    read -r curl_cold curl_rss curl_cold_cpu < <(timed curl --no-progress-meter --parallel --parallel-max "$concurrency" --compressed -K "$work/curl.cfg")
     curl_ok
     # curl's conditional fetch: every URL with the ETag nginx gives it (one HEAD pass collects them).
     if [ ! -s "$work/curl-warm.cfg" ]; then
@@ -70,11 +73,11 @@ for run in $(seq "$runs"); do
     fi
     warms=()
     for _ in $(seq "$warm_runs"); do
-        read -r warm warm_rss < <(timed "$exportwatch" run --once --deliver-timeout 0 --config "$work/exportwatch.toml")
+        read -r warm warm_rss warm_cpu < <(timed "$exportwatch" run --once --deliver-timeout 0 --config "$work/exportwatch.toml")
         grep -q "1005 sources polled, 0 failed" "$work/stderr" || { echo "warm run failed: $(tail -3 "$work/stderr")" >&2; exit 1; }
-        read -r curl_warm _ < <(timed curl --no-progress-meter --parallel --parallel-max "$concurrency" -K "$work/curl-warm.cfg")
+        read -r curl_warm _ curl_warm_cpu < <(timed curl --no-progress-meter --parallel --parallel-max "$concurrency" -K "$work/curl-warm.cfg")
         curl_ok
-        warm_samples+=("$warm $warm_rss $curl_warm")
+        warm_samples+=("$warm $warm_rss $curl_warm $warm_cpu $curl_warm_cpu")
         warms+=("${warm}s/${curl_warm}s")
     done
     newsboat_cold=nan
@@ -88,7 +91,7 @@ for run in $(seq "$runs"); do
         start=$(now); nb >/dev/null 2>&1 || true; newsboat_warm=$(echo "$(now) - $start" | bc)
     fi
     echo "run $run: exportwatch cold ${cold}s (peak ${cold_rss} kB), curl cold ${curl_cold}s; warm exportwatch/curl ${warms[*]}; newsboat cold ${newsboat_cold}s warm ${newsboat_warm}s" >&2
-    results+=("$cold $cold_rss $curl_cold $curl_rss $newsboat_cold $newsboat_warm")
+    results+=("$cold $cold_rss $curl_cold $curl_rss $newsboat_cold $newsboat_warm $cold_cpu $curl_cold_cpu")
 done
 
 { printf '%s\n' "${results[@]}"; echo; printf '%s\n' "${warm_samples[@]}"; } | python3 -c '
@@ -96,11 +99,13 @@ import math, statistics, sys
 runs, warms = sys.stdin.read().split("\n\n")
 rows = [list(map(float, line.split())) for line in runs.splitlines() if line]
 warm_rows = [list(map(float, line.split())) for line in warms.splitlines() if line]
-c, crss, cc, ccrss, nc, nw = (statistics.median(column) for column in zip(*rows))
-w, wrss, cw = (statistics.median(column) for column in zip(*warm_rows))
+c, crss, cc, ccrss, nc, nw, ccpu, cccpu = (statistics.median(column) for column in zip(*rows))
+w, wrss, cw, wcpu, cwcpu = (statistics.median(column) for column in zip(*warm_rows))
 peak = max(max(row[1] for row in rows), max(row[1] for row in warm_rows))
 print(f"median of {len(rows)} runs ({len(warm_rows)} warm cycles): exportwatch run --once cold {c:.2f}s warm {w:.3f}s, peak RSS {peak/1024:.0f} MB (median cold {crss/1024:.0f}, warm {wrss/1024:.0f})")
 print(f"curl cold {cc:.2f}s (peak RSS {ccrss/1024:.0f} MB) warm {cw:.3f}s; newsboat -x reload cold {nc:.2f}s warm {nw:.2f}s")
 print(f"exportwatch/curl: cold {c/cc:.1f}x (goal <= 2), warm {w/cw:.2f}x (goal <= 1.5)")
+print(f"CPU seconds (user + system): exportwatch cold {ccpu:.2f} warm {wcpu:.2f}, curl cold {cccpu:.2f} warm {cwcpu:.2f}; "
+      f"exportwatch/curl cold {ccpu/max(cccpu, 0.01):.1f}x, warm {wcpu/max(cwcpu, 0.01):.2f}x")
 if not math.isnan(nc): print(f"newsboat/exportwatch: cold {nc/c:.1f}x, warm {nw/w:.1f}x")
 '
