@@ -212,6 +212,23 @@ struct IngestorTests {
         }
     }
 
+    /// A poll of `item` from `source` on its own task, and a stream that yields once its record
+    /// is in the store's queue (before it commits): what a test waits on to order polls.
+    static func submitting(
+        _ item: ParsedItem, from source: String, to ingestor: Ingestor, at: Date
+    ) -> (Task<Ingestor.Summary, any Error>, AsyncStream<Void>) {
+        let (submitted, submission) = AsyncStream<Void>.makeStream()
+        let task = Task {
+            var feed = ParsedFeed(format: .rss20)
+            feed.items = [item]
+            let url = URL(string: "https://\(source).example/feed")!
+            return try await ingestor.ingest(
+                feed, of: SourceSettings(id: source, url: url), state: SourceFetchState(url: url), transitions: [],
+                provenance: nil, at: at, whenSubmitted: { submission.yield() })
+        }
+        return (task, submitted)
+    }
+
     @Test(
         "a poll joins a story another has started and not yet committed, and does not announce it again",
         .timeLimit(.minutes(1)))
@@ -220,18 +237,8 @@ struct IngestorTests {
         _ = try await fixture.poll("seed", [Self.item(id: "s", title: "Unrelated", summary: "", link: "https://s/1")])
         let block = try await WriterBlock(database: fixture.folder.appending(path: SQLiteEventStore.fileName))
         let (ingestor, at) = (fixture.ingestor, fixture.clock + 3600)
-        /// The poll's task, and a stream that yields once its record is submitted.
         func ingest(_ source: String, _ item: ParsedItem) -> (Task<Ingestor.Summary, any Error>, AsyncStream<Void>) {
-            let (submitted, submission) = AsyncStream<Void>.makeStream()
-            let task = Task {
-                var feed = ParsedFeed(format: .rss20)
-                feed.items = [item]
-                let url = URL(string: "https://\(source).example/feed")!
-                return try await ingestor.ingest(
-                    feed, of: SourceSettings(id: source, url: url), state: SourceFetchState(url: url), transitions: [],
-                    provenance: nil, at: at, whenSubmitted: { submission.yield() })
-            }
-            return (task, submitted)
+            Self.submitting(item, from: source, to: ingestor, at: at)
         }
         // Both records are submitted while the writer is held: AP's story lookup ran before
         // Reuters's record was committed.
@@ -269,27 +276,19 @@ struct IngestorTests {
         let (ingestor, at) = (fixture.ingestor, fixture.clock + 3600)
         let apItem = Self.item(
             id: "a1", title: Self.wireTitle + " | AP News", summary: Self.wireLead, link: "https://ap/1")
-        func ingest(_ source: String, _ item: ParsedItem) -> Task<Ingestor.Summary, any Error> {
-            Task {
-                var feed = ParsedFeed(format: .rss20)
-                feed.items = [item]
-                let url = URL(string: "https://\(source).example/feed")!
-                return try await ingestor.ingest(
-                    feed, of: SourceSettings(id: source, url: url), state: SourceFetchState(url: url), transitions: [],
-                    provenance: nil, at: at)
-            }
-        }
-        let broken = ingest("broken", Self.reutersReport)
-        try await Task.sleep(for: .milliseconds(200))
-        let ap = ingest("ap", apItem)
-        try await Task.sleep(for: .milliseconds(200))
+        // Both records wait in the store's queue behind the held writer, AP's having joined the
+        // story of the broken one (waited for, not slept on: a loaded machine is slow to get there).
+        let (broken, brokenSubmitted) = Self.submitting(Self.reutersReport, from: "broken", to: ingestor, at: at)
+        for await _ in brokenSubmitted { break }
+        let (ap, apSubmitted) = Self.submitting(apItem, from: "ap", to: ingestor, at: at)
+        for await _ in apSubmitted { break }
         try await block.release()
         await #expect(throws: (any Error).self) { try await broken.value }
         await #expect(throws: (any Error).self) { try await ap.value }
         #expect(try await fixture.events().isEmpty)
 
         // AP polled again: its item starts a story of its own, which is announced.
-        let again = try await ingest("ap", apItem).value
+        let again = try await Self.submitting(apItem, from: "ap", to: ingestor, at: at).0.value
         #expect(again.newItems == 1 && again.commit.startedStoryIDs.count == 1)
         let events = try await fixture.events()
         #expect(events.map(\.story.new) == [true] && events.first?.story.sources == ["ap"])
