@@ -1,6 +1,7 @@
 import Delivery
 import Foundation
 import Store
+import TestSupport
 import Testing
 
 @Suite("Webhook formats and routing")
@@ -138,38 +139,59 @@ struct MessageRendererTests {
     /// "characters"; no Character count is ever more than this one).
     static func length(_ value: Any?) -> Int { (value as? String ?? "").utf16.count }
 
+    /// Checks a Discord message against Discord's limits.
+    static func expectWithinDiscordLimits(_ object: [String: Any], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(length(object["content"]) <= 2000, sourceLocation: sourceLocation)
+        let embeds = object["embeds"] as? [[String: Any]] ?? []
+        #expect(embeds.count == 1, sourceLocation: sourceLocation)
+        for embed in embeds {
+            let fields = embed["fields"] as? [[String: Any]] ?? []
+            #expect(
+                length(embed["title"]) <= 256 && length(embed["description"]) <= 4096, sourceLocation: sourceLocation)
+            #expect(
+                fields.allSatisfy { length($0["name"]) <= 256 && length($0["value"]) <= 1024 },
+                sourceLocation: sourceLocation)
+            let total =
+                [embed["title"], embed["description"]].map(length).reduce(0, +)
+                + fields.map { length($0["name"]) + length($0["value"]) }.reduce(0, +)
+            #expect(total <= 6000, sourceLocation: sourceLocation)
+            #expect((embed["url"] as? String)?.utf8.count ?? 0 <= 2048, sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Checks a Slack message against Slack's block limits.
+    static func expectWithinSlackLimits(_ object: [String: Any], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(length(object["text"]) <= 3000, sourceLocation: sourceLocation)
+        for block in object["blocks"] as? [[String: Any]] ?? [] {
+            let text = block["text"] as? [String: Any]
+            switch block["type"] as? String {
+            case "header": #expect(length(text?["text"]) <= 150, sourceLocation: sourceLocation)
+            case "section": #expect(length(text?["text"]) <= 3000, sourceLocation: sourceLocation)
+            default:
+                let elements = block["elements"] as? [[String: Any]] ?? []
+                #expect(elements.allSatisfy { length($0["text"]) <= 3000 }, sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    /// The 28 KB a Teams incoming webhook accepts.
+    static let teamsLimit = 28 * 1024
+
     @Test("discord stays within every embed limit, counted in UTF-16 units, however composed the feed's text")
     func discordLimitsHoldForComposedText() throws {
         let object = try Self.render(Self.event(title: Self.composedTitle, summary: Self.composedSummary), .discord)
-        #expect(Self.length(object["content"]) <= 2000)
+        Self.expectWithinDiscordLimits(object)
+        let embed = try #require((object["embeds"] as? [[String: Any]])?.first)
+        #expect((embed["title"] as? String ?? "").hasPrefix("👨‍👩‍👧‍👦"))
         let longLink = "https://example.org/?q=" + String(repeating: "x", count: 3000)
         let linked = try Self.render(Self.event(link: longLink), .discord)
         #expect((linked["embeds"] as? [[String: Any]])?.first?["url"] == nil)
-        let embed = try #require((object["embeds"] as? [[String: Any]])?.first)
-        let fields = embed["fields"] as? [[String: Any]] ?? []
-        #expect(Self.length(embed["title"]) <= 256 && Self.length(embed["description"]) <= 4096)
-        #expect(fields.allSatisfy { Self.length($0["name"]) <= 256 && Self.length($0["value"]) <= 1024 })
-        let total =
-            [embed["title"], embed["description"]].map(Self.length).reduce(0, +)
-            + fields.map { Self.length($0["name"]) + Self.length($0["value"]) }.reduce(0, +)
-        #expect(total <= 6000)
-        #expect((embed["title"] as? String ?? "").hasPrefix("👨‍👩‍👧‍👦"))
     }
 
     @Test("slack stays within its block limits, counted in UTF-16 units, however composed the feed's text")
     func slackLimitsHoldForComposedText() throws {
-        let object = try Self.render(Self.event(title: Self.composedTitle, summary: Self.composedSummary), .slack)
-        #expect(Self.length(object["text"]) <= 3000)
-        for block in object["blocks"] as? [[String: Any]] ?? [] {
-            let text = block["text"] as? [String: Any]
-            switch block["type"] as? String {
-            case "header": #expect(Self.length(text?["text"]) <= 150)
-            case "section": #expect(Self.length(text?["text"]) <= 3000)
-            default:
-                let elements = block["elements"] as? [[String: Any]] ?? []
-                #expect(elements.allSatisfy { Self.length($0["text"]) <= 3000 })
-            }
-        }
+        Self.expectWithinSlackLimits(
+            try Self.render(Self.event(title: Self.composedTitle, summary: Self.composedSummary), .slack))
     }
 
     @Test("teams stays under the 28 KB a Teams webhook accepts, for one long item and for a batch of long titles")
@@ -177,17 +199,53 @@ struct MessageRendererTests {
         let single = try MessageRenderer.render(
             .policy(Self.event(title: Self.composedTitle, summary: Self.composedSummary)),
             payload: Data(), format: .teams)
-        #expect(single.body.count <= 28 * 1024)
+        #expect(single.body.count <= Self.teamsLimit)
         let longLink = "https://example.org/?q=" + String(repeating: "x", count: 40_000)
         let linked = try MessageRenderer.render(.policy(Self.event(link: longLink)), payload: Data(), format: .teams)
-        #expect(linked.body.count <= 28 * 1024)
+        #expect(linked.body.count <= Self.teamsLimit)
         let events = try (0..<60).map { try Self.event(title: "\($0) " + Self.composedTitle).encoded() }
         let payload = try DeliveryMessage.batchPayload(id: "bat_1", occurredAt: Date(), events: events)
         let batch = try MessageRenderer.render(
             try DeliveryMessage.read(type: "batch", payload: payload), payload: payload, format: .teams)
-        #expect(batch.body.count <= 28 * 1024)
+        #expect(batch.body.count <= Self.teamsLimit)
         let text = String(decoding: batch.body, as: UTF8.self)
         #expect(text.contains("60 policy events") && text.contains("more"))
+    }
+
+    @Test("texts made at random from every kind of character keep every format within its limits, singly and batched")
+    func limitsHoldForRandomTexts() throws {
+        var random = SplitMix64(seed: 2026_11_30)
+        // Many code units per character, markup of each format, Chinese, controls, long words.
+        let pieces = [
+            "👨‍👩‍👧‍👦", "🇨🇳", "e\u{301}", "𝔘", "出口管制", "實體清單", "商务部公告2024年第33号", "*", "_", "|", "<", ">", "&",
+            "[", "]", "(", ")", "#", "-", "`", "~", "\\", "\"", " ", "\n", "\u{200B}", "\u{0}", "\u{7F}",
+            "Entity List ",
+            String(repeating: "x", count: 500),
+        ]
+        func text(upTo count: Int) -> String {
+            (0..<Int.random(in: 0...count, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+        }
+        for _ in 0..<60 {
+            let link = "https://example.org/" + String(repeating: "p", count: Int.random(in: 0...3000, using: &random))
+            let event = Self.event(title: text(upTo: 400), summary: text(upTo: 2000), link: link)
+            Self.expectWithinDiscordLimits(try Self.render(event, .discord))
+            Self.expectWithinSlackLimits(try Self.render(event, .slack))
+            let teams = try MessageRenderer.render(.policy(event), payload: Data(), format: .teams)
+            #expect(teams.body.count <= Self.teamsLimit)
+        }
+        let events = try (0..<50).map { _ in try Self.event(title: text(upTo: 200)).encoded() }
+        let payload = try DeliveryMessage.batchPayload(id: "bat_1", occurredAt: Date(), events: events)
+        let batch = try DeliveryMessage.read(type: "batch", payload: payload)
+        Self.expectWithinDiscordLimits(try Self.renderObject(batch, payload: payload, .discord))
+        Self.expectWithinSlackLimits(try Self.renderObject(batch, payload: payload, .slack))
+        #expect(try MessageRenderer.render(batch, payload: payload, format: .teams).body.count <= Self.teamsLimit)
+    }
+
+    static func renderObject(_ message: DeliveryMessage, payload: Data, _ format: Webhook.Format) throws -> [String:
+        Any]
+    {
+        let rendered = try MessageRenderer.render(message, payload: payload, format: format)
+        return try #require(try JSONSerialization.jsonObject(with: rendered.body) as? [String: Any])
     }
 
     @Test("a batch renders as one message listing its titles")
