@@ -213,12 +213,14 @@ struct IngestorTests {
     }
 
     /// A poll of `item` from `source` on its own task, and a stream that yields once its record
-    /// is in the store's queue (before it commits): what a test waits on to order polls.
+    /// is in the store's queue (before it commits): what a test waits on to order polls. The
+    /// stream ends with the poll, so a poll that fails before it submits cannot hang the test.
     static func submitting(
         _ item: ParsedItem, from source: String, to ingestor: Ingestor, at: Date
     ) -> (Task<Ingestor.Summary, any Error>, AsyncStream<Void>) {
         let (submitted, submission) = AsyncStream<Void>.makeStream()
         let task = Task {
+            defer { submission.finish() }
             var feed = ParsedFeed(format: .rss20)
             feed.items = [item]
             let url = URL(string: "https://\(source).example/feed")!
@@ -259,7 +261,9 @@ struct IngestorTests {
         #expect(events.last?.story.sources == ["reuters", "ap"])
     }
 
-    @Test("when a poll's record fails, a poll that joined its story fails too, and next time starts the story afresh")
+    @Test(
+        "when a poll's record fails, a poll that joined its story fails too, and next time starts the story afresh",
+        .timeLimit(.minutes(1)))
     func failedStoryIsForgotten() async throws {
         var fixture = try Fixture()
         _ = try await fixture.poll("seed", [Self.item(id: "s", title: "Unrelated", summary: "", link: "https://s/1")])
