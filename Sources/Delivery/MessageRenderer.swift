@@ -187,6 +187,7 @@ public enum MessageRenderer {
         for entry in card.entries {
             let label = clipped(escape(entry.title), to: 200)
             let line = "• " + (entry.link.map { "[\(label)](\($0))" } ?? label)
+            // 12 keeps room for the "… and more" that ends a cut list.
             if description.utf16.count + line.utf16.count + 1 > room - 12 {
                 description += "\n… and more"
                 break

@@ -239,16 +239,13 @@ struct IngestorTests {
         _ = try await fixture.poll("seed", [Self.item(id: "s", title: "Unrelated", summary: "", link: "https://s/1")])
         let block = try await WriterBlock(database: fixture.folder.appending(path: SQLiteEventStore.fileName))
         let (ingestor, at) = (fixture.ingestor, fixture.clock + 3600)
-        func ingest(_ source: String, _ item: ParsedItem) -> (Task<Ingestor.Summary, any Error>, AsyncStream<Void>) {
-            Self.submitting(item, from: source, to: ingestor, at: at)
-        }
         // Both records are submitted while the writer is held: AP's story lookup ran before
         // Reuters's record was committed.
-        let (reuters, reutersSubmitted) = ingest("reuters", Self.reutersReport)
+        let (reuters, reutersSubmitted) = Self.submitting(Self.reutersReport, from: "reuters", to: ingestor, at: at)
         for await _ in reutersSubmitted { break }
-        let (ap, apSubmitted) = ingest(
-            "ap",
-            Self.item(id: "a1", title: Self.wireTitle + " | AP News", summary: Self.wireLead, link: "https://ap/1"))
+        let apItem = Self.item(
+            id: "a1", title: Self.wireTitle + " | AP News", summary: Self.wireLead, link: "https://ap/1")
+        let (ap, apSubmitted) = Self.submitting(apItem, from: "ap", to: ingestor, at: at)
         for await _ in apSubmitted { break }
         #expect(try await fixture.events().count == 0)
         try await block.release()
