@@ -140,21 +140,20 @@ extension SQLiteEventStore {
                     ORDER BY item.first_seen_at DESC, item.id DESC LIMIT ?
                     """,
                 arguments: [limit])
-            let rows = try ids.compactMap { id in
-                try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT item.*, story.public_id AS story_public_id, 0 AS updated_in_window FROM item
-                        JOIN story ON story.id = item.story_id WHERE item.id = ?
-                        """,
-                    arguments: [id])
-            }
+            // Prepared once for all the items: GRDB prepares an uncached statement again on every
+            // call, which for these two was ~1.2 M instructions an item (~300 M for the feed's
+            // 200), more than reading them.
+            let itemRow = try db.cachedStatement(
+                sql: """
+                    SELECT item.*, story.public_id AS story_public_id, 0 AS updated_in_window FROM item
+                    JOIN story ON story.id = item.story_id WHERE item.id = ?
+                    """)
+            let storySources = try db.cachedStatement(
+                sql: "SELECT source_id FROM item WHERE story_id = ? GROUP BY source_id ORDER BY MIN(id)")
+            let rows = try ids.compactMap { id in try Row.fetchOne(itemRow, arguments: [id]) }
             return try rows.map { row in
                 let item = try Self.digestItem(row, in: db)
-                let sources = try String.fetchAll(
-                    db,
-                    sql: "SELECT source_id FROM item WHERE story_id = ? GROUP BY source_id ORDER BY MIN(id)",
-                    arguments: [item.storyID])
+                let sources = try String.fetchAll(storySources, arguments: [item.storyID])
                 return AlertRecord(storyPublicID: item.storyPublicID, item: item, sources: sources)
             }
         }

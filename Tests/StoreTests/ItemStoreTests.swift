@@ -134,6 +134,32 @@ struct ItemStoreTests {
         #expect(story.sources == ["bis"] && story.announced && story.publicID.hasPrefix("sty_"))
     }
 
+    @Test("known items are found however many keys are asked, in one statement or several", arguments: [1, 3, 600])
+    func lookupsOfAnyCount(asked: Int) async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        var record = try Self.record(guid: "item-0", title: "Entity List additions, part 0")
+        record.events = []
+        for number in 1..<600 {
+            var item = try #require(
+                try Self.record(guid: "item-\(number)", title: "Entity List additions, part \(number)").newItems.first)
+            item.story = .started(0)
+            record.newItems.append(item)
+        }
+        _ = try await store.commit(record)
+
+        // Asked by guid, then by link alone (the guids changed): 600 items ask 1,800 identity keys.
+        let byGUID = (0..<asked).map { ItemKeys(DedupItem(guid: "item-\($0)", link: nil, title: "")) }
+        let byLink = (0..<asked).map {
+            ItemKeys(DedupItem(guid: "changed-\($0)", link: "https://www.bis.gov/item-\($0)", title: ""))
+        }
+        for keys in [byGUID, byLink] {
+            let found = Set(try await store.knownItems(ofSource: "bis", matching: keys).map(\.text.title))
+            let missing = Set((0..<asked).map { "Entity List additions, part \($0)" }).subtracting(found)
+            #expect(found.count == asked && missing.isEmpty, "\(missing.count) of \(asked) not found")
+        }
+    }
+
     @Test("pruning the outbox removes old sent and dead rows with their attempts, never a pending one")
     func pruneOutbox() async throws {
         let folder = StateFolder()
