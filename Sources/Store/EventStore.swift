@@ -162,12 +162,16 @@ public struct StoredSource: Sendable, Equatable {
     public var kind: String
     /// Its fetch state.
     public var state: SourceFetchState
+    /// The day of its last poll, and whether that poll succeeded, as the daily digest counts
+    /// them; nil when no poll has been logged.
+    public var lastPoll: PollOutcome?
 
     /// A source with its kind and fetch state, as the store holds it.
-    public init(id: String, kind: String, state: SourceFetchState) {
+    public init(id: String, kind: String, state: SourceFetchState, lastPoll: PollOutcome? = nil) {
         self.id = id
         self.kind = kind
         self.state = state
+        self.lastPoll = lastPoll
     }
 }
 

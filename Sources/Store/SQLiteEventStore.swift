@@ -149,6 +149,21 @@ public final class SQLiteEventStore: EventStore {
                     at.storageText,
                 ])
         }
+        // On the day and with the outcome last logged (most polls), only the times move: an
+        // update of them alone costs SQLite half what the upsert does, which tries the insert
+        // first and rewrites the day, running the day-end trigger. Without a row yet, the upsert
+        // writes it.
+        if let stored, poll == nil || poll == stored.lastPoll {
+            try db.cachedStatement(sql: updatePollTimes).execute(
+                arguments: [
+                    state.nextDueAt?.storageText, state.lastAttemptAt?.storageText, state.lastSuccessAt?.storageText,
+                    state.lastStatus, id,
+                ])
+            if db.changesCount == 1 {
+                try insert(transitions, ofSource: id, reason: reason, at: at, in: db)
+                return
+            }
+        }
         try db.cachedStatement(
             sql: """
                 INSERT INTO source_poll (
@@ -165,6 +180,17 @@ public final class SQLiteEventStore: EventStore {
                 id, state.nextDueAt?.storageText, state.lastAttemptAt?.storageText, state.lastSuccessAt?.storageText,
                 state.lastStatus, poll?.day, poll?.succeeded,
             ])
+        try insert(transitions, ofSource: id, reason: reason, at: at, in: db)
+    }
+
+    private static let updatePollTimes = """
+        UPDATE source_poll SET next_due_at = ?, last_attempt_at = ?, last_success_at = ?, last_status = ?
+        WHERE source_id = ?
+        """
+
+    private static func insert(
+        _ transitions: [SourceHealth.Transition], ofSource id: String, reason: String?, at: Date, in db: Database
+    ) throws {
         for transition in transitions {
             try db.execute(
                 sql: "INSERT INTO source_event (source_id, type, reason, occurred_at) VALUES (?, ?, ?, ?)",
@@ -215,7 +241,8 @@ public final class SQLiteEventStore: EventStore {
     /// A source from a row selected by ``FetchStateColumn``'s queries.
     private static func storedSource(from row: Row, knownURLs: [String: URL]) -> StoredSource {
         StoredSource(
-            id: row.text(.id) ?? "", kind: row.text(.kind) ?? "", state: fetchState(from: row, knownURLs: knownURLs))
+            id: row.text(.id) ?? "", kind: row.text(.kind) ?? "", state: fetchState(from: row, knownURLs: knownURLs),
+            lastPoll: row.text(.polledDay).map { PollOutcome(day: $0, succeeded: row.integer(.polledDayOK) == 1) })
     }
 
     /// The fetch state in a row selected by ``FetchStateColumn``'s queries.
@@ -357,7 +384,7 @@ public final class SQLiteEventStore: EventStore {
 private enum FetchStateColumn: Int, CaseIterable {
     case id, kind, configuredURL, currentURL, etag, lastModified, bodySHA256, health, healthReason
     case failureStreak, redirectTarget, redirectStreak, nextDueAt, lastAttemptAt, lastSuccessAt
-    case lastStatus, lastError, lastItemCount
+    case lastStatus, lastError, lastItemCount, polledDay, polledDayOK
 
     static let allSources = "SELECT \(selection) FROM \(tables)"
     static let oneSource = "SELECT \(selection) FROM \(tables) WHERE source.id = ?"
@@ -393,6 +420,8 @@ private enum FetchStateColumn: Int, CaseIterable {
         case .lastStatus: "last_status"
         case .lastError: "last_error"
         case .lastItemCount: "last_item_count"
+        case .polledDay: "polled_day"
+        case .polledDayOK: "polled_day_ok"
         }
     }
 }

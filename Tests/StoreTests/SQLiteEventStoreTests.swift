@@ -572,6 +572,66 @@ struct SQLiteEventStoreTests {
         #expect(try await store.pollSummary(day: "2024-07-07") == PollSummary(polled: 1, failing: []))
     }
 
+    @Test("a poll on its source's logged day and outcome moves only the poll times; any other poll logs its day")
+    func pollOnTheLoggedDayMovesOnlyTimes() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let start = Date(timeIntervalSince1970: 1_715_000_000)
+        var state = SourceFetchState(url: URL(string: "https://www.bis.gov/rss.xml")!)
+        /// Polls `bis` as a cycle does: with the source as read before the poll.
+        func poll(on day: String, ok: Bool, after minutes: Double) async throws {
+            let stored = try await store.source("bis")
+            state.lastAttemptAt = start.addingTimeInterval(minutes * 60)
+            state.nextDueAt = start.addingTimeInterval(minutes * 60 + 900)
+            state.lastStatus = ok ? 304 : 503
+            if ok { state.lastSuccessAt = state.lastAttemptAt }
+            _ = try await store.commit(
+                PollRecord(
+                    sourceID: "bis", kind: "feed", state: state, poll: PollOutcome(day: day, succeeded: ok),
+                    stored: stored, at: start.addingTimeInterval(minutes * 60)))
+        }
+        try await poll(on: "2024-05-06", ok: true, after: 0)
+        #expect(try await store.source("bis")?.lastPoll == PollOutcome(day: "2024-05-06", succeeded: true))
+        // Counts the writes of a poll's day and outcome from here on.
+        let queue = try DatabaseQueue(path: folder.database.path)
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE day_writes (source_id TEXT);
+                    CREATE TRIGGER count_day_writes AFTER UPDATE OF polled_day, polled_day_ok ON source_poll
+                    BEGIN INSERT INTO day_writes VALUES (NEW.source_id); END;
+                    """)
+        }
+        func dayWrites() throws -> Int {
+            try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM day_writes") ?? 0 }
+        }
+
+        try await poll(on: "2024-05-06", ok: true, after: 15)
+        #expect(try dayWrites() == 0)
+        #expect(try await store.source("bis")?.state == state)
+
+        // Another outcome, then another day: the day is logged, and the digest counts it.
+        try await poll(on: "2024-05-06", ok: false, after: 30)
+        #expect(try dayWrites() == 1)
+        #expect(try await store.pollSummary(day: "2024-05-06") == PollSummary(polled: 1, failing: ["bis"]))
+        try await poll(on: "2024-05-07", ok: true, after: 24 * 60)
+        #expect(try dayWrites() == 2)
+        #expect(try await store.pollSummary(day: "2024-05-06") == PollSummary(polled: 1, failing: ["bis"]))
+        #expect(try await store.pollSummary(day: "2024-05-07") == PollSummary(polled: 1, failing: []))
+        #expect(try await store.source("bis")?.state == state)
+
+        // A source whose poll row is gone (read before it went) gets it back whole.
+        let stored = try #require(try await store.source("bis"))
+        try await queue.write { db in try db.execute(sql: "DELETE FROM source_poll") }
+        state.lastAttemptAt = start.addingTimeInterval(25 * 3600)
+        _ = try await store.commit(
+            PollRecord(
+                sourceID: "bis", kind: "feed", state: state, poll: PollOutcome(day: "2024-05-07", succeeded: true),
+                stored: stored, at: start.addingTimeInterval(25 * 3600)))
+        #expect(try await store.source("bis")?.state == state)
+        #expect(try await store.source("bis")?.lastPoll == PollOutcome(day: "2024-05-07", succeeded: true))
+    }
+
     @Test("a checkpoint puts committed polls into the database file itself, without its write-ahead log")
     func checkpointCopiesTheLog() async throws {
         let folder = StateFolder()
