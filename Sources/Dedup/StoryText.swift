@@ -74,10 +74,13 @@ public enum StoryText {
     /// and wire prefixes (`UPDATE 2-`, `EXCLUSIVE:`) removed.
     public static func headlineCore(_ title: String) -> String {
         var core = Substring(title.trimmingWhitespace)
-        let opening = core.prefix(12).lowercased()
-        for prefix in wirePrefixes where opening.hasPrefix(prefix) {
-            core = core.dropFirst(prefix.count).drop { $0 == " " || $0.isNumber || $0 == "-" || $0 == ":" }
-            break
+        // A headline opening with an ASCII byte that starts no wire prefix (most) skips lower-casing its opening.
+        if let first = core.utf8.first, first >= 0x80 || wirePrefixInitials.contains(first | 0x20) {
+            let opening = core.prefix(12).lowercased()
+            for prefix in wirePrefixes where opening.hasPrefix(prefix) {
+                core = core.dropFirst(prefix.count).drop { $0 == " " || $0.isNumber || $0 == "-" || $0 == ":" }
+                break
+            }
         }
         // Only the last segment is dropped, and only when it is short and what remains is not.
         for separator in outletSeparators {
@@ -96,6 +99,8 @@ public enum StoryText {
     private static let wirePrefixes = [
         "update ", "exclusive-", "exclusive:", "breaking:", "analysis-", "factbox-", "独家：",
     ]
+    /// The first bytes of the ASCII wire prefixes.
+    private static let wirePrefixInitials = Set(wirePrefixes.compactMap { $0.utf8.first }.filter { $0 < 0x80 })
     private static let outletSeparators = [" - ", " | ", " — ", " – ", "｜", "|", "_", "－", " -- "]
 
     private static func isShortLabel(_ text: Substring) -> Bool {
@@ -139,6 +144,11 @@ public enum StoryText {
     /// A lead without its dateline: `washington (reuters) - `, `beijing, may 10 (xinhua) -- `,
     /// `新华社北京5月10日电（记者 张三）`. Outlets that run a wire story add or drop it.
     static func withoutDateline(_ lead: String) -> String {
+        withoutASCIIDateline(lead) ?? withoutDatelineByCharacters(lead)
+    }
+
+    /// ``withoutDateline(_:)`` read as `Character`s: any lead.
+    static func withoutDatelineByCharacters(_ lead: String) -> String {
         let head = lead.prefix(80)
         for separator in [" - ", " -- ", " — ", " – "] {
             if let range = head.firstRangeOfBytes(separator), head[..<range.lowerBound].split(separator: " ").count <= 6
@@ -146,12 +156,50 @@ public enum StoryText {
                 return String(lead[range.upperBound...])
             }
         }
-        if let wire = head.prefix(24).firstIndex(of: "电") {
+        // Compared as characters only when its bytes are there at all.
+        if head.firstRangeOfBytes("电") != nil, let wire = head.prefix(24).firstIndex(of: "电") {
             var rest = lead[lead.index(after: wire)...]
             if rest.first == "(", let close = rest.firstIndex(of: ")") { rest = rest[rest.index(after: close)...] }
             return String(rest).trimmingWhitespace
         }
         return lead
+    }
+
+    /// ``withoutDateline(_:)`` of a lead whose first 81 bytes are ASCII other than a carriage
+    /// return, read as bytes (each such byte is a `Character`, and none of them is `电` or a long
+    /// dash); nil for any other lead. Walking the first 80 `Character`s cost more than the rest of a
+    /// lead's fingerprint.
+    static func withoutASCIIDateline(_ lead: String) -> String? {
+        var lead = lead
+        let end = lead.withUTF8 { bytes -> Int? in
+            let head = UnsafeBufferPointer(rebasing: bytes.prefix(80))
+            guard bytes.prefix(81).allSatisfy({ $0 < 0x80 && $0 != 0x0D }) else { return nil }
+            for separator in asciiDatelineSeparators {
+                guard let start = firstIndex(of: separator, in: head) else { continue }
+                // Words before it, as `split(separator: " ")` counts them.
+                var words = 0
+                for index in 0..<start where head[index] != 0x20 && (index == 0 || head[index - 1] == 0x20) {
+                    words += 1
+                }
+                if words <= 6 { return start + separator.count }
+            }
+            return 0
+        }
+        guard let end else { return nil }
+        guard end > 0 else { return lead }
+        let utf8 = lead.utf8
+        return String(lead[utf8.index(utf8.startIndex, offsetBy: end)...])
+    }
+
+    private static let asciiDatelineSeparators: [[UInt8]] = [Array(" - ".utf8), Array(" -- ".utf8)]
+
+    private static func firstIndex(of pattern: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard bytes.count >= pattern.count else { return nil }
+        for start in 0...(bytes.count - pattern.count)
+        where bytes[start] == pattern[0] && bytes[start..<start + pattern.count].elementsEqual(pattern) {
+            return start
+        }
+        return nil
     }
 
     /// A word of Latin text or one Chinese character.
@@ -164,12 +212,15 @@ public enum StoryText {
     /// function words are dropped.
     static func tokens(of normalized: String, droppingFunctionWords: Bool = true) -> [Token] {
         var tokens: [Token] = []
+        tokens.reserveCapacity(normalized.utf8.count / 4)
         let scalars = normalized.unicodeScalars
         var wordStart: String.Index?
         func endWord(at index: String.Index) {
             if let start = wordStart {
                 let word = normalized[start..<index]
-                if !droppingFunctionWords || !stopWords.contains(word) {
+                // Every function word is ASCII and at most ``longestStopWord`` long: a longer word is
+                // not looked up (hashing every word was a fifth of the tokenising).
+                if !droppingFunctionWords || !isStopWord(word) {
                     tokens.append(Token(text: word, isHan: false))
                 }
                 wordStart = nil
@@ -253,7 +304,35 @@ public enum StoryText {
         }
     }
 
-    private static let stopWords: Set<Substring> = [
+    /// Whether `word` is an English function word, compared as bytes: every function word is
+    /// ASCII and at most seven bytes, so a word is looked up as the integer its bytes and length
+    /// pack into, in a sorted table (hashing each word for a set was a fifth of the tokenising).
+    static func isStopWord(_ word: Substring) -> Bool {
+        guard let packed = packed(word.utf8) else { return false }
+        var low = 0
+        var high = packedStopWords.count
+        while low < high {
+            let middle = (low + high) / 2
+            if packedStopWords[middle] < packed { low = middle + 1 } else { high = middle }
+        }
+        return low < packedStopWords.count && packedStopWords[low] == packed
+    }
+
+    /// Up to seven bytes, little-endian, with their count in the top byte; nil for more.
+    private static func packed(_ bytes: some Collection<UInt8>) -> UInt64? {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        for byte in bytes {
+            guard shift < 56 else { return nil }
+            value |= UInt64(byte) << shift
+            shift += 8
+        }
+        return value | (shift / 8) << 56
+    }
+
+    private static let packedStopWords = stopWords.map { packed($0.utf8)! }.sorted()
+
+    private static let stopWords: [String] = [
         "a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "by", "with", "at", "as", "is", "are", "was",
         "were", "be", "been", "its", "it", "that", "this", "from", "has", "have", "had", "will", "would", "says",
         "said", "say", "s", "after", "over", "into", "amid", "new",
@@ -276,10 +355,12 @@ extension Substring {
 
     private func rangesOfBytes(_ needle: String, firstOnly: Bool) -> Range<Index>? {
         var needle = needle
-        let found = needle.withUTF8 { pattern -> Range<Int>? in
-            // A native string's bytes are read in place; other strings are copied once.
-            utf8.withContiguousStorageIfAvailable { Self.searchBytes(pattern, in: $0, firstOnly: firstOnly) }
-                ?? Array(utf8).withUnsafeBufferPointer { Self.searchBytes(pattern, in: $0, firstOnly: firstOnly) }
+        // A native string's bytes are read in place; others are made contiguous first. (The UTF-8
+        // view's `withContiguousStorageIfAvailable` cost ~800 instructions a call, and a headline
+        // is searched for nine separators.)
+        var haystack = self
+        let found = haystack.withUTF8 { bytes in
+            needle.withUTF8 { pattern in Self.searchBytes(pattern, in: bytes, firstOnly: firstOnly) }
         }
         return found.map {
             utf8.index(startIndex, offsetBy: $0.lowerBound)..<utf8.index(startIndex, offsetBy: $0.upperBound)
