@@ -187,11 +187,12 @@ public final class ExportwatchDaemon: Sendable {
 
     private func pollForever() async {
         var schedule = PollSchedule()
+        var known = StoredSources(store: parts.store)
         while !Task.isCancelled {
             let sources = await state.sources
             var nextDue: Date?
             do {
-                let stored = try await parts.store.sources(reusing: sources.map(\.url))
+                let stored = try await known.read(sources)
                 let now = Date()
                 let defaultInterval = parts.configuration.daemon.pollInterval
                 let due: [SourceSettings]
@@ -203,6 +204,14 @@ public final class ExportwatchDaemon: Sendable {
                             watchdog.progress()
                             await state.progressed()
                         })
+                    // The polled sources as their polls left them; failing that, all at the next pass.
+                    do {
+                        try await known.refresh(due)
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        known.forget()
+                    }
                     let held = schedule.hold(report.notRecorded, of: due, defaultInterval: defaultInterval, now: now)
                     await state.cycleChecked(problem: Self.problem(of: report))
                     // The sources not polled keep the times read above; the polled ones report theirs.
@@ -219,6 +228,7 @@ public final class ExportwatchDaemon: Sendable {
             } catch is CancellationError {
                 return
             } catch {
+                known.forget()
                 logger.error("poll cycle failed; trying again in a minute", metadata: ["error": "\(error)"])
                 await state.cycleChecked(problem: "the last poll cycle failed: \(error)")
                 nextDue = Date().addingTimeInterval(60)

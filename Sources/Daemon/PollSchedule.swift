@@ -57,3 +57,45 @@ struct PollSchedule {
         return earliest
     }
 }
+
+/// The sources as stored, as the scheduler reads them on each pass: all of them at most a minute
+/// old (and read again when the configured sources change), and the ones a pass polled read again
+/// after it, since its own writes are the only ones that change them in between.
+///
+/// A pass starts whenever a source falls due, as often as every 0.2 s while a thousand sources
+/// fall due over a few minutes, and reading them all cost ~6 ms a pass. What another process
+/// changes (`exportwatch sources revive`) is seen within the minute, as the scheduler's naps of
+/// at most a minute already allowed.
+struct StoredSources {
+    private let store: any EventStore
+    private var sources: [String: StoredSource] = [:]
+    /// The configured sources of the last full read, and when it was.
+    private var readFor: [SourceSettings] = []
+    private var readAt: ContinuousClock.Instant?
+
+    /// How old the full read may be.
+    static let fullReadInterval: Duration = .seconds(60)
+
+    init(store: any EventStore) {
+        self.store = store
+    }
+
+    /// The stored sources of `configured`, read whole when the last full read is older than
+    /// ``fullReadInterval`` or was for other configured sources.
+    mutating func read(_ configured: [SourceSettings]) async throws -> [String: StoredSource] {
+        if let readAt, ContinuousClock.now - readAt < Self.fullReadInterval, configured == readFor { return sources }
+        sources = try await store.sources(reusing: configured.map(\.url))
+        (readFor, readAt) = (configured, .now)
+        return sources
+    }
+
+    /// Reads `polled` again, as their polls left them.
+    mutating func refresh(_ polled: [SourceSettings]) async throws {
+        sources.merge(try await store.sources(polled.map(\.id), reusing: polled.map(\.url))) { $1 }
+    }
+
+    /// Reads all of them at the next pass (after a failure that may have left some unread).
+    mutating func forget() {
+        readAt = nil
+    }
+}

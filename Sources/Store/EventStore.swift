@@ -14,6 +14,9 @@ public protocol EventStore: Sendable {
     /// of its text.
     func sources(reusing knownURLs: [URL]) async throws -> [String: StoredSource]
 
+    /// The sources of `ids` that the store has seen, by id, as ``sources(reusing:)`` reads them.
+    func sources(_ ids: [String], reusing knownURLs: [URL]) async throws -> [String: StoredSource]
+
     /// One source as ``sources()`` lists it, or nil for a source never polled.
     func source(_ id: String) async throws -> StoredSource?
 

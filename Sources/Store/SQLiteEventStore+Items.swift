@@ -24,30 +24,21 @@ extension SQLiteEventStore {
         return try await read { db in
             var found: [Int64: KnownItem] = [:]
             for (column, values) in lookups where !values.isEmpty {
-                // Chunks stay well under SQLite's limit on bound parameters. A chunk is looked up
-                // with a statement for a power of two of values, the rest bound to NULL (which
-                // equals nothing), so that a few statements, prepared once, serve every document:
-                // preparing one in GRDB costs more than the lookup (~250,000 instructions).
-                for chunk in Array(Set(values)).chunked(into: 512) {
-                    let slots = 1 << (Int.bitWidth - (chunk.count - 1).leadingZeroBitCount)
-                    let statement = try db.cachedStatement(
-                        sql: """
-                            SELECT id, public_id, story_id, identity_key, guid, link_key, content_fingerprint, title, summary,
-                                content
-                            FROM item WHERE source_id = ? AND \(column) IN (\(databaseQuestionMarks(count: slots)))
-                            """)
-                    let padding = repeatElement(nil as String?, count: slots - chunk.count)
-                    let rows = try Row.fetchAll(
-                        statement, arguments: StatementArguments([id] + chunk.map(Optional.some) + padding))
-                    for row in rows {
-                        let guid: String? = row["guid"]
-                        found[row["id"]] = KnownItem(
-                            id: row["id"], identityKey: row["identity_key"],
-                            guidKey: guid.flatMap { $0.isEmpty ? nil : "guid:" + $0 }, linkKey: row["link_key"],
-                            contentKey: row["content_fingerprint"],
-                            text: ItemText(title: row["title"], summary: row["summary"], content: row["content"]),
-                            publicID: row["public_id"], storyID: row["story_id"])
-                    }
+                let rows = try db.rows(in: Array(Set(values)), after: [id]) { list in
+                    """
+                    SELECT id, public_id, story_id, identity_key, guid, link_key, content_fingerprint, title, summary,
+                        content
+                    FROM item WHERE source_id = ? AND \(column) IN (\(list))
+                    """
+                }
+                for row in rows {
+                    let guid: String? = row["guid"]
+                    found[row["id"]] = KnownItem(
+                        id: row["id"], identityKey: row["identity_key"],
+                        guidKey: guid.flatMap { $0.isEmpty ? nil : "guid:" + $0 }, linkKey: row["link_key"],
+                        contentKey: row["content_fingerprint"],
+                        text: ItemText(title: row["title"], summary: row["summary"], content: row["content"]),
+                        publicID: row["public_id"], storyID: row["story_id"])
                 }
             }
             return found.values.sorted { $0.id < $1.id }

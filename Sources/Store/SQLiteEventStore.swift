@@ -97,6 +97,22 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    public func sources(_ ids: [String], reusing knownURLs: [URL]) async throws -> [String: StoredSource] {
+        let known = Dictionary(knownURLs.map { ($0.absoluteString, $0) }, uniquingKeysWith: { first, _ in first })
+        return try await read { db in
+            let rows = try db.rows(in: Array(Set(ids))) { list in
+                "\(FetchStateColumn.allSources) WHERE source.id IN (\(list))"
+            }
+            var sources: [String: StoredSource] = [:]
+            sources.reserveCapacity(rows.count)
+            for row in rows {
+                let source = Self.storedSource(from: row, knownURLs: known)
+                sources[source.id] = source
+            }
+            return sources
+        }
+    }
+
     public func source(_ id: String) async throws -> StoredSource? {
         try await read { db in
             try Row.fetchOne(db.cachedStatement(sql: FetchStateColumn.oneSource), arguments: [id])

@@ -79,4 +79,39 @@ struct PollScheduleTests {
             [own, plain], stored: stored, defaultInterval: .seconds(900), now: Self.now.addingTimeInterval(900))
         #expect(afterBoth.due.map(\.id) == ["own", "plain"])
     }
+
+    @Test("the scheduler's stored sources: read whole once, then only the polled ones, until the sources change")
+    func storedSourcesReadWholeThenPolledOnes() async throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "ew-schedule-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try SQLiteEventStore(stateDirectory: folder)
+        let (bis, ofac, mofcom) = (Self.source("bis"), Self.source("ofac"), Self.source("mofcom"))
+        func save(_ source: SourceSettings, dueAt: Date) async throws {
+            var state = SourceFetchState(url: source.url)
+            state.nextDueAt = dueAt
+            try await store.saveFetchState(state, ofSource: source.id, kind: "feed", transitions: [], at: Self.now)
+        }
+        try await save(bis, dueAt: Self.now)
+        try await save(ofac, dueAt: Self.now)
+        var known = StoredSources(store: store)
+        #expect(try await known.read([bis, ofac]).keys.sorted() == ["bis", "ofac"])
+
+        // A pass polls bis: it is read again; ofac, which nothing here wrote, is not.
+        try await save(bis, dueAt: Self.now.addingTimeInterval(900))
+        try await save(ofac, dueAt: Self.now.addingTimeInterval(600))
+        try await known.refresh([bis])
+        var stored = try await known.read([bis, ofac])
+        #expect(stored["bis"]?.state.nextDueAt == Self.now.addingTimeInterval(900))
+        #expect(stored["ofac"]?.state.nextDueAt == Self.now)
+
+        // Other configured sources (a reload), or a failure, read them all again.
+        try await save(mofcom, dueAt: Self.now)
+        stored = try await known.read([bis, ofac, mofcom])
+        #expect(stored.keys.sorted() == ["bis", "mofcom", "ofac"])
+        #expect(stored["ofac"]?.state.nextDueAt == Self.now.addingTimeInterval(600))
+        try await save(ofac, dueAt: Self.now.addingTimeInterval(1200))
+        known.forget()
+        #expect(
+            try await known.read([bis, ofac, mofcom])["ofac"]?.state.nextDueAt == Self.now.addingTimeInterval(1200))
+    }
 }

@@ -294,6 +294,21 @@ struct SQLiteEventStoreTests {
         #expect(reusing["doc"]?.state.currentURL.absoluteString == "https://www.commerce.gov/news/feed")
     }
 
+    @Test("sources read by id are those a full read gives; ids never stored are left out")
+    func sourcesByID() async throws {
+        let store = try SQLiteEventStore(stateDirectory: StateFolder().url)
+        let now = Date(timeIntervalSince1970: 1_715_000_000)
+        let urls = (0..<5).map { URL(string: "https://www.bis.gov/feed-\($0).xml")! }
+        for (number, url) in urls.enumerated() {
+            try await store.saveFetchState(
+                SourceFetchState(url: url), ofSource: "feed-\(number)", kind: "feed", transitions: [], at: now)
+        }
+        let all = try await store.sources()
+        let some = try await store.sources(["feed-1", "feed-3", "feed-3", "never"], reusing: urls)
+        #expect(some == all.filter { ["feed-1", "feed-3"].contains($0.key) })
+        #expect(try await store.sources([], reusing: []).isEmpty)
+    }
+
     @Test("a poll leaves its source's row to SQLite only when more than the poll's times and status changed")
     func sourceRowLeftAloneOnlyWhenUnchanged() {
         let now = Date(timeIntervalSince1970: 1_715_000_000)
