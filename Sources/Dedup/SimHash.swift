@@ -16,7 +16,7 @@ public struct SimHash: Sendable, Hashable, CustomStringConvertible {
         // positive exactly when twice the weight of its set bits exceeds the total. The features
         // setting each bit are counted for all 64 bits at once, one count per distinct weight (a
         // story text has two: the headline's and the lead's): a word-wide add per feature rather
-        // than a loop over its 64 bits, which was an eighth of a new item's cost.
+        // than a loop over its 64 bits, which was an eighth of a fingerprint's cost.
         var counts: [(weight: Int, count: BitCounts)] = []
         var totalWeight = 0
         for (hash, weight) in features {

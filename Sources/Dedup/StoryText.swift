@@ -167,8 +167,8 @@ public enum StoryText {
 
     /// ``withoutDateline(_:)`` of a lead whose first 81 bytes are ASCII other than a carriage
     /// return, read as bytes (each such byte is a `Character`, and none of them is `电` or a long
-    /// dash); nil for any other lead. Walking the first 80 `Character`s cost more than the rest of a
-    /// lead's fingerprint.
+    /// dash); nil for any other lead. Walking the first 80 `Character`s was a fifth of a
+    /// fingerprint's cost.
     static func withoutASCIIDateline(_ lead: String) -> String? {
         var lead = lead
         let end = lead.withUTF8 { bytes -> Int? in
@@ -218,8 +218,6 @@ public enum StoryText {
         func endWord(at index: String.Index) {
             if let start = wordStart {
                 let word = normalized[start..<index]
-                // Every function word is ASCII and at most ``longestStopWord`` long: a longer word is
-                // not looked up (hashing every word was a fifth of the tokenising).
                 if !droppingFunctionWords || !isStopWord(word) {
                     tokens.append(Token(text: word, isHan: false))
                 }

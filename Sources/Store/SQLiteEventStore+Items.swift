@@ -114,7 +114,7 @@ extension SQLiteEventStore {
         groupCommit.submit(record)
     }
 
-    /// Writes one poll, all of it, inside an open transaction (see ``write(_:in:)-([PollRecord],_)``).
+    /// Writes one poll inside an open transaction (``GroupCommit``).
     static func write(_ record: PollRecord, in db: Database) throws -> CommitSummary {
         var summary = CommitSummary()
         let at = record.at.storageText

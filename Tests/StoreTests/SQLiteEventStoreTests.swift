@@ -204,29 +204,17 @@ struct SQLiteEventStoreTests {
                     at: now.addingTimeInterval(minutes * 60)))
         }
         try await poll(after: 0)
-        // Counts every write of a source row from here on.
-        let queue = try DatabaseQueue(path: folder.database.path)
-        try await queue.write { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE source_writes (source_id TEXT);
-                    CREATE TRIGGER count_source_writes AFTER UPDATE ON source
-                    BEGIN INSERT INTO source_writes VALUES (NEW.id); END;
-                    """)
-        }
-        func sourceWrites() throws -> Int {
-            try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM source_writes") ?? 0 }
-        }
+        let sourceWrites = try UpdateCounter(of: "source", in: folder.database.path)
 
         state.lastStatus = 304
         try await poll(after: 15)
-        #expect(try sourceWrites() == 0)
+        #expect(try sourceWrites.count() == 0)
         #expect(try await store.source("bis")?.state == state)
 
         // A new validator is the source's own: its row is written.
         state.etag = "\"v2\""
         try await poll(after: 30)
-        #expect(try sourceWrites() == 1)
+        #expect(try sourceWrites.count() == 1)
         #expect(try await store.source("bis")?.state == state)
     }
 
@@ -607,37 +595,26 @@ struct SQLiteEventStoreTests {
         }
         try await poll(on: "2024-05-06", ok: true, after: 0)
         #expect(try await store.source("bis")?.lastPoll == PollOutcome(day: "2024-05-06", succeeded: true))
-        // Counts the writes of a poll's day and outcome from here on.
-        let queue = try DatabaseQueue(path: folder.database.path)
-        try await queue.write { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE day_writes (source_id TEXT);
-                    CREATE TRIGGER count_day_writes AFTER UPDATE OF polled_day, polled_day_ok ON source_poll
-                    BEGIN INSERT INTO day_writes VALUES (NEW.source_id); END;
-                    """)
-        }
-        func dayWrites() throws -> Int {
-            try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM day_writes") ?? 0 }
-        }
+        let dayWrites = try UpdateCounter(
+            of: "source_poll", columns: ["polled_day", "polled_day_ok"], in: folder.database.path)
 
         try await poll(on: "2024-05-06", ok: true, after: 15)
-        #expect(try dayWrites() == 0)
+        #expect(try dayWrites.count() == 0)
         #expect(try await store.source("bis")?.state == state)
 
         // Another outcome, then another day: the day is logged, and the digest counts it.
         try await poll(on: "2024-05-06", ok: false, after: 30)
-        #expect(try dayWrites() == 1)
+        #expect(try dayWrites.count() == 1)
         #expect(try await store.pollSummary(day: "2024-05-06") == PollSummary(polled: 1, failing: ["bis"]))
         try await poll(on: "2024-05-07", ok: true, after: 24 * 60)
-        #expect(try dayWrites() == 2)
+        #expect(try dayWrites.count() == 2)
         #expect(try await store.pollSummary(day: "2024-05-06") == PollSummary(polled: 1, failing: ["bis"]))
         #expect(try await store.pollSummary(day: "2024-05-07") == PollSummary(polled: 1, failing: []))
         #expect(try await store.source("bis")?.state == state)
 
         // A source whose poll row is gone (read before it went) gets it back whole.
         let stored = try #require(try await store.source("bis"))
-        try await queue.write { db in try db.execute(sql: "DELETE FROM source_poll") }
+        try await dayWrites.queue.write { db in try db.execute(sql: "DELETE FROM source_poll") }
         state.lastAttemptAt = start.addingTimeInterval(25 * 3600)
         _ = try await store.commit(
             PollRecord(
@@ -668,6 +645,32 @@ struct SQLiteEventStoreTests {
         #expect(try sourcesInFileAlone() == [])
         try await store.checkpoint()
         #expect(try sourcesInFileAlone() == ["bis"])
+    }
+}
+
+/// Counts the updates of a table's rows (of some columns only, when given) from its creation on,
+/// through a trigger it adds to the database.
+struct UpdateCounter {
+    /// Another connection to the database.
+    let queue: DatabaseQueue
+    private let log: String
+
+    init(of table: String, columns: [String] = [], in path: String) throws {
+        queue = try DatabaseQueue(path: path)
+        log = "\(table)_updates"
+        let updates = columns.isEmpty ? "UPDATE" : "UPDATE OF \(columns.joined(separator: ", "))"
+        try queue.write { [log] db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE \(log) (at INTEGER);
+                    CREATE TRIGGER count_\(log) AFTER \(updates) ON \(table) BEGIN INSERT INTO \(log) VALUES (1); END;
+                    """)
+        }
+    }
+
+    /// Updates counted so far.
+    func count() throws -> Int {
+        try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(log)") ?? 0 }
     }
 }
 
