@@ -175,7 +175,11 @@ public enum StoryText {
             let head = UnsafeBufferPointer(rebasing: bytes.prefix(80))
             guard bytes.prefix(81).allSatisfy({ $0 < 0x80 && $0 != 0x0D }) else { return nil }
             for separator in asciiDatelineSeparators {
-                guard let start = firstIndex(of: separator, in: head) else { continue }
+                guard
+                    let start = separator.withUnsafeBufferPointer({
+                        Substring.searchBytes($0, in: head, firstOnly: true)?.lowerBound
+                    })
+                else { continue }
                 // Words before it, as `split(separator: " ")` counts them.
                 var words = 0
                 for index in 0..<start where head[index] != 0x20 && (index == 0 || head[index - 1] == 0x20) {
@@ -192,15 +196,6 @@ public enum StoryText {
     }
 
     private static let asciiDatelineSeparators: [[UInt8]] = [Array(" - ".utf8), Array(" -- ".utf8)]
-
-    private static func firstIndex(of pattern: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard bytes.count >= pattern.count else { return nil }
-        for start in 0...(bytes.count - pattern.count)
-        where bytes[start] == pattern[0] && bytes[start..<start + pattern.count].elementsEqual(pattern) {
-            return start
-        }
-        return nil
-    }
 
     /// A word of Latin text or one Chinese character.
     struct Token: Equatable {
@@ -365,7 +360,7 @@ extension Substring {
         }
     }
 
-    private static func searchBytes(
+    fileprivate static func searchBytes(
         _ pattern: UnsafeBufferPointer<UInt8>, in bytes: UnsafeBufferPointer<UInt8>, firstOnly: Bool
     ) -> Range<Int>? {
         guard let first = pattern.first else { return nil }

@@ -1,7 +1,7 @@
 internal import GRDB
 
 extension Database {
-    /// The rows `sql` selects for `values`, where `sql` makes a query from the placeholder list of
+    /// The rows `sql` selects for `values` (each looked up once), where `sql` makes a query from the placeholder list of
     /// its `IN (…)`; `leading` is bound before the list.
     ///
     /// The values are looked up in chunks well under SQLite's limit on bound parameters, each with
@@ -13,7 +13,7 @@ extension Database {
         in values: [String], after leading: [(any DatabaseValueConvertible)?] = [], sql: (String) -> String
     ) throws -> [Row] {
         var rows: [Row] = []
-        for chunk in values.chunked(into: 512) {
+        for chunk in Array(Set(values)).chunked(into: 512) {
             let slots = 1 << (Int.bitWidth - (chunk.count - 1).leadingZeroBitCount)
             let statement = try cachedStatement(sql: sql(databaseQuestionMarks(count: slots)))
             var arguments = leading

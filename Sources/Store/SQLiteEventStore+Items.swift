@@ -24,7 +24,7 @@ extension SQLiteEventStore {
         return try await read { db in
             var found: [Int64: KnownItem] = [:]
             for (column, values) in lookups where !values.isEmpty {
-                let rows = try db.rows(in: Array(Set(values)), after: [id]) { list in
+                let rows = try db.rows(in: values, after: [id]) { list in
                     """
                     SELECT id, public_id, story_id, identity_key, guid, link_key, content_fingerprint, title, summary,
                         content

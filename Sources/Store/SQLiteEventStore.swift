@@ -100,7 +100,7 @@ public final class SQLiteEventStore: EventStore {
     public func sources(_ ids: [String], reusing knownURLs: [URL]) async throws -> [String: StoredSource] {
         let known = Dictionary(knownURLs.map { ($0.absoluteString, $0) }, uniquingKeysWith: { first, _ in first })
         return try await read { db in
-            let rows = try db.rows(in: Array(Set(ids))) { list in
+            let rows = try db.rows(in: ids) { list in
                 "\(FetchStateColumn.allSources) WHERE source.id IN (\(list))"
             }
             var sources: [String: StoredSource] = [:]
