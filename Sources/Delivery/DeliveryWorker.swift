@@ -7,9 +7,9 @@ public import Store
 /// records every attempt (status, duration, error) and where it leaves the row (DESIGN.md §1).
 ///
 /// Each webhook's rows go out in order, webhooks in parallel. Past a webhook's `max_per_minute`,
-/// the pending rows are folded into one batch message. A 410 disables the webhook (logged once,
-/// until its URL changes); other 4xx but 408 and 429 dead-letter the row; anything else is
-/// retried on the ``RetryPolicy``. A delivery cancelled in flight (shutdown) records nothing, so
+/// the pending rows are folded into one batch message of at most 256 KB (the rest wait for the
+/// next minute). A 410 disables the webhook (logged once, until its URL changes); other 4xx but
+/// 408 and 429 dead-letter the row; anything else is retried on the ``RetryPolicy``. A delivery cancelled in flight (shutdown) records nothing, so
 /// its row stays pending and is sent, with the same id, after a restart. The rows of a webhook
 /// taken out of the configuration are kept, parked: they are neither tried nor waited for (they
 /// go out if it comes back), and are logged once, with how to drop them.
@@ -177,6 +177,22 @@ public actor DeliveryWorker {
         return try await post(rendered, id: String(id), to: webhook, now: now)
     }
 
+    /// The most bytes of event JSON one batch carries. A batch holds every event past the minute's
+    /// budget, up to the 2,000 rows a pass reads (megabytes of JSON), and a receiver that refuses a
+    /// body that large with a 413 dead-letters the batch: every event in it would be lost.
+    static let maximumBatchBytes = 256 * 1024
+
+    /// How many of the events, in order, whose JSON is `sizes` bytes long, one batch takes: as many
+    /// as fit in ``maximumBatchBytes``, and never fewer than one (an event is itself bounded).
+    static func batchLength(_ sizes: [Int]) -> Int {
+        var total = 0
+        for (index, size) in sizes.enumerated() {
+            total += size
+            if total > maximumBatchBytes { return max(index, 1) }
+        }
+        return sizes.count
+    }
+
     private func deliver(
         _ rows: [OutboxEntry], to webhook: Webhook, disabledBecause reason: String?, now: Date
     ) async throws -> Pass {
@@ -206,13 +222,14 @@ public actor DeliveryWorker {
             // batch carrying the rest.
             let single = Array(rows.prefix(budget - 1))
             let rest = rows.dropFirst(budget - 1).filter { $0.eventType != "batch" }
+            let batched = rest.prefix(Self.batchLength(rest.map(\.payload.count)))
             sending = single
-            if rest.count >= 2 {
+            if batched.count >= 2 {
                 let batchID = "bat_" + UUID().uuidString.replacing("-", with: "").lowercased()
                 let payload = try DeliveryMessage.batchPayload(
-                    id: batchID, occurredAt: now, events: rest.map(\.payload))
+                    id: batchID, occurredAt: now, events: batched.map(\.payload))
                 try await store.batch(
-                    rest.map(\.eventID), forWebhook: webhook.id, as: batchID, payload: payload, at: now)
+                    batched.map(\.eventID), forWebhook: webhook.id, as: batchID, payload: payload, at: now)
                 sending.append(
                     OutboxEntry(
                         eventID: batchID, webhookID: webhook.id, eventType: "batch", payload: payload, state: .pending,
@@ -220,12 +237,14 @@ public actor DeliveryWorker {
                 pass.batches += 1
                 logger.notice(
                     "rate limit reached; pending events sent as one batch",
-                    metadata: ["webhook": "\(webhook.id)", "events": "\(rest.count)", "batch": "\(batchID)"])
+                    metadata: ["webhook": "\(webhook.id)", "events": "\(batched.count)", "batch": "\(batchID)"])
             } else {
-                sending += rest
+                sending += batched
             }
-            // Batches already made (pending a retry) cannot join the new one: they wait for the next window.
-            let held = rows.dropFirst(budget - 1).filter { $0.eventType == "batch" }
+            // Batches already made (pending a retry) cannot join the new one, nor can the events past
+            // a batch's bytes: they wait for the next window.
+            let held =
+                rows.dropFirst(budget - 1).filter { $0.eventType == "batch" } + rest.dropFirst(batched.count)
             try await store.deferDeliveries(
                 held.map(\.eventID), ofWebhook: webhook.id, until: now.addingTimeInterval(60))
             pass.deferred = held.count

@@ -3,7 +3,27 @@ public import Foundation
 /// The JSON of a `policy_item.*` event (DESIGN.md §7), version 1: what the `json` webhook format
 /// sends, and what the other formats are rendered from. Keys are snake_case; every key is always
 /// present (null when unknown).
+///
+/// An event carries a bounded share of its item's texts (``Bounds``); the item keeps them whole.
 public struct PolicyEventBody: Codable, Sendable, Equatable {
+    /// The most of an item an event carries. A feed's field can hold a megabyte, and an event with
+    /// it would be refused by many receivers (nginx's default body limit is 1 MB) with a 413, a
+    /// permanent refusal that dead-letters the event: the notification would be lost. Texts past
+    /// a bound are cut at a whole character and end in "…"; the store keeps the whole item
+    /// (`exportwatch items show`).
+    public enum Bounds {
+        /// The title, in UTF-8 bytes.
+        public static let titleBytes = 2 * 1024
+        /// The summary, in UTF-8 bytes.
+        public static let summaryBytes = 8 * 1024
+        /// Each of a change's `before` and `after`, in UTF-8 bytes.
+        public static let changeBytes = 8 * 1024
+        /// A longer link is left out (null) rather than cut: a cut link leads nowhere.
+        public static let linkBytes = 8 * 1024
+        /// Identifiers, the first ones found.
+        public static let identifiers = 100
+    }
+
     /// The item an event is about.
     public struct Item: Codable, Sendable, Equatable {
         public var id: String
@@ -17,19 +37,19 @@ public struct PolicyEventBody: Codable, Sendable, Equatable {
         public var identifiers: [String]
         public var provenance: Provenance
 
-        /// Creates an item.
+        /// Creates an item; its title, link, summary and identifiers are kept within ``Bounds``.
         public init(
             id: String, source: String, title: String, link: String?, summary: String?, published: Date?,
             language: String?, identifiers: [String], provenance: Provenance
         ) {
             self.id = id
             self.source = source
-            self.title = title
-            self.link = link
-            self.summary = summary
+            self.title = title.clipped(toUTF8Bytes: Bounds.titleBytes)
+            self.link = link.flatMap { $0.utf8.count <= Bounds.linkBytes ? $0 : nil }
+            self.summary = summary?.clipped(toUTF8Bytes: Bounds.summaryBytes)
             self.published = published
             self.language = language
-            self.identifiers = identifiers
+            self.identifiers = Array(identifiers.prefix(Bounds.identifiers))
             self.provenance = provenance
         }
     }
@@ -90,11 +110,11 @@ public struct PolicyEventBody: Codable, Sendable, Equatable {
         public var before: String
         public var after: String
 
-        /// Creates a change.
+        /// Creates a change; `before` and `after` are kept within ``Bounds/changeBytes``.
         public init(field: String, before: String, after: String) {
             self.field = field
-            self.before = before
-            self.after = after
+            self.before = before.clipped(toUTF8Bytes: Bounds.changeBytes)
+            self.after = after.clipped(toUTF8Bytes: Bounds.changeBytes)
         }
     }
 
@@ -226,6 +246,25 @@ public struct SourceEventBody: Codable, Sendable, Equatable {
     /// Reads a body back.
     public static func decode(_ data: Data) throws -> SourceEventBody {
         try EventJSON.decoder.decode(SourceEventBody.self, from: data)
+    }
+}
+
+extension String {
+    /// The text cut to at most `limit` UTF-8 bytes at a whole character, ending in "…" (3 bytes,
+    /// counted) when cut; the text itself when it fits.
+    func clipped(toUTF8Bytes limit: Int) -> String {
+        guard utf8.count > limit else { return self }
+        let ellipsis = "…"
+        var length = ellipsis.utf8.count
+        var end = startIndex
+        while end < endIndex {
+            let next = index(after: end)
+            let bytes = utf8.distance(from: end, to: next)
+            guard length + bytes <= limit else { break }
+            length += bytes
+            end = next
+        }
+        return self[..<end] + ellipsis
     }
 }
 

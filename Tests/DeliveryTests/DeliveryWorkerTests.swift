@@ -78,7 +78,8 @@ struct DeliveryWorkerTests {
         /// Puts `count` created events for the webhook (`hook` unless told another) in the outbox.
         func enqueue(
             _ count: Int, for webhookID: String = "hook",
-            titles: (Int) -> String = { "Commerce adds entities, case \($0)" }
+            titles: (Int) -> String = { "Commerce adds entities, case \($0)" },
+            summaries: (Int) -> String = { "<p>Summary \($0)</p>" }
         ) async throws -> [String] {
             var ids: [String] = []
             var messages: [OutboxMessage] = []
@@ -89,7 +90,7 @@ struct DeliveryWorkerTests {
                     item: .init(
                         id: "itm_\(number)", source: "bis", title: titles(number),
                         link: "https://www.bis.gov/\(number)",
-                        summary: "<p>Summary \(number)</p>", published: nil, language: "en", identifiers: [],
+                        summary: summaries(number), published: nil, language: "en", identifiers: [],
                         provenance: .init(finalURL: nil, fetchedAt: nil, sha256: nil)),
                     topics: [.init(id: "entity-list-sanctions", score: 0.9, matched: ["entity list"])],
                     story: .init(id: "sty_\(number)", sources: ["bis"], new: true))
@@ -268,6 +269,38 @@ struct DeliveryWorkerTests {
         #expect(object["type"] as? String == "batch")
         #expect(events.compactMap { $0["id"] as? String } == Array(ids.dropFirst(4)))
         #expect(try await worker.deliverDue().sent == 0)
+    }
+
+    @Test("a batch stops at 256 KB of events; the events past it go in the next minute's batch")
+    func batchesAreBounded() async throws {
+        let fixture = try await Fixture(script: ["/hook": [.init(status: 200)]], verify: .init(standard: [Self.secret]))
+        // Each event carries its summary's bounded 8 KB: 36 of them past the budget are ~300 KB.
+        let ids = try await fixture.enqueue(
+            40, summaries: { "<p>\(String(repeating: "出口管制 export \($0) ", count: 2_000))</p>" })
+        let worker = fixture.worker([try fixture.webhook("/hook", maxPerMinute: 5)])
+        let first = try await worker.deliverDue()
+        #expect(first.sent == 5 && first.batches == 1 && first.deferred > 0)
+        let requests = try await fixture.server.requests(atLeast: 5)
+        let firstBatch = try #require(requests.last?.body)
+        #expect(firstBatch.utf8.count <= 256 * 1024 + 1024)
+        #expect(try await worker.deliverDue().sent == 0)
+
+        let second = try await worker.deliverDue(now: Date().addingTimeInterval(61))
+        #expect(second.sent >= 1 && second.deferred == 0)
+        var delivered: [String] = []
+        for request in try await fixture.server.requests(atLeast: 5 + second.sent) {
+            guard let id = request.header("webhook-id") else { continue }
+            #expect(request.verified?.standard == [true])
+            if id.hasPrefix("bat_") {
+                let object = try #require(
+                    try JSONSerialization.jsonObject(with: Data((request.body ?? "").utf8)) as? [String: Any])
+                let events = try #require(object["events"] as? [[String: Any]])
+                delivered += events.compactMap { $0["id"] as? String }
+            } else {
+                delivered.append(id)
+            }
+        }
+        #expect(delivered == ids)
     }
 
     @Test("an event held back by max_per_minute is due when the minute's budget frees, not before")

@@ -96,4 +96,39 @@ struct EventSchemaTests {
         let missing = try JSONSerialization.jsonObject(with: Data(#"{"version": 1, "type": "source.down"}"#.utf8))
         #expect(!Self.check(missing, against: try #require(defs["sourceHealth"] as? [String: Any]), defs: defs).isEmpty)
     }
+
+    @Test("an event carries a bounded share of a megabyte item, cut at whole characters; short texts whole")
+    func eventsAreBounded() throws {
+        let summary = "<p>" + String(repeating: "美国商务部 👨‍👩‍👧‍👦 export controls ", count: 30_000) + "</p>"
+        let title = String(repeating: "出口管制 ", count: 2_000)
+        var body = PolicyEventBody(
+            type: "policy_item.updated", id: "evt_1", occurredAt: Date(),
+            item: .init(
+                id: "itm_1", source: "mofcom", title: title,
+                link: "https://example.org/" + String(repeating: "a", count: 9_000),
+                summary: summary, published: nil, language: "zh",
+                identifiers: (0..<500).map { "eccn:3A\($0)" },
+                provenance: .init(finalURL: nil, fetchedAt: nil, sha256: nil)),
+            topics: [], story: .init(id: "sty_1", sources: ["mofcom"], new: true))
+        body.changes = [.init(field: "content", before: summary, after: summary + "!")]
+        let payload = try body.encoded()
+        #expect(summary.utf8.count > 1_000_000 && payload.count < 40 * 1024)
+
+        let item = try PolicyEventBody.decode(payload).item
+        for (text, whole, bound) in [
+            (item.title, title, PolicyEventBody.Bounds.titleBytes),
+            (item.summary ?? "", summary, PolicyEventBody.Bounds.summaryBytes),
+            (body.changes[0].after, summary + "!", PolicyEventBody.Bounds.changeBytes),
+        ] {
+            #expect(text.utf8.count <= bound && text.utf8.count > bound - 64)
+            #expect(text.hasSuffix("…") && whole.hasPrefix(text.dropLast()))
+        }
+        // The family emoji is one character of 25 bytes: it is kept whole or left out, never split.
+        #expect(item.summary?.dropLast().last.map { $0 != "…" } == true)
+        #expect(item.link == nil && item.identifiers.count == PolicyEventBody.Bounds.identifiers)
+
+        let short = MessageRendererTests.event()
+        #expect(try PolicyEventBody.decode(short.encoded()) == short)
+        #expect(short.item.summary?.hasSuffix("…") == false)
+    }
 }
