@@ -9,10 +9,11 @@ public import Store
 /// Each webhook's rows go out in order, webhooks in parallel. Past a webhook's `max_per_minute`,
 /// the pending rows are folded into one batch message of at most 256 KB (the rest wait for the
 /// next minute). A 410 disables the webhook (logged once, until its URL changes); other 4xx but
-/// 408 and 429 dead-letter the row; anything else is retried on the ``RetryPolicy``. A delivery cancelled in flight (shutdown) records nothing, so
-/// its row stays pending and is sent, with the same id, after a restart. The rows of a webhook
-/// taken out of the configuration are kept, parked: they are neither tried nor waited for (they
-/// go out if it comes back), and are logged once, with how to drop them.
+/// 408 and 429 dead-letter the row; anything else is retried on the ``RetryPolicy``. A delivery
+/// cancelled in flight (shutdown) records nothing, so its row stays pending and is sent, with the
+/// same id, after a restart. The rows of a webhook taken out of the configuration are kept,
+/// parked: they are neither tried nor waited for (they go out if it comes back), and are logged
+/// once, with how to drop them.
 public actor DeliveryWorker {
     private let store: any EventStore
     private let fetcher: HTTPFetcher

@@ -123,9 +123,14 @@ struct EventSchemaTests {
             #expect(text.utf8.count <= bound && text.utf8.count > bound - 64)
             #expect(text.hasSuffix("…") && whole.hasPrefix(text.dropLast()))
         }
-        // The family emoji is one character of 25 bytes: it is kept whole or left out, never split.
-        #expect(item.summary?.dropLast().last.map { $0 != "…" } == true)
         #expect(item.link == nil && item.identifiers.count == PolicyEventBody.Bounds.identifiers)
+
+        // A family emoji is one character of 25 bytes: one that straddles the bound is left out, not split.
+        let before = String(repeating: "a", count: PolicyEventBody.Bounds.summaryBytes - 13)
+        let straddling = PolicyEventBody.Item(
+            id: "itm_2", source: "mofcom", title: "t", link: nil, summary: before + "👨‍👩‍👧‍👦 and more", published: nil,
+            language: nil, identifiers: [], provenance: .init(finalURL: nil, fetchedAt: nil, sha256: nil))
+        #expect(straddling.summary == before + "…")
 
         let short = MessageRendererTests.event()
         #expect(try PolicyEventBody.decode(short.encoded()) == short)
