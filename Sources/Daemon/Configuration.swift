@@ -99,6 +99,9 @@ public struct DaemonSettings: Sendable, Equatable {
     public var maxItemsPerFeed = 1000
     /// How long delivered and dead-lettered outbox rows, and their attempts, are kept (`outbox_retention`).
     public var outboxRetention: Duration = .seconds(30 * 86_400)
+    /// How long items are kept after they were first seen, once their source no longer lists them
+    /// (`item_retention`); nil keeps them all (`"forever"`).
+    public var itemRetention: Duration? = .seconds(730 * 86_400)
 
     /// Creates the default settings.
     public init() {}

@@ -456,7 +456,7 @@ private struct ConfigurationReader {
             "state_dir", "digest_dir", "time_zone", "poll_interval", "topics_file", "max_concurrent", "max_per_host",
             "failure_threshold", "allow_private_networks", "baseline_new_sources", "user_agent", "connect_timeout",
             "request_timeout", "low_speed_time", "low_speed_limit", "max_body_size", "max_redirects",
-            "max_items_per_feed", "outbox_retention",
+            "max_items_per_feed", "outbox_retention", "item_retention",
         ])
         var settings = DaemonSettings()
         if let path = table.string("state_dir") { settings.stateDirectory = resolve(path, directory: true) }
@@ -489,6 +489,21 @@ private struct ConfigurationReader {
         if let value = table.int("max_redirects", in: 0...20) { settings.maxRedirects = value }
         if let value = table.int("max_items_per_feed", in: 1...100_000) { settings.maxItemsPerFeed = value }
         if let value = table.duration("outbox_retention") { settings.outboxRetention = value }
+        if let value = table.table["item_retention"] {
+            // At least a month: the digest's two weeks and story matching read the last weeks' items.
+            if value.string == "forever" {
+                settings.itemRetention = nil
+            } else if let duration = value.string.flatMap(ConfigValues.duration),
+                (.seconds(30 * 86_400)...Duration.seconds(3650 * 86_400)).contains(duration)
+            {
+                settings.itemRetention = duration
+            } else {
+                table.report(
+                    "item_retention",
+                    "expected a duration from \"30d\" to \"3650d\", or \"forever\", found \(TableReader.describe(value))"
+                )
+            }
+        }
         return settings
     }
 

@@ -175,6 +175,22 @@ extension DaemonParts {
         return report
     }
 
+    /// Deletes what `settings` keep no longer: delivered and dead-lettered outbox rows past
+    /// `outbox_retention`, and items past `item_retention` that their source no longer lists.
+    /// Pending deliveries are never touched.
+    public func pruneExpired(_ settings: DaemonSettings, now: Date = Date()) async throws {
+        let outbox = try await store.pruneOutbox(before: now - Double(settings.outboxRetention.components.seconds))
+        if outbox > 0 { logger.info("outbox pruned", metadata: ["rows": "\(outbox)"]) }
+        guard let retention = settings.itemRetention else { return }
+        let items = try await store.pruneItems(
+            firstSeenBefore: now - Double(retention.components.seconds), batch: 2_000)
+        if items.items > 0 || items.stories > 0 {
+            logger.notice(
+                "items past item_retention deleted",
+                metadata: ["items": "\(items.items)", "stories": "\(items.stories)"])
+        }
+    }
+
     /// Delivers the outbox until nothing is pending or `deadline` passes, waiting for retries
     /// that fall due before it. Rows of webhooks no longer configured are parked (the worker
     /// logs them), not waited for.

@@ -279,10 +279,15 @@ public final class ExportwatchDaemon: Sendable {
     private func buildDigestsForever() async {
         while !Task.isCancelled {
             do {
-                // Once per pass of this loop (at least hourly): the outbox stays bounded.
-                let retention = Double(parts.configuration.daemon.outboxRetention.components.seconds)
-                let pruned = try await parts.store.pruneOutbox(before: Date().addingTimeInterval(-retention))
-                if pruned > 0 { logger.info("outbox pruned", metadata: ["rows": "\(pruned)"]) }
+                // Once per pass of this loop (at least hourly): the outbox and the items stay bounded.
+                do {
+                    try await parts.pruneExpired(await state.configuration.daemon)
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error(
+                        "pruning expired rows failed; trying again within the hour", metadata: ["error": "\(error)"])
+                }
                 for built in try await parts.digests.buildDue() {
                     logger.notice(
                         "digest built", metadata: ["day": "\(built.day)", "stories": "\(built.stories)"])

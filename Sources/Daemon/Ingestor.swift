@@ -231,6 +231,15 @@ public actor Ingestor {
         let learned = hasHistory ? try await store.learnedIdentity(ofSource: source.id) : nil
         let (identity, decisions) = Deduplicator(policy: source.identity, learned: learned).resolve(keyed, known: known)
         record.identity = identity
+        // The oldest item the document lists: item retention keeps it and every later one.
+        let now = record.at
+        record.listedSince = decisions.compactMap { decision -> Date? in
+            switch decision {
+            case .new: now
+            case .knownUnchanged(let itemID, _), .updated(let itemID, _): knownByID[itemID]?.firstSeen ?? now
+            case .repeatedInFetch: nil
+            }
+        }.min()
         if identity.switched || (learned == nil && identity.reason != nil) {
             logger.notice(
                 "items of this source are now told apart by \(identity.kind.rawValue)",

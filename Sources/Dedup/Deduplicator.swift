@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An item of a source already in the store, as deduplication compares it.
 public struct KnownItem: Sendable, Equatable {
@@ -18,15 +18,18 @@ public struct KnownItem: Sendable, Equatable {
     public var publicID: String?
     /// The row id of its story.
     public var storyID: Int64?
+    /// When it was first seen.
+    public var firstSeen: Date?
 
     /// Creates a known item.
     public init(
         id: Int64, identityKey: String, guidKey: String?, linkKey: String?, contentKey: String?, text: ItemText,
-        publicID: String? = nil, storyID: Int64? = nil
+        publicID: String? = nil, storyID: Int64? = nil, firstSeen: Date? = nil
     ) {
         self.id = id
         self.publicID = publicID
         self.storyID = storyID
+        self.firstSeen = firstSeen
         self.identityKey = identityKey
         self.guidKey = guidKey
         self.linkKey = linkKey

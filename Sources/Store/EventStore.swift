@@ -87,6 +87,13 @@ public protocol EventStore: Sendable {
     /// rows stay whatever their age. Returns how many rows went.
     func pruneOutbox(before cutoff: Date) async throws -> Int
 
+    /// Deletes the items first seen before `cutoff` that their source's latest document no longer
+    /// lists (first seen before the oldest one it lists), with their topics, identifiers and
+    /// events, and the stories left without items; a source whose listing is not known yet keeps
+    /// its items. Deliveries in the outbox carry their own payload and are not touched. Works in
+    /// transactions of at most `batch` items, so that polls are not held up.
+    func pruneItems(firstSeenBefore cutoff: Date, batch: Int) async throws -> ItemPruning
+
     /// When the next pending row of these webhooks falls due, nil when none is pending.
     func nextDeliveryTime(forWebhooks webhookIDs: [String]) async throws -> Date?
 

@@ -169,3 +169,17 @@ extension SQLiteEventStore {
             finalURL: row["final_url"], fetchedAt: row["fetched_at"], sha256: row["body_sha256"], events: events)
     }
 }
+
+/// What ``EventStore/pruneItems(firstSeenBefore:batch:)`` deleted.
+public struct ItemPruning: Sendable, Equatable {
+    /// Items, with their topics, identifiers and events.
+    public var items = 0
+    /// Stories left without items.
+    public var stories = 0
+
+    /// A count of each.
+    public init(items: Int = 0, stories: Int = 0) {
+        self.items = items
+        self.stories = stories
+    }
+}

@@ -25,6 +25,9 @@ public struct PollRecord: Sendable {
     public var newItems: [NewItem] = []
     /// Known items whose text changed.
     public var updates: [ItemUpdate] = []
+    /// When the oldest item the read document lists was first seen (this poll, for a new one);
+    /// nil when no document was read or it listed no items. Item retention keeps what it lists.
+    public var listedSince: Date?
     /// The `policy_item.*` events this poll raises.
     public var events: [PolicyEvent] = []
     /// What goes to webhooks: the events above that some webhook wants, and health transitions.

@@ -27,7 +27,7 @@ extension SQLiteEventStore {
                 let rows = try db.rows(in: values, after: [id]) { list in
                     """
                     SELECT id, public_id, story_id, identity_key, guid, link_key, content_fingerprint, title, summary,
-                        content
+                        content, first_seen_at
                     FROM item WHERE source_id = ? AND \(column) IN (\(list))
                     """
                 }
@@ -38,7 +38,7 @@ extension SQLiteEventStore {
                         guidKey: guid.flatMap { $0.isEmpty ? nil : "guid:" + $0 }, linkKey: row["link_key"],
                         contentKey: row["content_fingerprint"],
                         text: ItemText(title: row["title"], summary: row["summary"], content: row["content"]),
-                        publicID: row["public_id"], storyID: row["story_id"])
+                        publicID: row["public_id"], storyID: row["story_id"], firstSeen: row["first_seen_at"])
                 }
             }
             return found.values.sorted { $0.id < $1.id }
@@ -122,10 +122,15 @@ extension SQLiteEventStore {
             record.state, ofSource: record.sourceID, kind: record.kind, transitions: record.transitions,
             at: record.at, poll: record.poll, stored: record.stored, in: db)
         if let identity = record.identity {
-            // A document was read: the identity it taught, and the source's baseline, if it was one.
+            // A document was read: the identity it taught, the source's baseline, if it was one, and
+            // the oldest item it lists (a document without items leaves the listing as it was).
             try db.executeCached(
-                sql: "UPDATE source SET identity_kind = ?, identity_reason = ?, baseline_done = 1 WHERE id = ?",
-                arguments: [identity.kind.rawValue, identity.reason, record.sourceID])
+                sql: """
+                    UPDATE source SET identity_kind = ?, identity_reason = ?, baseline_done = 1,
+                        listed_since = coalesce(?, listed_since)
+                    WHERE id = ?
+                    """,
+                arguments: [identity.kind.rawValue, identity.reason, record.listedSince?.storageText, record.sourceID])
         }
         for story in record.newStories {
             // The public id's conflict is checked before the row id's. No RETURNING on the insert
@@ -190,6 +195,37 @@ extension SQLiteEventStore {
             try Self.insert(message, at: record.at, in: db)
         }
         return summary
+    }
+
+    public func pruneItems(firstSeenBefore cutoff: Date, batch: Int = 2_000) async throws -> ItemPruning {
+        var pruning = ItemPruning()
+        let cutoffText = cutoff.storageText
+        while true {
+            let deleted = try await write { db in
+                // Dates are stored as fixed-width text: comparing the texts compares the times.
+                try db.execute(
+                    sql: """
+                        DELETE FROM item WHERE id IN (
+                            SELECT item.id FROM item JOIN source ON source.id = item.source_id
+                            WHERE item.first_seen_at < ?1 AND item.first_seen_at < source.listed_since
+                            LIMIT ?2)
+                        """,
+                    arguments: [cutoffText, max(1, batch)])
+                return db.changesCount
+            }
+            pruning.items += deleted
+            if deleted < max(1, batch) { break }
+        }
+        pruning.stories = try await write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM story WHERE created_at < ?
+                        AND NOT EXISTS (SELECT 1 FROM item WHERE item.story_id = story.id)
+                    """,
+                arguments: [cutoffText])
+            return db.changesCount
+        }
+        return pruning
     }
 
     /// Whether the source has had its baseline fetch recorded.

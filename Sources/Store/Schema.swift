@@ -17,6 +17,7 @@ enum Schema {
         migrator.registerMigration("v7-poll-days", migrate: summarisePollDays)
         migrator.registerMigration("v8-checks-without-in-lists", migrate: checkWithComparisons)
         migrator.registerMigration("v9-poll-schedule-apart", migrate: movePollScheduleApart)
+        migrator.registerMigration("v10-source-listing", migrate: addSourceListing)
         return migrator
     }
 
@@ -352,6 +353,13 @@ enum Schema {
                 table.drop(column: column)
             }
         }
+    }
+
+    /// When the oldest item that a source's latest document lists was first seen: items of the
+    /// source first seen before it are no longer listed, and item retention may remove them
+    /// without their coming back as new. Unknown (null) until the source's next new document.
+    private static func addSourceListing(_ db: Database) throws {
+        try db.alter(table: "source") { table in table.add(column: "listed_since", .datetime) }
     }
 
     /// What deduplication looks items and stories up by, and the log of policy events.

@@ -49,6 +49,12 @@ struct Run: AsyncParsableCommand {
         }
         for warning in configuration.warnings { logger.warning("\(warning)") }
         let report = try await parts.poll(configuration.sources)
+        do {
+            try await parts.pruneExpired(configuration.daemon)
+        } catch {
+            // Nothing is lost: the rows stay until a later run prunes them.
+            logger.warning("pruning expired rows failed", metadata: ["error": "\(error)"])
+        }
         // The cycle's writes reach the database file while digests and deliveries run, rather
         // than when the store closes at exit (a warm cycle of a thousand sources: ~5 ms).
         async let checkpointed: Void = parts.store.checkpoint()

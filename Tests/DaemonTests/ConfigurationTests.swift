@@ -93,8 +93,24 @@ struct ConfigurationTests {
         #expect(configuration.daemon.maxRedirects == 5)
         #expect(configuration.daemon.lowSpeedTime == .seconds(30) && configuration.daemon.lowSpeedLimit == 64)
         #expect(configuration.daemon.fetcherConfiguration.lowSpeedBytesPerSecond == 64)
+        #expect(configuration.daemon.outboxRetention == .seconds(30 * 86_400))
+        #expect(configuration.daemon.itemRetention == .seconds(730 * 86_400))
         #expect(configuration.digest.hour == 8 && configuration.digest.minute == 0)
         #expect(configuration.sources.isEmpty && configuration.webhooks.isEmpty)
+    }
+
+    @Test("item_retention is a duration from 30 days to ten years, or \"forever\"")
+    func itemRetention() throws {
+        #expect(try load("[daemon]\nitem_retention = \"400d\"").daemon.itemRetention == .seconds(400 * 86_400))
+        #expect(try load("[daemon]\nitem_retention = \"forever\"").daemon.itemRetention == nil)
+        #expect(
+            errors("[daemon]\nitem_retention = \"7d\"") == [
+                #"exportwatch.toml:2: daemon: item_retention: expected a duration from "30d" to "3650d", or "forever", found "7d""#
+            ])
+        #expect(
+            errors("[daemon]\nitem_retention = 730") == [
+                #"exportwatch.toml:2: daemon: item_retention: expected a duration from "30d" to "3650d", or "forever", found 730"#
+            ])
     }
 
     @Test("a source's values are read and relative paths follow the file")

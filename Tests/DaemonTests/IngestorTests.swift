@@ -366,6 +366,38 @@ struct IngestorTests {
         #expect(try await fixture.poll("bis-press", [edited]).updatedItems == 0)
     }
 
+    @Test("item retention removes what a feed no longer lists, and keeps what it lists however old")
+    func retentionFollowsTheListing() async throws {
+        var fixture = try Fixture()
+        func item(_ id: String) -> ParsedItem {
+            Self.item(
+                id: id, title: "Commerce revises the advanced computing rule, part \(id)",
+                summary: "BIS revised export controls on AI chips, part \(id).", link: "https://www.bis.gov/\(id)")
+        }
+        func stored() async throws -> [String] {
+            let keys = ["a", "b", "c"].map { ItemKeys(DedupItem(guid: $0, link: nil, title: "")) }
+            return try await fixture.store.knownItems(ofSource: "bis", matching: keys).map(\.text.title)
+                .map { String($0.suffix(1)) }
+        }
+        _ = try await fixture.poll("bis", [item("a")])
+        _ = try await fixture.poll("bis", [item("a"), item("b")])
+        _ = try await fixture.poll("bis", [item("b"), item("c")])
+        // Everything is older than the cutoff; "a" alone is no longer listed.
+        var pruned = try await fixture.store.pruneItems(firstSeenBefore: fixture.clock + 1, batch: 100)
+        #expect(pruned.items == 1)
+        #expect(try await stored() == ["b", "c"])
+
+        _ = try await fixture.poll("bis", [item("c")])
+        pruned = try await fixture.store.pruneItems(firstSeenBefore: fixture.clock + 1, batch: 100)
+        #expect(pruned.items == 1)
+        #expect(try await stored() == ["c"])
+        // A page that lists nothing (a broken page) leaves the listing, and the item, as they were.
+        _ = try await fixture.poll("bis", [])
+        pruned = try await fixture.store.pruneItems(firstSeenBefore: fixture.clock + 1, batch: 100)
+        #expect(pruned.items == 0)
+        #expect(try await stored() == ["c"])
+    }
+
     @Test("an irrelevant item is stored and never announced")
     func irrelevant() async throws {
         var fixture = try Fixture()

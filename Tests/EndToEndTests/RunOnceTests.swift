@@ -146,6 +146,48 @@ struct RunOnceTests {
         #expect(removed.status == 0 && removed.output.split(separator: "\n").count == 5, "\(removed.errors)")
     }
 
+    @Test("a run deletes the items past item_retention that the feed lists no more, and keeps the listed ones")
+    func itemRetention() async throws {
+        let server = try await ScriptedHTTPServer(
+            script: [
+                "/feed.xml": [.init(body: Self.rss([Self.entityList, Self.chips]))], "/hook": [.init(status: 204)],
+            ], verify: .init())
+        defer { server.stop() }
+        let folder = try scratchFolder("ew-retention")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = try Self.writeConfiguration(in: folder, server: server, signingSecret: nil)
+        let first = try await CommandLineTests.exportwatch("run", "--once", "--config", config.path)
+        #expect(first.status == 0, "\(first.errors)")
+
+        // The two items as if first seen two years and more ago (the default item_retention).
+        let aged = try await ProgramRun(
+            URL(filePath: "/usr/bin/env"),
+            [
+                "python3", "-c",
+                """
+                import sqlite3, sys
+                db = sqlite3.connect(sys.argv[1])
+                for guid, days in (("bis-1", 800), ("bis-2", 799)):
+                    db.execute("UPDATE item SET first_seen_at = strftime('%Y-%m-%d %H:%M:%f', first_seen_at, ?) "
+                               "WHERE guid = ?", (f"-{days} days", guid))
+                db.commit()
+                """,
+                folder.appending(path: "state/exportwatch.sqlite").path,
+            ])
+        #expect(aged.status == 0, "\(aged.errors)")
+
+        // The feed now lists the chips rule and a newer item; the Entity List item is gone from it.
+        try server.rescript([
+            "/feed.xml": [.init(body: Self.rss([Self.later, Self.chips]))], "/hook": [.init(status: 204)],
+        ])
+        let second = try await CommandLineTests.exportwatch("run", "--once", "--config", config.path)
+        #expect(second.status == 0, "\(second.errors)")
+        #expect(second.errors.contains("items past item_retention deleted items=1"), "\(second.errors)")
+        let list = try await CommandLineTests.exportwatch("items", "list", "--config", config.path)
+        #expect(list.output.contains("Advanced AI Chips") && list.output.contains("Responds to US Export Controls"))
+        #expect(!list.output.contains("37 Chinese Entities"), "\(list.output)")
+    }
+
     @Test("a source retired by a 410 stays retired until sources revive brings it back at the same URL")
     func reviveRetired() async throws {
         let server = try await ScriptedHTTPServer(script: [

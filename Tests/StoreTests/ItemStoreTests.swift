@@ -180,6 +180,56 @@ struct ItemStoreTests {
         #expect(try await store.deliveryAttempts(ofEvent: "evt_sent").isEmpty)
     }
 
+    @Test("item retention deletes old items their source lists no more, with events and emptied stories")
+    func pruneItems() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let day = 86_400.0
+        let start = Self.now.addingTimeInterval(-800 * day)
+        func poll(_ guid: String, source: String = "bis", at: Date, listedSince: Date?) async throws {
+            var record = try Self.record(guid: guid, title: "Commerce revises export rule \(guid)", at: at)
+            record.sourceID = source
+            record.listedSince = listedSince
+            _ = try await store.commit(record)
+        }
+        func guids() async throws -> [String] {
+            try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT guid FROM item ORDER BY id") }
+        }
+        // 800 days ago the feed listed "old"; 750 days ago it listed "kept" alone. A source whose
+        // listing is unknown (a database from before listings were recorded) keeps its items.
+        try await poll("old", at: start, listedSince: start)
+        try await store.enqueue(
+            [
+                OutboxMessage(
+                    eventID: "evt_old", eventType: "policy_item.created", payload: Data("{}".utf8), webhookIDs: ["hook"]
+                )
+            ],
+            at: start)
+        try await poll("kept", at: start + 50 * day, listedSince: start + 50 * day)
+        try await poll("unknown", source: "mofcom", at: start, listedSince: nil)
+        let oldStory = try #require(
+            try await store.pool.read { db in
+                try Int64.fetchOne(db, sql: "SELECT story_id FROM item WHERE guid = 'old'")
+            })
+
+        let cutoff = Self.now.addingTimeInterval(-730 * day)
+        #expect(try await store.pruneItems(firstSeenBefore: cutoff, batch: 1) == ItemPruning(items: 1, stories: 1))
+        #expect(try await guids() == ["kept", "unknown"])
+        #expect(try await store.policyEvents(since: nil).map(\.id).sorted() == ["evt_kept", "evt_unknown"])
+        #expect(try await store.story(id: oldStory) == nil)
+        // The event's delivery carries its own payload: pending, it is still sent.
+        #expect(try await store.pendingDeliveryCounts() == ["hook": 1])
+
+        // Once the feed lists only a newer item, "kept" goes too; asking again deletes nothing more.
+        try await poll("new", at: Self.now, listedSince: Self.now)
+        #expect(try await store.pruneItems(firstSeenBefore: cutoff, batch: 1) == ItemPruning(items: 1, stories: 1))
+        #expect(try await guids() == ["unknown", "new"])
+        #expect(try await store.pruneItems(firstSeenBefore: cutoff, batch: 1) == ItemPruning())
+        // A document that listed no items leaves the listing as it was.
+        try await poll("later", at: Self.now + day, listedSince: nil)
+        #expect(try await store.pruneItems(firstSeenBefore: Self.now + 0.5 * day, batch: 10) == ItemPruning())
+    }
+
     @Test("due rows, the next due time and the pending counts are of the webhooks asked for; others wait unread")
     func deliveriesByWebhook() async throws {
         let folder = StateFolder()
