@@ -91,7 +91,8 @@ public protocol EventStore: Sendable {
     /// lists (first seen before the oldest one it lists), with their topics, identifiers and
     /// events, and the stories left without items; a source whose listing is not known yet keeps
     /// its items. Deliveries in the outbox carry their own payload and are not touched. Works in
-    /// transactions of at most `batch` items, so that polls are not held up.
+    /// transactions of at most `batch` items, so that polls are not held up, and stops between
+    /// them when its task is cancelled (throwing `CancellationError`).
     func pruneItems(firstSeenBefore cutoff: Date, batch: Int) async throws -> ItemPruning
 
     /// When the next pending row of these webhooks falls due, nil when none is pending.

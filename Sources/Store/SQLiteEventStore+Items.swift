@@ -201,6 +201,9 @@ extension SQLiteEventStore {
         var pruning = ItemPruning()
         let cutoffText = cutoff.storageText
         while true {
+            // A stop (SIGTERM) ends the work between transactions: GRDB throws CancellationError
+            // for an access whose task is cancelled. What is deleted stays deleted; the rest waits
+            // for the next pass, however large the backlog.
             let deleted = try await write { db in
                 // Dates are stored as fixed-width text: comparing the texts compares the times.
                 try db.execute(

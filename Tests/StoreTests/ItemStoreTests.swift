@@ -228,6 +228,15 @@ struct ItemStoreTests {
         // A document that listed no items leaves the listing as it was.
         try await poll("later", at: Self.now + day, listedSince: nil)
         #expect(try await store.pruneItems(firstSeenBefore: Self.now + 0.5 * day, batch: 10) == ItemPruning())
+
+        // A prune whose task is cancelled (the daemon's SIGTERM) starts no further transaction.
+        try await poll("last", at: Self.now + 2 * day, listedSince: Self.now + 2 * day)
+        let stopped = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await store.pruneItems(firstSeenBefore: Self.now + 3 * day, batch: 1)
+        }
+        await #expect(throws: CancellationError.self) { try await stopped.value }
+        #expect(try await guids() == ["unknown", "new", "later", "last"])
     }
 
     @Test("due rows, the next due time and the pending counts are of the webhooks asked for; others wait unread")
