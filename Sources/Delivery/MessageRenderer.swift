@@ -105,17 +105,7 @@ public enum MessageRenderer {
     /// Characters, each of which can be many of them (a family emoji is one Character and 11
     /// units): a title cut by Characters could still be refused, and its notification lost.
     static func clipped(_ text: String, to limit: Int) -> String {
-        guard text.utf16.count > limit else { return text }
-        var length = 1  // the ellipsis
-        var end = text.startIndex
-        while end < text.endIndex {
-            let next = text.index(after: end)
-            let units = text.utf16.distance(from: end, to: next)
-            guard length + units <= limit else { break }
-            length += units
-            end = next
-        }
-        return text[..<end] + "…"
+        text.clipped(to: limit, in: .utf16)
     }
 
     /// The size a Teams incoming webhook accepts (28 KB), less room for the request's own framing.

@@ -44,9 +44,9 @@ public struct PolicyEventBody: Codable, Sendable, Equatable {
         ) {
             self.id = id
             self.source = source
-            self.title = title.clipped(toUTF8Bytes: Bounds.titleBytes)
+            self.title = title.clipped(to: Bounds.titleBytes, in: .utf8)
             self.link = link.flatMap { $0.utf8.count <= Bounds.linkBytes ? $0 : nil }
-            self.summary = summary?.clipped(toUTF8Bytes: Bounds.summaryBytes)
+            self.summary = summary?.clipped(to: Bounds.summaryBytes, in: .utf8)
             self.published = published
             self.language = language
             self.identifiers = Array(identifiers.prefix(Bounds.identifiers))
@@ -113,8 +113,8 @@ public struct PolicyEventBody: Codable, Sendable, Equatable {
         /// Creates a change; `before` and `after` are kept within ``Bounds/changeBytes``.
         public init(field: String, before: String, after: String) {
             self.field = field
-            self.before = before.clipped(toUTF8Bytes: Bounds.changeBytes)
-            self.after = after.clipped(toUTF8Bytes: Bounds.changeBytes)
+            self.before = before.clipped(to: Bounds.changeBytes, in: .utf8)
+            self.after = after.clipped(to: Bounds.changeBytes, in: .utf8)
         }
     }
 
@@ -246,25 +246,6 @@ public struct SourceEventBody: Codable, Sendable, Equatable {
     /// Reads a body back.
     public static func decode(_ data: Data) throws -> SourceEventBody {
         try EventJSON.decoder.decode(SourceEventBody.self, from: data)
-    }
-}
-
-extension String {
-    /// The text cut to at most `limit` UTF-8 bytes at a whole character, ending in "…" (3 bytes,
-    /// counted) when cut; the text itself when it fits.
-    func clipped(toUTF8Bytes limit: Int) -> String {
-        guard utf8.count > limit else { return self }
-        let ellipsis = "…"
-        var length = ellipsis.utf8.count
-        var end = startIndex
-        while end < endIndex {
-            let next = index(after: end)
-            let bytes = utf8.distance(from: end, to: next)
-            guard length + bytes <= limit else { break }
-            length += bytes
-            end = next
-        }
-        return self[..<end] + ellipsis
     }
 }
 
