@@ -176,18 +176,23 @@ extension DaemonParts {
     }
 
     /// Deletes what `settings` keep no longer: delivered and dead-lettered outbox rows past
-    /// `outbox_retention`, and items past `item_retention` that their source no longer lists.
-    /// Pending deliveries are never touched.
+    /// `outbox_retention`; items past `item_retention` that their source no longer lists, and
+    /// sources' health transitions past it (each source's latest stays). Pending deliveries are
+    /// never touched.
     public func pruneExpired(_ settings: DaemonSettings, now: Date = Date()) async throws {
         let outbox = try await store.pruneOutbox(before: now - Double(settings.outboxRetention.components.seconds))
         if outbox > 0 { logger.info("outbox pruned", metadata: ["rows": "\(outbox)"]) }
         guard let retention = settings.itemRetention else { return }
-        let items = try await store.pruneItems(
-            firstSeenBefore: now - Double(retention.components.seconds), batch: 2_000)
+        let cutoff = now - Double(retention.components.seconds)
+        let items = try await store.pruneItems(firstSeenBefore: cutoff, batch: 2_000)
         if items.items > 0 || items.stories > 0 {
             logger.notice(
                 "items past item_retention deleted",
                 metadata: ["items": "\(items.items)", "stories": "\(items.stories)"])
+        }
+        let healthEvents = try await store.pruneHealthEvents(before: cutoff)
+        if healthEvents > 0 {
+            logger.info("health transitions past item_retention deleted", metadata: ["rows": "\(healthEvents)"])
         }
     }
 

@@ -95,6 +95,11 @@ public protocol EventStore: Sendable {
     /// them when its task is cancelled (throwing `CancellationError`).
     func pruneItems(firstSeenBefore cutoff: Date, batch: Int) async throws -> ItemPruning
 
+    /// Deletes the health transitions (`source.down`, `source.recovered`, …) that occurred before
+    /// `cutoff`, except each source's latest, which says how its health came to be what it is.
+    /// Returns how many went.
+    func pruneHealthEvents(before cutoff: Date) async throws -> Int
+
     /// When the next pending row of these webhooks falls due, nil when none is pending.
     func nextDeliveryTime(forWebhooks webhookIDs: [String]) async throws -> Date?
 

@@ -254,6 +254,18 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    public func pruneHealthEvents(before cutoff: Date) async throws -> Int {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM source_event WHERE occurred_at < ?
+                        AND id NOT IN (SELECT max(id) FROM source_event GROUP BY source_id)
+                    """,
+                arguments: [cutoff.storageText])
+            return db.changesCount
+        }
+    }
+
     /// A source from a row selected by ``FetchStateColumn``'s queries.
     private static func storedSource(from row: Row, knownURLs: [String: URL]) -> StoredSource {
         StoredSource(

@@ -239,6 +239,32 @@ struct ItemStoreTests {
         #expect(try await guids() == ["unknown", "new", "later", "last"])
     }
 
+    @Test("health transitions past the retention go, except each source's latest")
+    func pruneHealthEvents() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let day = 86_400.0
+        func poll(_ source: String, _ transition: SourceHealth.Transition, daysAgo: Double) async throws {
+            _ = try await store.commit(
+                PollRecord(
+                    sourceID: source, kind: "feed",
+                    state: SourceFetchState(url: URL(string: "https://\(source).gov/rss")!),
+                    transitions: [transition], at: Self.now - daysAgo * day))
+        }
+        // BIS's feed went down and came back two years ago, and went down again last week; MOFCOM's
+        // page went down two years ago and has not come back.
+        try await poll("bis", .down, daysAgo: 800)
+        try await poll("bis", .recovered, daysAgo: 799)
+        try await poll("bis", .down, daysAgo: 7)
+        try await poll("mofcom", .down, daysAgo: 800)
+
+        #expect(try await store.pruneHealthEvents(before: Self.now - 730 * day) == 2)
+        #expect(try await store.healthEvents(ofSource: "bis").map(\.transition) == [.down])
+        #expect(try await store.healthEvents(ofSource: "bis").map(\.occurredAt) == [Self.now - 7 * day])
+        #expect(try await store.healthEvents(ofSource: "mofcom").map(\.transition) == [.down])
+        #expect(try await store.pruneHealthEvents(before: Self.now) == 0)
+    }
+
     @Test("due rows, the next due time and the pending counts are of the webhooks asked for; others wait unread")
     func deliveriesByWebhook() async throws {
         let folder = StateFolder()
