@@ -105,6 +105,12 @@ peak = max(max(row[1] for row in rows), max(row[1] for row in warm_rows))
 print(f"median of {len(rows)} runs ({len(warm_rows)} warm cycles): exportwatch run --once cold {c:.2f}s warm {w:.3f}s, peak RSS {peak/1024:.0f} MB (median cold {crss/1024:.0f}, warm {wrss/1024:.0f})")
 print(f"curl cold {cc:.2f}s (peak RSS {ccrss/1024:.0f} MB) warm {cw:.3f}s; newsboat -x reload cold {nc:.2f}s warm {nw:.2f}s")
 print(f"exportwatch/curl: cold {c/cc:.1f}x (goal <= 2), warm {w/cw:.2f}x (goal <= 1.5)")
+# Each warm cycle against the curl fetch that followed it: the spread says how far the median
+# ratio is from the goal in this run's own noise.
+ratios = sorted(row[0] / row[2] for row in warm_rows)
+if len(ratios) >= 4:
+    q1, _, q3 = statistics.quantiles(ratios, n=4)
+    print(f"warm exportwatch/curl of each cycle: median {statistics.median(ratios):.2f}x, quartiles {q1:.2f}-{q3:.2f}x, range {ratios[0]:.2f}-{ratios[-1]:.2f}x")
 print(f"CPU seconds (user + system): exportwatch cold {ccpu:.2f} warm {wcpu:.2f}, curl cold {cccpu:.2f} warm {cwcpu:.2f}; "
       f"exportwatch/curl cold {ccpu/max(cccpu, 0.01):.1f}x, warm {wcpu/max(cwcpu, 0.01):.2f}x")
 if not math.isnan(nc): print(f"newsboat/exportwatch: cold {nc/c:.1f}x, warm {nw/w:.1f}x")
