@@ -106,7 +106,7 @@ print(f"median of {len(rows)} runs ({len(warm_rows)} warm cycles): exportwatch r
 print(f"curl cold {cc:.2f}s (peak RSS {ccrss/1024:.0f} MB) warm {cw:.3f}s; newsboat -x reload cold {nc:.2f}s warm {nw:.2f}s")
 print(f"exportwatch/curl: cold {c/cc:.1f}x (goal <= 2), warm {w/cw:.2f}x (goal <= 1.5)")
 # Each warm cycle against the curl fetch that followed it: the spread says how far the median
-# ratio is from the goal in this run's own noise.
+# ratio is from the goal in the noise of this run.
 ratios = sorted(row[0] / row[2] for row in warm_rows)
 if len(ratios) >= 4:
     q1, _, q3 = statistics.quantiles(ratios, n=4)
