@@ -222,7 +222,8 @@ public actor DeliveryWorker {
             // Spend all but one of the minute's messages on single events, and the last on one
             // batch carrying the rest.
             let single = Array(rows.prefix(budget - 1))
-            let rest = rows.dropFirst(budget - 1).filter { $0.eventType != "batch" }
+            let overBudget = rows.dropFirst(budget - 1)
+            let rest = overBudget.filter { $0.eventType != "batch" }
             let batched = rest.prefix(Self.batchLength(rest.map(\.payload.count)))
             sending = single
             if batched.count >= 2 {
@@ -244,8 +245,7 @@ public actor DeliveryWorker {
             }
             // Batches already made (pending a retry) cannot join the new one, nor can the events past
             // a batch's bytes: they wait for the next window.
-            let held =
-                rows.dropFirst(budget - 1).filter { $0.eventType == "batch" } + rest.dropFirst(batched.count)
+            let held = overBudget.filter { $0.eventType == "batch" } + rest.dropFirst(batched.count)
             try await store.deferDeliveries(
                 held.map(\.eventID), ofWebhook: webhook.id, until: now.addingTimeInterval(60))
             pass.deferred = held.count

@@ -1,8 +1,8 @@
 internal import GRDB
 
 extension Database {
-    /// The rows `sql` selects for `values` (each looked up once), where `sql` makes a query from the placeholder list of
-    /// its `IN (…)`; `leading` is bound before the list.
+    /// The rows `sql` selects for `values` (each looked up once), where `sql` makes a query from the
+    /// placeholder list of its `IN (…)`; `leading` is bound before the list.
     ///
     /// The values are looked up in chunks well under SQLite's limit on bound parameters, each with
     /// a statement for a power of two of values, the rest bound to NULL (which `IN` never

@@ -32,10 +32,10 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         // glibc gives threads that allocate at once arenas of their own (up to eight per core), and
-        // memory freed in one is not reused by another. Two per core keep a cold start's peak at
-        // what two in all did (87-91 MB for 1,005 feeds; glibc's default: 91-97), and a warm cycle
-        // ~5-10 ms faster than two in all, whose threads waited on each other's arena locks
-        // (Benchmarks/daemon.sh, on 2 cores).
+        // memory freed in one is not reused by another. Two per core kept a cold start's peak at
+        // what two in all did (87-91 MB for 1,005 feeds, before the mmap threshold below; glibc's
+        // default: 91-97), and a warm cycle ~5-10 ms faster than two in all, whose threads waited
+        // on each other's arena locks (Benchmarks/daemon.sh, on 2 cores).
         _ = ew_limit_malloc_arenas(Int32(clamping: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)))
         // Documents of a megabyte and more (their bodies, grown as they arrive, and their text)
         // get mappings of their own, unmapped when freed, rather than arena space that a burst of
