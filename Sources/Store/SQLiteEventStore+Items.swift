@@ -22,26 +22,31 @@ extension SQLiteEventStore {
             ("content_fingerprint", keys.map(\.contentKey)),
         ]
         return try await read { db in
-            var found: [Int64: KnownItem] = [:]
+            // The ids first, from the indexes alone (most items match every lookup), then each
+            // item's row once: its text is most of what is read.
+            var ids: Set<Int64> = []
             for (column, values) in lookups where !values.isEmpty {
-                let rows = try db.rows(in: values, after: [id]) { list in
-                    """
-                    SELECT id, public_id, story_id, identity_key, guid, link_key, content_fingerprint, title, summary,
-                        content, first_seen_at
-                    FROM item WHERE source_id = ? AND \(column) IN (\(list))
-                    """
-                }
-                for row in rows {
-                    let guid: String? = row["guid"]
-                    found[row["id"]] = KnownItem(
-                        id: row["id"], identityKey: row["identity_key"],
-                        guidKey: guid.flatMap { $0.isEmpty ? nil : "guid:" + $0 }, linkKey: row["link_key"],
-                        contentKey: row["content_fingerprint"],
-                        text: ItemText(title: row["title"], summary: row["summary"], content: row["content"]),
-                        publicID: row["public_id"], storyID: row["story_id"], firstSeen: row["first_seen_at"])
-                }
+                try db.forEachRow(
+                    in: values, after: [id], sql: { "SELECT id FROM item WHERE source_id = ? AND \(column) IN (\($0))" }
+                ) { ids.insert($0[0]) }
             }
-            return found.values.sorted { $0.id < $1.id }
+            var known: [KnownItem] = []
+            known.reserveCapacity(ids.count)
+            let columns = """
+                SELECT id, identity_key, guid, link_key, content_fingerprint, title, summary, content, public_id,
+                    story_id, first_seen_at
+                FROM item
+                """
+            try db.forEachRow(in: Array(ids), sql: { "\(columns) WHERE id IN (\($0))" }) { row in
+                let guid: String? = row[2]
+                known.append(
+                    KnownItem(
+                        id: row[0], identityKey: row[1], guidKey: guid.flatMap { $0.isEmpty ? nil : "guid:" + $0 },
+                        linkKey: row[3], contentKey: row[4],
+                        text: ItemText(title: row[5], summary: row[6], content: row[7]),
+                        publicID: row[8], storyID: row[9], firstSeen: row[10]))
+            }
+            return known.sorted { $0.id < $1.id }
         }
     }
 

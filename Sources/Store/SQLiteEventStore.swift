@@ -100,12 +100,9 @@ public final class SQLiteEventStore: EventStore {
     public func sources(_ ids: [String], reusing knownURLs: [URL]) async throws -> [String: StoredSource] {
         let known = Dictionary(knownURLs.map { ($0.absoluteString, $0) }, uniquingKeysWith: { first, _ in first })
         return try await read { db in
-            let rows = try db.rows(in: ids) { list in
-                "\(FetchStateColumn.allSources) WHERE source.id IN (\(list))"
-            }
             var sources: [String: StoredSource] = [:]
-            sources.reserveCapacity(rows.count)
-            for row in rows {
+            sources.reserveCapacity(ids.count)
+            try db.forEachRow(in: ids, sql: { "\(FetchStateColumn.allSources) WHERE source.id IN (\($0))" }) { row in
                 let source = Self.storedSource(from: row, knownURLs: known)
                 sources[source.id] = source
             }

@@ -119,6 +119,12 @@ struct ItemStoreTests {
         let known = try await store.knownItems(ofSource: "bis", matching: [sameLink])
         #expect(known.map(\.text.title) == [title])
         #expect(known.first?.publicID?.hasPrefix("itm_") == true && known.first?.storyID != nil)
+        let stored = ItemKeys(DedupItem(guid: "a", link: "https://www.bis.gov/a", title: title))
+        #expect(known.first?.identityKey == "guid:a" && known.first?.guidKey == "guid:a")
+        #expect(known.first?.linkKey == stored.linkKey && known.first?.contentKey == stored.contentKey)
+        #expect(
+            known.first?.firstSeen == Self.now
+                && known.first?.text == ItemText(title: title, summary: nil, content: nil))
         #expect(try await store.knownItems(ofSource: "other", matching: [sameLink]).isEmpty)
 
         let keys = ItemKeys(DedupItem(guid: "b", link: "https://x/b", title: title + " - Reuters"))
@@ -154,9 +160,12 @@ struct ItemStoreTests {
             ItemKeys(DedupItem(guid: "changed-\($0)", link: "https://www.bis.gov/item-\($0)", title: ""))
         }
         for keys in [byGUID, byLink] {
-            let found = Set(try await store.knownItems(ofSource: "bis", matching: keys).map(\.text.title))
+            let known = try await store.knownItems(ofSource: "bis", matching: keys)
+            let found = Set(known.map(\.text.title))
             let missing = Set((0..<asked).map { "Entity List additions, part \($0)" }).subtracting(found)
             #expect(found.count == asked && missing.isEmpty, "\(missing.count) of \(asked) not found")
+            // Each once, though most are found by their identity key, guid and link alike.
+            #expect(known.count == asked && known.map(\.id) == known.map(\.id).sorted())
         }
     }
 
