@@ -92,9 +92,9 @@ public actor Ingestor {
     /// Records a poll of `source`: its fetch state and transitions, and, when a document was read,
     /// its new and changed items with their stories and events, in one transaction.
     ///
-    /// The items' keys and classifications are computed before the poll queues for the actor, so
-    /// polls of different sources do that work in parallel; only the story decisions are
-    /// serialised, and the commit is shared with other polls.
+    /// The items' keys, which of them are new or changed, and their classifications are computed
+    /// before the poll queues for the actor, so polls of different sources do that work in
+    /// parallel; only the story decisions are serialised, and the commit is shared with other polls.
     /// - Parameters:
     ///   - poll: the poll's day and outcome, as the daily digest counts it.
     ///   - stored: the source as stored before the poll, when read (see ``PollRecord/stored``).
@@ -106,32 +106,95 @@ public actor Ingestor {
         stored: StoredSource? = nil, at now: Date, whenSubmitted: @Sendable () -> Void = {}
     ) async throws -> Summary {
         var prepared: Prepared?
-        if let feed {
-            let classifier = await classifierInUse()
-            prepared = try await DocumentWork.run { Prepared(feed, classifier: classifier) }
-        }
+        if let feed { prepared = try await prepare(feed, of: source) }
         return try await record(
             prepared, of: source, state: state, transitions: transitions, provenance: provenance,
             poll: poll, stored: stored, at: now, whenSubmitted: whenSubmitted)
     }
 
-    /// A document's items with their dedup keys and classifications.
+    /// A document's items, what deduplication decided about each, and the story fingerprints and
+    /// classifications of those that need them: computed before the poll queues for the actor.
     struct Prepared: Sendable {
         var feed: ParsedFeed
+        /// Whether a document of the source was recorded before (its baseline).
+        var hasHistory: Bool
         var keyed: [(DedupItem, ItemKeys)]
-        var classifications: [Classification]
+        /// The stored items that share a key with the document's.
+        var known: [KnownItem]
+        /// The identity kind the source had learnt before this document.
+        var learned: IdentityKind?
+        var identity: IdentityChoice
+        var decisions: [ItemDecision]
+        /// The classifications of the new and materially changed items (every one of them, once
+        /// ``complete(with:)`` has run), by index.
+        var classifications: [Int: Classification] = [:]
 
-        init(_ feed: ParsedFeed, classifier: Classifier) {
-            self.feed = feed
-            keyed = feed.items.map { item in
+        /// Computes the story fingerprints of the new items, and classifies them and the changed ones.
+        mutating func complete(with classifier: Classifier) {
+            for (index, decision) in decisions.enumerated() {
+                let item = keyed[index].0
+                switch decision {
+                case .new: keyed[index].1.addStoryFingerprint(of: item)
+                case .updated: break
+                case .knownUnchanged, .repeatedInFetch: continue
+                }
+                classifications[index] = classifier.classify(
+                    title: item.title, summary: item.summary ?? item.content ?? "")
+            }
+        }
+
+        var needsClassifier: Bool {
+            decisions.contains {
+                switch $0 {
+                case .new, .updated: true
+                case .knownUnchanged, .repeatedInFetch: false
+                }
+            }
+        }
+
+        static func identityKeys(of feed: ParsedFeed) -> [(DedupItem, ItemKeys)] {
+            feed.items.map { item in
                 let dedupItem = DedupItem(
                     guid: item.id, link: item.link, title: item.title ?? "", summary: item.summary,
                     content: item.content, published: item.published ?? item.updated)
-                return (dedupItem, ItemKeys(dedupItem))
+                return (dedupItem, ItemKeys(identifying: dedupItem))
             }
-            classifications = keyed.map {
-                classifier.classify(title: $0.0.title, summary: $0.0.summary ?? $0.0.content ?? "")
+        }
+    }
+
+    /// Decides what each of the document's items is (new, changed, known), then fingerprints and
+    /// classifies only the items that need it: a known source's document lists mostly items
+    /// stored before (a news feed gains one or two of its fifty between polls).
+    private nonisolated func prepare(_ feed: ParsedFeed, of source: SourceSettings) async throws -> Prepared {
+        // A source without a recorded document has no stored items and no learned identity to
+        // look up (a cold start's thousand sources skip those reads), and every item is new: one
+        // pass on the document queue does it all.
+        guard try await store.isBaselined(source: source.id) else {
+            let classifier = await classifierInUse()
+            return try await DocumentWork.run {
+                let keyed = Prepared.identityKeys(of: feed)
+                let (identity, decisions) = Deduplicator(policy: source.identity, learned: nil).resolve(
+                    keyed, known: [])
+                var prepared = Prepared(
+                    feed: feed, hasHistory: false, keyed: keyed, known: [], learned: nil, identity: identity,
+                    decisions: decisions)
+                prepared.complete(with: classifier)
+                return prepared
             }
+        }
+        let keyed = try await DocumentWork.run { Prepared.identityKeys(of: feed) }
+        let known = try await store.knownItems(ofSource: source.id, matching: keyed.map(\.1))
+        let learned = try await store.learnedIdentity(ofSource: source.id)
+        let (identity, decisions) = Deduplicator(policy: source.identity, learned: learned).resolve(keyed, known: known)
+        let prepared = Prepared(
+            feed: feed, hasHistory: true, keyed: keyed, known: known, learned: learned, identity: identity,
+            decisions: decisions)
+        guard prepared.needsClassifier else { return prepared }
+        let classifier = await classifierInUse()
+        return try await DocumentWork.run {
+            var completed = prepared
+            completed.complete(with: classifier)
+            return completed
         }
     }
 
@@ -157,11 +220,10 @@ public actor Ingestor {
         var changes = StoryChanges(source: source.id)
         do {
             if let prepared {
-                let documentRecorded = try await store.isBaselined(source: source.id)
-                summary.baseline = baselineNewSources && !documentRecorded
+                summary.baseline = baselineNewSources && !prepared.hasHistory
                 try await resolve(
-                    prepared, of: source, provenance: provenance, baseline: summary.baseline,
-                    hasHistory: documentRecorded, into: &record, storyChanges: &changes, holdsTurn: &holdsTurn)
+                    prepared, of: source, provenance: provenance, baseline: summary.baseline, into: &record,
+                    storyChanges: &changes, holdsTurn: &holdsTurn)
                 summary.newItems = record.newItems.count
                 summary.newRelevantItems = record.newItems.count { $0.classification.relevant }
                 summary.updatedItems = record.events.count { $0.type == "policy_item.updated" }
@@ -217,19 +279,13 @@ public actor Ingestor {
         var announced: Set<Int64> = []
     }
 
-    /// Decides what each of the document's items is (new, changed, known) and what it records.
-    /// - Parameter hasHistory: whether a document of the source was recorded before; a source
-    ///   without one has no stored items and no learned identity to look up (a cold start's
-    ///   thousand sources skip five reads each).
+    /// Records the document's new and changed items, with their stories and events.
     private func resolve(
-        _ prepared: Prepared, of source: SourceSettings, provenance: Provenance?, baseline: Bool, hasHistory: Bool,
+        _ prepared: Prepared, of source: SourceSettings, provenance: Provenance?, baseline: Bool,
         into record: inout PollRecord, storyChanges: inout StoryChanges, holdsTurn: inout Bool
     ) async throws {
-        let (feed, keyed) = (prepared.feed, prepared.keyed)
-        let known = hasHistory ? try await store.knownItems(ofSource: source.id, matching: keyed.map(\.1)) : []
-        let knownByID = Dictionary(known.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let learned = hasHistory ? try await store.learnedIdentity(ofSource: source.id) : nil
-        let (identity, decisions) = Deduplicator(policy: source.identity, learned: learned).resolve(keyed, known: known)
+        let (feed, keyed, identity, decisions) = (prepared.feed, prepared.keyed, prepared.identity, prepared.decisions)
+        let knownByID = Dictionary(prepared.known.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         record.identity = identity
         // The oldest item the document lists: item retention keeps it and every later one.
         let now = record.at
@@ -240,7 +296,7 @@ public actor Ingestor {
             case .repeatedInFetch: nil
             }
         }.min()
-        if identity.switched || (learned == nil && identity.reason != nil) {
+        if identity.switched || (prepared.learned == nil && identity.reason != nil) {
             logger.notice(
                 "items of this source are now told apart by \(identity.kind.rawValue)",
                 metadata: ["source": "\(source.id)", "reason": "\(identity.reason ?? "configured")"])
@@ -251,7 +307,7 @@ public actor Ingestor {
         var newItems: [Int: (classification: Classification, keys: ItemKeys)] = [:]
         for (index, decision) in decisions.enumerated() {
             guard case .new = decision else { continue }
-            let classification = prepared.classifications[index]
+            let classification = prepared.classifications[index]!
             var keys = keyed[index].1
             keys.storyKeys = ItemKeys.storyKeys(for: classification.identifiers)
             newItems[index] = (classification, keys)
@@ -296,7 +352,7 @@ public actor Ingestor {
                     provenance: provenance, at: record.at)
                 try self.record(body, story: story, announces: announces, in: &record)
             case .updated(let itemID, let changes):
-                let classification = prepared.classifications[index]
+                let classification = prepared.classifications[index]!
                 record.updates.append(
                     ItemUpdate(
                         itemID: itemID,

@@ -66,8 +66,15 @@ public struct ItemKeys: Sendable, Equatable {
     /// The identifier keys that tie this item to a story whatever its language (``storyKeys(for:)``).
     public var storyKeys: [String]
 
-    /// The keys of `item`.
+    /// The keys of `item`, its story fingerprint included.
     public init(_ item: DedupItem) {
+        self.init(identifying: item)
+        addStoryFingerprint(of: item)
+    }
+
+    /// The keys that find `item` among the stored ones, without its story fingerprint (``simHash``
+    /// nil, ``headlineNumbers`` 0), which only a new item needs and which costs more than the rest.
+    public init(identifying item: DedupItem) {
         let guid = item.guid?.trimmingWhitespace ?? ""
         guidKey = guid.isEmpty ? nil : "guid:" + guid
         canonicalLink = item.link.flatMap(CanonicalURL.canonicalize)
@@ -77,8 +84,14 @@ public struct ItemKeys: Sendable, Equatable {
             content += "\n" + String(Int64(published.timeIntervalSince1970.rounded(.down)))
         }
         contentKey = "content:" + StableHash.hex(content.utf8)
-        (simHash, headlineNumbers) = StoryText.fingerprint(title: item.title, summary: item.summary ?? item.content)
+        simHash = nil
+        headlineNumbers = 0
         storyKeys = Self.storyKeys(for: item.identifiers)
+    }
+
+    /// Adds the story fingerprint of `item` (the item these keys identify).
+    public mutating func addStoryFingerprint(of item: DedupItem) {
+        (simHash, headlineNumbers) = StoryText.fingerprint(title: item.title, summary: item.summary ?? item.content)
     }
 
     /// The public id of the item stored under `identityKey` in `source`: `itm_` and 128 bits of

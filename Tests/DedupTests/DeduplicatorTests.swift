@@ -53,6 +53,18 @@ struct DeduplicatorTests {
         #expect(second.decisions == [1, 2, 3].map { ItemDecision.knownUnchanged(itemID: $0, cosmetic: false) })
     }
 
+    @Test("an item is identified without its story fingerprint, which is added for new items only")
+    func identifyingKeys() {
+        let item = Self.item(7)
+        var keys = ItemKeys(identifying: item)
+        let full = ItemKeys(item)
+        #expect(keys.guidKey == full.guidKey && keys.linkKey == full.linkKey && keys.contentKey == full.contentKey)
+        #expect(keys.simHash == nil && keys.headlineNumbers == 0)
+        #expect(full.simHash != nil && full.headlineNumbers != 0)
+        keys.addStoryFingerprint(of: item)
+        #expect(keys == full)
+    }
+
     @Test("a feed whose guids change on every fetch produces nothing new, and switches to links once")
     func churningGuids() {
         var source = Source()
