@@ -10,8 +10,8 @@ extension Database {
     /// matches): a handful of statements, prepared once per connection, serve every count. GRDB
     /// prepares an uncached statement on every call, and preparing one costs more than most
     /// lookups (~250,000 instructions).
-    func forEachRow<Value: DatabaseValueConvertible & Hashable>(
-        in values: [Value], after leading: [(any DatabaseValueConvertible)?] = [], sql: (String) -> String,
+    func forEachRow(
+        in values: [String], after leading: [(any DatabaseValueConvertible)?] = [], sql: (String) -> String,
         _ body: (Row) throws -> Void
     ) throws {
         for chunk in Array(Set(values)).chunked(into: 512) {

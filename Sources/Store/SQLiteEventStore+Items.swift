@@ -15,29 +15,33 @@ extension SQLiteEventStore {
     }
 
     public func knownItems(ofSource id: String, matching keys: [ItemKeys]) async throws -> [KnownItem] {
-        let lookups: [(column: String, values: [String])] = [
-            ("identity_key", keys.flatMap { key in IdentityKind.allCases.map { key.key(for: $0).key } }),
-            ("guid", keys.compactMap { $0.guidKey.map { String($0.dropFirst("guid:".count)) } }),
-            ("link_key", keys.compactMap(\.linkKey)),
-            ("content_fingerprint", keys.map(\.contentKey)),
+        // Each list of keys is one JSON array, so that one statement, prepared once, serves every
+        // document whatever its number of items.
+        let identityKeys = keys.flatMap { key in IdentityKind.allCases.map { key.key(for: $0).key } }
+        let guids = keys.compactMap { $0.guidKey.map { $0.dropFirst("guid:".count) } }
+        let arguments: StatementArguments = [
+            id, Self.jsonArray(identityKeys), Self.jsonArray(guids), Self.jsonArray(keys.compactMap(\.linkKey)),
+            Self.jsonArray(keys.map(\.contentKey)),
         ]
         return try await read { db in
-            // The ids first, from the indexes alone (most items match every lookup), then each
-            // item's row once: its text is most of what is read.
-            var ids: Set<Int64> = []
-            for (column, values) in lookups where !values.isEmpty {
-                try db.forEachRow(
-                    in: values, after: [id], sql: { "SELECT id FROM item WHERE source_id = ? AND \(column) IN (\($0))" }
-                ) { ids.insert($0[0]) }
-            }
+            // The ids from the indexes alone (most items match every lookup), then each item's row
+            // once: its text is most of what is read.
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: """
+                        SELECT id, identity_key, guid, link_key, content_fingerprint, title, summary, content,
+                            public_id, story_id, first_seen_at
+                        FROM item WHERE id IN (
+                            SELECT id FROM item WHERE source_id = ?1 AND identity_key IN (SELECT value FROM json_each(?2))
+                            UNION SELECT id FROM item WHERE source_id = ?1 AND guid IN (SELECT value FROM json_each(?3))
+                            UNION SELECT id FROM item WHERE source_id = ?1 AND link_key IN (SELECT value FROM json_each(?4))
+                            UNION SELECT id FROM item
+                                WHERE source_id = ?1 AND content_fingerprint IN (SELECT value FROM json_each(?5)))
+                        ORDER BY id
+                        """), arguments: arguments)
             var known: [KnownItem] = []
-            known.reserveCapacity(ids.count)
-            let columns = """
-                SELECT id, identity_key, guid, link_key, content_fingerprint, title, summary, content, public_id,
-                    story_id, first_seen_at
-                FROM item
-                """
-            try db.forEachRow(in: Array(ids), sql: { "\(columns) WHERE id IN (\($0))" }) { row in
+            known.reserveCapacity(keys.count)
+            while let row = try rows.next() {
                 let guid: String? = row[2]
                 known.append(
                     KnownItem(
@@ -46,8 +50,31 @@ extension SQLiteEventStore {
                         text: ItemText(title: row[5], summary: row[6], content: row[7]),
                         publicID: row[8], storyID: row[9], firstSeen: row[10]))
             }
-            return known.sorted { $0.id < $1.id }
+            return known
         }
+    }
+
+    /// `values` as a JSON array of strings, for `json_each`.
+    static func jsonArray(_ values: [some StringProtocol]) -> String {
+        var json = "["
+        for (index, value) in values.enumerated() {
+            if index > 0 { json += "," }
+            json += "\""
+            if value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                for scalar in value.unicodeScalars {
+                    switch scalar {
+                    case "\"": json += "\\\""
+                    case "\\": json += "\\\\"
+                    case "\u{0}"..."\u{1F}": json += String(format: "\\u%04x", scalar.value)
+                    default: json.unicodeScalars.append(scalar)
+                    }
+                }
+            } else {
+                json += value
+            }
+            json += "\""
+        }
+        return json + "]"
     }
 
     public func recentStoryEntries(since: Date) async throws -> [StoryIndex.Entry] {

@@ -169,6 +169,21 @@ struct ItemStoreTests {
         }
     }
 
+    @Test("keys with quotes, backslashes, control characters and CJK are looked up as they are")
+    func lookupsOfAwkwardKeys() async throws {
+        let folder = StateFolder()
+        let store = try SQLiteEventStore(stateDirectory: folder.url)
+        let guids = ["say \"no\"", #"C:\feeds\1"#, "tab\there\u{1}", "商务部公告2024年第1号", "[\"]"]
+        for guid in guids { _ = try await store.commit(try Self.record(guid: guid, title: "Item \(guid)")) }
+
+        for guid in guids {
+            let known = try await store.knownItems(
+                ofSource: "bis", matching: [ItemKeys(DedupItem(guid: guid, link: nil, title: ""))])
+            #expect(known.map(\.text.title) == ["Item \(guid)"], "\(guid)")
+        }
+        #expect(SQLiteEventStore.jsonArray(["a\"b", "c\\d\u{1F}"]) == #"["a\"b","c\\d\u001f"]"#)
+    }
+
     @Test("pruning the outbox removes old sent and dead rows with their attempts, never a pending one")
     func pruneOutbox() async throws {
         let folder = StateFolder()
