@@ -90,19 +90,21 @@ public struct Deduplicator: Sendable {
     public func resolve(
         _ items: [(item: DedupItem, keys: ItemKeys)], known: [KnownItem]
     ) -> (identity: IdentityChoice, decisions: [ItemDecision]) {
-        let identity = chooseIdentity(items.map(\.keys), known: known)
-        let byIdentity = Dictionary(known.map { ($0.identityKey, $0) }, uniquingKeysWith: { first, _ in first })
-        let byGuid = Dictionary(known.compactMap { k in k.guidKey.map { ($0, k) } }, uniquingKeysWith: { a, _ in a })
-        let byLink = Dictionary(known.compactMap { k in k.linkKey.map { ($0, k) } }, uniquingKeysWith: { a, _ in a })
-        let byContent = Dictionary(
-            known.compactMap { k in k.contentKey.map { ($0, k) } }, uniquingKeysWith: { a, _ in a })
-        let linkCounts = counts(items.compactMap(\.keys.linkKey))
-        let contentCounts = counts(items.map(\.keys.contentKey))
+        let keys = items.map(\.keys)
+        let identity = chooseIdentity(keys, known: known)
+        // Positions in `known`, the first of each key.
+        let byIdentity = Self.positions(of: known) { $0.identityKey }
+        let byGuid = Self.positions(of: known) { $0.guidKey }
+        let byLink = Self.positions(of: known) { $0.linkKey }
+        let byContent = Self.positions(of: known) { $0.contentKey }
+        let linkCounts = counts(keys.compactMap(\.linkKey))
+        let contentCounts = counts(keys.map(\.contentKey))
         let guidsTrusted = identity.kind == .guid
 
         var seen: Set<String> = []
         var decisions: [ItemDecision] = []
-        for (item, keys) in items {
+        decisions.reserveCapacity(items.count)
+        for (item, keys) in zip(items.lazy.map(\.item), keys) {
             let (key, kind) = keys.key(for: identity.kind)
             guard seen.insert(key).inserted else {
                 decisions.append(.repeatedInFetch)
@@ -114,10 +116,11 @@ public struct Deduplicator: Sendable {
             if match == nil, item.published != nil, contentCounts[keys.contentKey] == 1 {
                 match = byContent[keys.contentKey]
             }
-            guard let known = match else {
+            guard let position = match else {
                 decisions.append(.new(identityKey: key, identityKind: kind))
                 continue
             }
+            let known = known[position]
             let fetched = ItemText(title: item.title, summary: item.summary, content: item.content)
             let (material, anyChange) = ChangeDetector.compare(stored: known.text, fetched: fetched)
             decisions.append(
@@ -165,19 +168,28 @@ public struct Deduplicator: Sendable {
         if guids.contains(nil) { return "an item has no guid" }
         if Set(guids).count < guids.count { return "two items share a guid" }
         let knownGuids = Set(known.compactMap(\.guidKey))
-        let knownByLink = Dictionary(
-            known.compactMap { k in k.linkKey.map { ($0, k) } }, uniquingKeysWith: { first, _ in first })
+        let knownByLink = Self.positions(of: known) { $0.linkKey }
         var foundByLink = 0
         var changedGuid = 0
         for key in keys {
             guard let link = key.linkKey, let stored = knownByLink[link] else { continue }
             foundByLink += 1
-            if let guid = key.guidKey, !knownGuids.contains(guid), stored.guidKey != guid { changedGuid += 1 }
+            if let guid = key.guidKey, !knownGuids.contains(guid), known[stored].guidKey != guid { changedGuid += 1 }
         }
         if changedGuid > 0, changedGuid * 2 >= foundByLink {
             return "guids changed while links stayed (\(changedGuid) of \(foundByLink) items)"
         }
         return nil
+    }
+
+    /// The position in `known` of the first item with each key `key` gives.
+    private static func positions(of known: [KnownItem], key: (KnownItem) -> String?) -> [String: Int] {
+        var positions: [String: Int] = [:]
+        positions.reserveCapacity(known.count)
+        for (position, item) in known.enumerated() {
+            if let key = key(item), positions[key] == nil { positions[key] = position }
+        }
+        return positions
     }
 
     private func counts(_ keys: [String]) -> [String: Int] {
