@@ -328,12 +328,15 @@ public final class SQLiteEventStore: EventStore {
 
     private static func migrate(_ pool: DatabasePool, path: String) throws(StoreError) {
         let migrator = Schema.migrator
-        let (unknown, sqliteVersion): ([String], String)
+        let (unknown, sqliteVersion, hasJSON): ([String], String, Bool)
         do {
-            (unknown, sqliteVersion) = try pool.read { db in
+            (unknown, sqliteVersion, hasJSON) = try pool.read { db in
                 (
                     try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted(),
-                    try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? ""
+                    try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "",
+                    // The known-item lookups read their keys with json_each: built in from 3.38, a
+                    // compile-time option before (Debian's and Ubuntu's builds have it).
+                    (try? Bool.fetchOne(db, sql: "SELECT json_valid('[]')")) == true
                 )
             }
         } catch {
@@ -345,6 +348,13 @@ public final class SQLiteEventStore: EventStore {
                 .unsupportedSQLite,
                 "exportwatch needs SQLite \(oldestSQLite.0).\(oldestSQLite.1) or newer, and this system's is "
                     + "\(sqliteVersion); install a newer libsqlite3 (\(path) is untouched)")
+        }
+        guard hasJSON else {
+            throw StoreError(
+                .unsupportedSQLite,
+                "exportwatch needs SQLite's JSON functions, and this system's SQLite \(sqliteVersion) was built "
+                    + "without them; install a libsqlite3 built with them (3.38 or newer has them unless left out) "
+                    + "(\(path) is untouched)")
         }
         guard unknown.isEmpty else {
             throw StoreError(

@@ -20,7 +20,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case newerSchema
         /// A schema migration failed; the database is left as it was before it.
         case migration
-        /// The system's SQLite is older than the store's SQL needs (3.35); the database is untouched.
+        /// The system's SQLite is older than the store's SQL needs (3.35), or built without its JSON
+        /// functions; the database is untouched.
         case unsupportedSQLite
     }
 
