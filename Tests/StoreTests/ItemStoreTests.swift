@@ -140,7 +140,7 @@ struct ItemStoreTests {
         #expect(story.sources == ["bis"] && story.announced && story.publicID.hasPrefix("sty_"))
     }
 
-    @Test("known items are found however many keys are asked, in one statement or several", arguments: [1, 3, 600])
+    @Test("known items are found however many keys are asked, each once", arguments: [1, 3, 600])
     func lookupsOfAnyCount(asked: Int) async throws {
         let folder = StateFolder()
         let store = try SQLiteEventStore(stateDirectory: folder.url)
