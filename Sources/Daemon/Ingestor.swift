@@ -129,6 +129,19 @@ public actor Ingestor {
         /// ``complete(with:)`` has run), by index.
         var classifications: [Int: Classification] = [:]
 
+        /// Decides what each of `keyed` is, against the stored items that share a key with them.
+        init(
+            feed: ParsedFeed, keyed: [(DedupItem, ItemKeys)], hasHistory: Bool, known: [KnownItem],
+            learned: IdentityKind?, policy: IdentityPolicy
+        ) {
+            self.feed = feed
+            self.keyed = keyed
+            self.hasHistory = hasHistory
+            self.known = known
+            self.learned = learned
+            (identity, decisions) = Deduplicator(policy: policy, learned: learned).resolve(keyed, known: known)
+        }
+
         /// Computes the story fingerprints of the new items, and classifies them and the changed ones.
         mutating func complete(with classifier: Classifier) {
             for (index, decision) in decisions.enumerated() {
@@ -172,23 +185,18 @@ public actor Ingestor {
         guard try await store.isBaselined(source: source.id) else {
             let classifier = await classifierInUse()
             return try await DocumentWork.run {
-                let keyed = Prepared.identityKeys(of: feed)
-                let (identity, decisions) = Deduplicator(policy: source.identity, learned: nil).resolve(
-                    keyed, known: [])
                 var prepared = Prepared(
-                    feed: feed, hasHistory: false, keyed: keyed, known: [], learned: nil, identity: identity,
-                    decisions: decisions)
+                    feed: feed, keyed: Prepared.identityKeys(of: feed), hasHistory: false, known: [], learned: nil,
+                    policy: source.identity)
                 prepared.complete(with: classifier)
                 return prepared
             }
         }
         let keyed = try await DocumentWork.run { Prepared.identityKeys(of: feed) }
-        let known = try await store.knownItems(ofSource: source.id, matching: keyed.map(\.1))
-        let learned = try await store.learnedIdentity(ofSource: source.id)
-        let (identity, decisions) = Deduplicator(policy: source.identity, learned: learned).resolve(keyed, known: known)
         let prepared = Prepared(
-            feed: feed, hasHistory: true, keyed: keyed, known: known, learned: learned, identity: identity,
-            decisions: decisions)
+            feed: feed, keyed: keyed, hasHistory: true,
+            known: try await store.knownItems(ofSource: source.id, matching: keyed.map(\.1)),
+            learned: try await store.learnedIdentity(ofSource: source.id), policy: source.identity)
         guard prepared.needsClassifier else { return prepared }
         let classifier = await classifierInUse()
         return try await DocumentWork.run {

