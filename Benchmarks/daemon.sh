@@ -15,6 +15,11 @@
 #
 # Both exportwatch and curl run CONCURRENCY transfers at once against the one loopback host
 # (exportwatch's max_per_host is raised to match: the default of 2 is politeness, not speed).
+#
+# Each warm cycle is also followed by a warm cycle of the first feed alone (a state folder of its
+# own) and curl's conditional fetch of it: what a process costs before and after its polls
+# (starting, reading the configuration, opening the store, exiting), which the daemon pays once
+# and `run --once` every time; the rest of a warm cycle is per source.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=$(realpath -m "${1:-.bench-corpus}")
@@ -39,6 +44,10 @@ feeds=$(wc -l < "$work/urls")
     while read -r url; do printf '[[source]]\nid = "feed-%04d"\nurl = "%s"\n\n' "$n" "$url"; n=$((n + 1)); done < "$work/urls"
 } > "$work/exportwatch.toml"
 while read -r url; do printf 'url = "%s"\noutput = "/dev/null"\n' "$url"; done < "$work/urls" > "$work/curl.cfg"
+{
+    printf '[daemon]\nstate_dir = "%s/state-one"\ndigest_dir = "%s/digests-one"\nallow_private_networks = true\n\n' "$work" "$work"
+    printf '[[source]]\nid = "feed-0000"\nurl = "%s"\n' "$(head -1 "$work/urls")"
+} > "$work/one.toml"
 
 now() { date +%s.%N; }
 # Seconds (to the millisecond: GNU time's %e has only hundredths, a tenth of a warm run), peak
@@ -75,13 +84,21 @@ for run in $(seq "$runs"); do
             printf 'url = "%s"\noutput = "/dev/null"\ncompressed\nheader = "If-None-Match: %s"\n' "$url" "${etag//\"/\\\"}" >> "$work/curl-warm.cfg"
         done < "$work/urls"
     fi
+    # The first feed alone: its first cycle (not measured), and curl's conditional fetch of it.
+    rm -rf "$work/state-one" "$work/digests-one"
+    "$exportwatch" run --once --deliver-timeout 0 --config "$work/one.toml" >/dev/null 2>"$work/stderr" || { echo "one-feed run failed: $(tail -3 "$work/stderr")" >&2; exit 1; }
+    sed -n '1,4p' "$work/curl-warm.cfg" > "$work/curl-one.cfg"
     warms=()
     for _ in $(seq "$warm_runs"); do
         read -r warm warm_rss warm_cpu < <(timed "$exportwatch" run --once --deliver-timeout 0 --config "$work/exportwatch.toml")
         grep -q "$feeds sources polled, 0 failed" "$work/stderr" || { echo "warm run failed: $(tail -3 "$work/stderr")" >&2; exit 1; }
         read -r curl_warm _ curl_warm_cpu < <(timed curl --no-progress-meter --parallel --parallel-max "$concurrency" -K "$work/curl-warm.cfg")
         curl_ok
-        warm_samples+=("$warm $warm_rss $curl_warm $warm_cpu $curl_warm_cpu")
+        read -r one _ _ < <(timed "$exportwatch" run --once --deliver-timeout 0 --config "$work/one.toml")
+        grep -q "1 sources polled, 0 failed" "$work/stderr" || { echo "one-feed warm run failed: $(tail -3 "$work/stderr")" >&2; exit 1; }
+        read -r curl_one _ _ < <(timed curl --no-progress-meter -K "$work/curl-one.cfg")
+        curl_ok
+        warm_samples+=("$warm $warm_rss $curl_warm $warm_cpu $curl_warm_cpu $one $curl_one")
         warms+=("${warm}s/${curl_warm}s")
     done
     # The next day, from the state the warm cycles left: a new item in every feed.
@@ -111,15 +128,17 @@ done
 
 { printf '%s\n' "${results[@]}"; echo; printf '%s\n' "${warm_samples[@]}"; } | python3 -c '
 import math, statistics, sys
+feeds = int(sys.argv[1])
 runs, warms = sys.stdin.read().split("\n\n")
 rows = [list(map(float, line.split())) for line in runs.splitlines() if line]
 warm_rows = [list(map(float, line.split())) for line in warms.splitlines() if line]
 c, crss, cc, ccrss, nc, nw, ccpu, cccpu, d, drss, cd, dcpu, cdcpu, nd = (statistics.median(column) for column in zip(*rows))
-w, wrss, cw, wcpu, cwcpu = (statistics.median(column) for column in zip(*warm_rows))
+w, wrss, cw, wcpu, cwcpu, one, cone = (statistics.median(column) for column in zip(*warm_rows))
 peak = max(max(row[1] for row in rows), max(row[1] for row in warm_rows), max(row[9] for row in rows))
 print(f"median of {len(rows)} runs ({len(warm_rows)} warm cycles): exportwatch run --once cold {c:.2f}s warm {w:.3f}s changed {d:.2f}s, "
       f"peak RSS {peak/1024:.0f} MB (median cold {crss/1024:.0f}, warm {wrss/1024:.0f}, changed {drss/1024:.0f})")
-print(f"curl cold {cc:.2f}s (peak RSS {ccrss/1024:.0f} MB) warm {cw:.3f}s changed {cd:.2f}s; newsboat -x reload cold {nc:.2f}s warm {nw:.2f}s changed {nd:.2f}s")
+newsboat = "skipped" if math.isnan(nc) else f"cold {nc:.2f}s warm {nw:.2f}s changed {nd:.2f}s"
+print(f"curl cold {cc:.2f}s (peak RSS {ccrss/1024:.0f} MB) warm {cw:.3f}s changed {cd:.2f}s; newsboat -x reload {newsboat}")
 print(f"exportwatch/curl: cold {c/cc:.1f}x (goal <= 2), warm {w/cw:.2f}x (goal <= 1.5), changed {d/cd:.1f}x")
 # Each warm cycle against the curl fetch that followed it: the spread says how far the median
 # ratio is from the goal in the noise of this run.
@@ -127,7 +146,13 @@ ratios = sorted(row[0] / row[2] for row in warm_rows)
 if len(ratios) >= 4:
     q1, _, q3 = statistics.quantiles(ratios, n=4)
     print(f"warm exportwatch/curl of each cycle: median {statistics.median(ratios):.2f}x, quartiles {q1:.2f}-{q3:.2f}x, range {ratios[0]:.2f}-{ratios[-1]:.2f}x")
+# The cost of a process (one feed, warm), and the rest of each cycle per further feed (medians
+# of each cycle'"'"'s difference, beside the fetch or cycle just before it).
+per_feed = statistics.median((row[0] - row[5]) / (feeds - 1) for row in warm_rows)
+curl_per_feed = statistics.median((row[2] - row[6]) / (feeds - 1) for row in warm_rows)
+print(f"warm, one feed: exportwatch {one*1000:.1f} ms, curl {cone*1000:.1f} ms; each further feed: exportwatch "
+      f"{per_feed*1e6:.0f} us, curl {curl_per_feed*1e6:.0f} us ({per_feed / max(curl_per_feed, 1e-9):.2f}x)")
 print(f"CPU seconds (user + system): exportwatch cold {ccpu:.2f} warm {wcpu:.2f} changed {dcpu:.2f}, curl cold {cccpu:.2f} warm {cwcpu:.2f} changed {cdcpu:.2f}; "
       f"exportwatch/curl cold {ccpu/max(cccpu, 0.01):.1f}x, warm {wcpu/max(cwcpu, 0.01):.2f}x, changed {dcpu/max(cdcpu, 0.01):.1f}x")
 if not math.isnan(nc): print(f"newsboat/exportwatch: cold {nc/c:.1f}x, warm {nw/w:.1f}x, changed {nd/d:.1f}x")
-'
+' "$feeds"
