@@ -50,6 +50,8 @@ while read -r url; do printf 'url = "%s"\noutput = "/dev/null"\n' "$url"; done <
 } > "$work/one.toml"
 
 now() { date +%s.%N; }
+# One cycle of exportwatch, delivering nothing, over the configuration given after it.
+once=("$exportwatch" run --once --deliver-timeout 0 --config)
 # Seconds (to the millisecond: GNU time's %e has only hundredths, a tenth of a warm run), peak
 # RSS (kB) and CPU seconds (user + system, to the hundredth) of a command, the last two via GNU
 # time. exportwatch and curl are both timed through it, so that GNU time's own start (~1 ms)
@@ -71,7 +73,7 @@ results=()
 warm_samples=()
 for run in $(seq "$runs"); do
     rm -rf "$work/state" "$work/digests"
-    read -r cold cold_rss cold_cpu < <(timed "$exportwatch" run --once --deliver-timeout 0 --config "$work/exportwatch.toml")
+    read -r cold cold_rss cold_cpu < <(timed "${once[@]}" "$work/exportwatch.toml")
     grep -q "$feeds sources polled, 0 failed" "$work/stderr" || { echo "cold run failed: $(tail -3 "$work/stderr")" >&2; exit 1; }
     read -r curl_cold curl_rss curl_cold_cpu < <(timed curl --no-progress-meter --parallel --parallel-max "$concurrency" --compressed -K "$work/curl.cfg")
     curl_ok
@@ -86,15 +88,15 @@ for run in $(seq "$runs"); do
     fi
     # The first feed alone: its first cycle (not measured), and curl's conditional fetch of it.
     rm -rf "$work/state-one" "$work/digests-one"
-    "$exportwatch" run --once --deliver-timeout 0 --config "$work/one.toml" >/dev/null 2>"$work/stderr" || { echo "one-feed run failed: $(tail -3 "$work/stderr")" >&2; exit 1; }
+    "${once[@]}" "$work/one.toml" >/dev/null 2>"$work/stderr" || { echo "one-feed run failed: $(tail -3 "$work/stderr")" >&2; exit 1; }
     sed -n '1,4p' "$work/curl-warm.cfg" > "$work/curl-one.cfg"
     warms=()
     for _ in $(seq "$warm_runs"); do
-        read -r warm warm_rss warm_cpu < <(timed "$exportwatch" run --once --deliver-timeout 0 --config "$work/exportwatch.toml")
+        read -r warm warm_rss warm_cpu < <(timed "${once[@]}" "$work/exportwatch.toml")
         grep -q "$feeds sources polled, 0 failed" "$work/stderr" || { echo "warm run failed: $(tail -3 "$work/stderr")" >&2; exit 1; }
         read -r curl_warm _ curl_warm_cpu < <(timed curl --no-progress-meter --parallel --parallel-max "$concurrency" -K "$work/curl-warm.cfg")
         curl_ok
-        read -r one _ _ < <(timed "$exportwatch" run --once --deliver-timeout 0 --config "$work/one.toml")
+        read -r one _ _ < <(timed "${once[@]}" "$work/one.toml")
         grep -q "1 sources polled, 0 failed" "$work/stderr" || { echo "one-feed warm run failed: $(tail -3 "$work/stderr")" >&2; exit 1; }
         read -r curl_one _ _ < <(timed curl --no-progress-meter -K "$work/curl-one.cfg")
         curl_ok
@@ -103,7 +105,7 @@ for run in $(seq "$runs"); do
     done
     # The next day, from the state the warm cycles left: a new item in every feed.
     serve_root "$work/next-day"
-    read -r changed changed_rss changed_cpu < <(timed "$exportwatch" run --once --deliver-timeout 0 --config "$work/exportwatch.toml")
+    read -r changed changed_rss changed_cpu < <(timed "${once[@]}" "$work/exportwatch.toml")
     grep -q "$feeds sources polled, 0 failed, $feeds new items" "$work/stderr" || { echo "changed run failed: $(tail -3 "$work/stderr")" >&2; exit 1; }
     read -r curl_changed _ curl_changed_cpu < <(timed curl --no-progress-meter --parallel --parallel-max "$concurrency" --compressed -K "$work/curl.cfg")
     curl_ok

@@ -91,11 +91,11 @@ public struct Deduplicator: Sendable {
         _ items: [(item: DedupItem, keys: ItemKeys)], known: [KnownItem]
     ) -> (identity: IdentityChoice, decisions: [ItemDecision]) {
         let keys = items.map(\.keys)
-        let identity = chooseIdentity(keys, known: known)
         // Positions in `known`, the first of each key.
-        let byIdentity = Self.positions(of: known) { $0.identityKey }
         let byGuid = Self.positions(of: known) { $0.guidKey }
         let byLink = Self.positions(of: known) { $0.linkKey }
+        let identity = chooseIdentity(keys, known: known, byGuid: byGuid, byLink: byLink)
+        let byIdentity = Self.positions(of: known) { $0.identityKey }
         let byContent = Self.positions(of: known) { $0.contentKey }
         let linkCounts = counts(keys.compactMap(\.linkKey))
         let contentCounts = counts(keys.map(\.contentKey))
@@ -136,7 +136,12 @@ public struct Deduplicator: Sendable {
     /// guids that changed while links stayed (at least half of the items found again by their
     /// link came with a new guid). Links are then trusted unless one is missing or shared, and the
     /// title-and-date hash is the last resort. A learnt kind is never upgraded again.
-    func chooseIdentity(_ keys: [ItemKeys], known: [KnownItem]) -> IdentityChoice {
+    /// - Parameters:
+    ///   - byGuid: the position in `known` of the first item with each guid key.
+    ///   - byLink: the same, by link key.
+    private func chooseIdentity(
+        _ keys: [ItemKeys], known: [KnownItem], byGuid: [String: Int], byLink: [String: Int]
+    ) -> IdentityChoice {
         switch policy {
         case .guid: return IdentityChoice(kind: .guid, reason: nil, switched: false)
         case .link: return IdentityChoice(kind: .link, reason: nil, switched: false)
@@ -146,7 +151,7 @@ public struct Deduplicator: Sendable {
         let start = learned ?? .guid
         var kind = start
         var reason: String?
-        if kind == .guid, let distrust = guidDistrust(keys, known: known) {
+        if kind == .guid, let distrust = guidDistrust(keys, known: known, byGuid: byGuid, byLink: byLink) {
             kind = .link
             reason = distrust
         }
@@ -163,18 +168,18 @@ public struct Deduplicator: Sendable {
         return IdentityChoice(kind: kind, reason: reason, switched: learned != nil && kind != start)
     }
 
-    private func guidDistrust(_ keys: [ItemKeys], known: [KnownItem]) -> String? {
+    private func guidDistrust(
+        _ keys: [ItemKeys], known: [KnownItem], byGuid: [String: Int], byLink: [String: Int]
+    ) -> String? {
         let guids = keys.map(\.guidKey)
         if guids.contains(nil) { return "an item has no guid" }
         if Set(guids).count < guids.count { return "two items share a guid" }
-        let knownGuids = Set(known.compactMap(\.guidKey))
-        let knownByLink = Self.positions(of: known) { $0.linkKey }
         var foundByLink = 0
         var changedGuid = 0
         for key in keys {
-            guard let link = key.linkKey, let stored = knownByLink[link] else { continue }
+            guard let link = key.linkKey, let stored = byLink[link] else { continue }
             foundByLink += 1
-            if let guid = key.guidKey, !knownGuids.contains(guid), known[stored].guidKey != guid { changedGuid += 1 }
+            if let guid = key.guidKey, byGuid[guid] == nil, known[stored].guidKey != guid { changedGuid += 1 }
         }
         if changedGuid > 0, changedGuid * 2 >= foundByLink {
             return "guids changed while links stayed (\(changedGuid) of \(foundByLink) items)"
